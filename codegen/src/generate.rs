@@ -28,7 +28,12 @@ pub fn client_source(spec_name: &str, provider: &Provider, prepared: &Prepared) 
     }
     let text_impls = || [TypeImpl::Display, TypeImpl::FromStr].into_iter();
     for (schema, rt) in &prepared.runtime_types {
-        settings.with_replacement(schema, format!("{}::{rt}", common::RUNTIME_PATH), text_impls());
+        let path = format!("{}::{rt}", common::RUNTIME_PATH);
+        if common::OPAQUE_RUNTIME_TYPES.contains(&rt.as_str()) {
+            settings.with_replacement(schema, path, std::iter::empty());
+        } else {
+            settings.with_replacement(schema, path, text_impls());
+        }
     }
     for e in &prepared.enums {
         settings.with_replacement(&e.name, format!("{}::{}", common::TYPES_PATH, e.name), text_impls());

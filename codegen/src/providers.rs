@@ -91,7 +91,9 @@ pub mod common {
     /// connect and read timeouts and no total timeout, so long transfers are not cut.
     pub const NEW_CLIENT_TIMEOUT_SECS: u64 = 300;
     /// Runtime types a spec may name with `x-dam-type`.
-    pub const RUNTIME_TYPES: &[&str] = &["LooseId", "LooseInt", "LooseFloat", "LooseBool", "Timestamp"];
+    pub const RUNTIME_TYPES: &[&str] = &["LooseId", "LooseInt", "LooseFloat", "LooseBool", "Timestamp", "Secret"];
+    /// Runtime types without `Display`/`FromStr` (a secret must not print).
+    pub const OPAQUE_RUNTIME_TYPES: &[&str] = &["Secret"];
 }
 
 /// Looks a provider up by its short name.

@@ -81,6 +81,29 @@ impl From<&str> for Secret {
     }
 }
 
+/// Secrets in models (`x-dam-type: Secret` in a spec, e.g. OAuth tokens) travel as plain strings.
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for Secret {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        String::deserialize(d).map(Self)
+    }
+}
+
+#[cfg(feature = "schemars")]
+impl schemars::JsonSchema for Secret {
+    fn schema_name() -> String {
+        "Secret".to_string()
+    }
+    fn json_schema(generator: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
+        <String as schemars::JsonSchema>::json_schema(generator)
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Errors
 // ---------------------------------------------------------------------------------------------
@@ -517,9 +540,13 @@ impl ClientHooks<ClientState> for crate::generated::Client {
         request: &mut reqwest::Request,
         info: &OperationInfo,
     ) -> Result<(), progenitor_client::Error<E>> {
-        prepare(self.inner(), request, info.operation_id)
-            .await
-            .map_err(|e| progenitor_client::Error::Custom(e.to_string()))
+        prepare(self.inner(), request, info.operation_id).await.map_err(|e| {
+            // Error::Custom is the only way out of a hook; it comes back as Error::Auth.
+            progenitor_client::Error::Custom(match e {
+                Error::Auth(message) => message,
+                other => other.to_string(),
+            })
+        })
     }
 
     async fn exec(&self, request: reqwest::Request, info: &OperationInfo) -> reqwest::Result<reqwest::Response> {
@@ -546,6 +573,16 @@ pub enum Idempotency {
 /// Strips what progenitor adds that no provider wants, then adds credentials.
 pub async fn prepare(state: &ClientState, request: &mut reqwest::Request, operation: &str) -> Result<(), Error> {
     request.headers_mut().remove("api-version");
+    // Some services (Sony Ci) refuse a POST or PUT without Content-Length; a bodiless one gets 0.
+    let needs_length = matches!(
+        *request.method(),
+        reqwest::Method::POST | reqwest::Method::PUT | reqwest::Method::PATCH
+    );
+    if needs_length && request.body().is_none() {
+        request
+            .headers_mut()
+            .insert(reqwest::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
     if provider().unauthenticated_operations.contains(&operation) {
         return Ok(());
     }
