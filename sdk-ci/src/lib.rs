@@ -3,7 +3,86 @@
 //! Every operation of `specs/ci.yaml` is a method on [`Client`] that returns a request
 //! builder: set parameters, then `.send().await`. Models are in [`types`]. The generated code
 //! lives in `generated.rs` (never edited by hand); the shared runtime (errors, retries, tracing,
-//! tolerant scalars) in [`runtime`].
+//! tolerant scalars) in [`runtime`]. Hand-written beside it: OAuth 2 ([`auth`]), paging streams
+//! ([`pagination`]), MediaBox credentials ([`mediabox`]) and rate-limit headers ([`rate_limit`]).
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use sdk_ci::{Client, RateLimitExt, types::ContentKind};
+//!
+//! # async fn run() -> Result<(), sdk_ci::Error> {
+//! let client = Client::builder()
+//!     .client_credentials("my-client-id", "my-client-secret")
+//!     .user_credentials("me@example.com", "my-password")
+//!     .build()?;
+//!
+//! // One page, with the rate-limit headers of the answer.
+//! let page = client.list_workspaces().limit(10).send().await?;
+//! println!("{:?} calls left", page.rate_limit().remaining);
+//! for workspace in &page.items {
+//!     println!("{:?} {:?}", workspace.id, workspace.name);
+//! }
+//!
+//! // Every asset of a folder, fetched page by page as the stream is read.
+//! if let Some(root) = page.items.first().and_then(|w| w.root_folder_id.clone()) {
+//!     let assets: Vec<_> = client
+//!         .folder_contents_stream(&root, Some(ContentKind::Asset))
+//!         .try_collect()
+//!         .await?;
+//!     println!("{} assets", assets.len());
+//! }
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Authentication
+//!
+//! [`Client::builder`] takes the API client's id and secret and the user's Ci credentials
+//! (password grant: `Authorization: Basic base64(username:password)`, form body
+//! `grant_type=password&client_id=…&client_secret=…`) and/or a saved refresh token. The first
+//! call signs in; the access token is cached for `expires_in` seconds, renewed with the refresh
+//! token 60 s before it runs out and once after a 401 (one renewal for any number of concurrent
+//! calls), and the password grant is the fallback when the refresh token is refused. Each token
+//! answer carries a new refresh token: read it with [`OAuth::token_state`] (from
+//! [`ClientBuilder::build_with_auth`]) or receive it in [`ClientBuilder::on_token_refresh`].
+//! [`Client::delegate_token`] issues a delegate token for one asset and scope. Protected and
+//! Public MediaBoxes are opened through [`Client::for_mediabox`]. Passwords, secrets and tokens
+//! are [`Secret`]s: they never appear in `Debug` output, logs or errors.
+//!
+//! # Errors
+//!
+//! Every call returns [`Error`] (generated calls return progenitor's error, which converts with
+//! `?` or `Error::from`). An error answer is [`Error::Api`] with the status, the request id
+//! (`X-Request-Id`) and the body as [`ErrorBody`]: Ci's `{code, message}` in `code`/`message`,
+//! OAuth's `{error, error_description}` in `error`/`error_description`, anything else (an HTML
+//! proxy page, an empty body) in `raw`. A refused sign-in or refresh is [`Error::Auth`] with the
+//! provider's description. A success body that does not fit its model is [`Error::Decode`];
+//! nothing from the network panics.
+//!
+//! # Retries and rate limits
+//!
+//! Idempotent calls (GET, PUT, DELETE and `list_events`) are retried on 429, 503 and connection
+//! errors, with jittered exponential backoff that honours `Retry-After`
+//! ([`ClientBuilder::retry_policy`]); other POSTs and other errors are not retried. Ci sends
+//! `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` on every answer: read them
+//! with [`RateLimitExt::rate_limit`] or `runtime::RateLimit::from_headers(response.headers())`.
+//!
+//! # Pagination
+//!
+//! Every listing with `limit`/`offset` has a `stream()` method on its builder and a shortcut on
+//! [`Client`] ([`Client::workspaces_stream`], [`Client::folder_contents_stream`],
+//! [`Client::workspace_contents_stream`], [`Client::trash_bin_stream`], [`Client::search_stream`],
+//! [`Client::received_mediaboxes_stream`], [`Client::mediabox_contents_stream`],
+//! [`Client::network_events_stream`], [`Client::events_stream`]): a `futures::Stream` of items that
+//! requests 50 at a time and stops on an empty page or at `count`.
+//!
+//! # Not generated
+//!
+//! [`NOT_GENERATED`] lists the spec operations progenitor does not generate. For Ci that is only
+//! `list_mediabox_folder_contents` ("MediaBox Folder Contents"): the provider's document is cut
+//! off before its method and path, so it is not available until a source confirms them.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -12,14 +91,26 @@
 mod generated;
 pub mod runtime;
 
+pub mod auth;
+pub mod mediabox;
+pub mod pagination;
+pub mod rate_limit;
+
+pub use auth::{ClientBuilder, DelegateToken, OAuth, TokenState};
 pub use generated::{ByteStream, Client, NOT_GENERATED, ResponseValue, builder, types};
-pub use runtime::{Error, ErrorBody, RetryPolicy, Secret, Timeouts};
+pub use mediabox::MediaBoxAccess;
+pub use rate_limit::RateLimitExt;
+pub use runtime::{Error, ErrorBody, RateLimit, RetryPolicy, Secret, Timeouts};
 
 impl Client {
     /// A client without credentials, for public endpoints and tests: the SDK's HTTP client
     /// (connect and read timeouts, no total timeout) and the default retry policy.
     pub fn unauthenticated(base_url: &str) -> Result<Self, Error> {
         let http = runtime::http_client(Timeouts::default())?;
-        Ok(Client::new_with_client(base_url, http, runtime::ClientState::unauthenticated()))
+        Ok(Client::new_with_client(
+            base_url,
+            http,
+            runtime::ClientState::unauthenticated(),
+        ))
     }
 }
