@@ -65,9 +65,15 @@ fn sha256_hex(bytes: &[u8]) -> String {
 fn rustfmt(root: &Path, name: &str, source: String) -> Result<String, String> {
     use std::io::Write as _;
     use std::process::{Command, Stdio};
+    // The workspace's `.rustfmt.toml`: in `root` or the nearest folder above it.
+    let config = root.ancestors().find(|d| d.join(".rustfmt.toml").is_file());
     let mut child = Command::new(std::env::var("RUSTFMT").unwrap_or_else(|_| "rustfmt".into()))
-        .args(["--edition", "2024", "--emit", "stdout", "--quiet", "--config-path"])
-        .arg(root)
+        .args(["--edition", "2024", "--emit", "stdout", "--quiet"])
+        .args(
+            config
+                .iter()
+                .flat_map(|c| [std::ffi::OsStr::new("--config-path"), c.as_os_str()]),
+        )
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())

@@ -320,3 +320,13 @@ async fn transport_errors_never_show_the_url() {
     assert!(!err.to_string().contains("secret-session-id"), "{err}");
     assert!(!format!("{err:?}").contains("secret-session-id"), "{err:?}");
 }
+
+#[tokio::test]
+async fn bodiless_posts_carry_content_length_zero() {
+    let server = MockServer::start(|_| Reply::status(204)).await;
+    client(&server).trash_media().id(3).send().await.unwrap();
+    let r = &server.requests()[0];
+    assert_eq!((r.method.as_str(), r.path.as_str()), ("POST", "/media/3/trash"));
+    assert_eq!(r.header("content-length"), Some("0"));
+    assert!(r.body.is_empty());
+}
