@@ -3,7 +3,111 @@
 //! Every operation of `specs/skyfish.yaml` is a method on [`Client`] that returns a request
 //! builder: set parameters, then `.send().await`. Models are in [`types`]. The generated code
 //! lives in `generated.rs` (never edited by hand); the shared runtime (errors, retries, tracing,
-//! tolerant scalars) in [`runtime`].
+//! tolerant scalars) in [`runtime`]. Hand-written beside it: the HMAC login and client builder
+//! ([`auth`]), uploads ([`upload`]), downloads and ZIP files ([`download`]) and search paging
+//! ([`pagination`]).
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use sdk_skyfish::types::ReturnValue;
+//! use sdk_skyfish::{Client, PollOptions};
+//!
+//! # async fn run() -> Result<(), sdk_skyfish::Error> {
+//! // Log in with the application's API key and secret and the user's credentials.
+//! let client = Client::builder()
+//!     .credentials("my-api-key", "my-api-secret", "me@example.com", "my-password")
+//!     .build()?;
+//!
+//! // Search: one page, or every hit as a stream (500 per request).
+//! let page = client
+//!     .search_media()
+//!     .q("cat")
+//!     .return_values(vec![ReturnValue::UniqueMediaId, ReturnValue::Title])
+//!     .media_count(10)
+//!     .send()
+//!     .await?;
+//! println!("{:?} hits", page.response.as_ref().and_then(|r| r.hits));
+//! let all: Vec<_> = client
+//!     .search_media()
+//!     .q("cat")
+//!     .return_values(vec![ReturnValue::UniqueMediaId])
+//!     .into_stream(500)
+//!     .try_collect()
+//!     .await?;
+//!
+//! // Download the first hit's original file.
+//! if let Some(id) = all.first().and_then(|m| m.unique_media_id.clone()) {
+//!     let mut file = tokio::fs::File::create("download.jpg").await?;
+//!     let bytes = client.download_media(id, None, &mut file).await?;
+//!     println!("{bytes} bytes");
+//! }
+//!
+//! // Upload a file into folder 1234 and wait until it is imported.
+//! let media_id = client
+//!     .upload(1234)
+//!     .wait_for_import(PollOptions::default())
+//!     .file("photo.jpg")
+//!     .await?;
+//! println!("uploaded media {media_id}");
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Authentication
+//!
+//! [`Client::builder`] takes the API key and secret and the user's name and password
+//! ([`ClientBuilder::credentials`]). The first call logs in with `POST /authenticate/userpasshmac`
+//! (`ts` = UNIX seconds, `hmac` = hex HMAC-SHA1 of `"{key}:{ts}"` keyed with the secret, see
+//! [`auth::login_hmac`]); every call then carries `Authorization: CBX-SIMPLE-TOKEN Token=…`. The
+//! token is renewed by logging in again 5 minutes before its `validUntil` and once after a 401 —
+//! one login for any number of concurrent calls. A client can also start from a stored token
+//! ([`ClientBuilder::token`]); without credentials it never logs in and a refused token is an
+//! [`Error::Api`] with status 401. [`Client::authorized_url`] makes a URL usable without the
+//! header (the `authorization` query parameter of §8.3). Secrets, passwords and tokens are
+//! [`Secret`]s: they never appear in `Debug` output, logs or errors.
+//!
+//! # Errors
+//!
+//! Every call returns [`Error`] (generated calls return progenitor's error, which converts with
+//! `?` or `Error::from`). An error answer is [`Error::Api`] with the status, the request id from
+//! `X-Cbx-Request-Id` ([`Error::request_id`]) and the body as [`ErrorBody`]: Skyfish's
+//! `{"message": …}` in `message` ([`Error::message`]), anything else (an HTML proxy page, an empty
+//! body) in `raw`. A failed login is [`Error::Auth`]. A success body that does not fit its model,
+//! or is truncated, is [`Error::Decode`] or [`Error::Transport`]; nothing from the network panics.
+//! Polling flows that run out of time fail with [`Error::Timeout`].
+//!
+//! # Retries
+//!
+//! Idempotent calls (GET, PUT, DELETE and `create_folder_zip`) are retried on 429, 503 and
+//! connection errors with jittered exponential backoff that honours `Retry-After`
+//! ([`ClientBuilder::retry_policy`]). Logins, uploads and other POSTs are never retried.
+//!
+//! # Pagination
+//!
+//! `search_media` and `search_colourbox_downloads` page with `media_offset`/`media_count`. Their
+//! builders have `into_stream(page_size)` ([`builder::SearchMedia::into_stream`]): a
+//! `futures::Stream` of every hit that stops once `hits` are read or on an empty page. The folder
+//! listing is not paged.
+//!
+//! # Multi-value parameters
+//!
+//! `return_values`, `media_type`, `folder_ids` and `unique_media_id` take lists
+//! ([`types::ReturnValueList`] and friends, built from a `Vec`) and go on the wire joined with a
+//! literal `+` (`return_values=unique_media_id+title`), which the service requires.
+//!
+//! # Hand-written flows and operations
+//!
+//! - [`Client::upload`]: register → multipart post to the storage service (fields in order, the
+//!   file last and streamed, no Skyfish header) → `/upload/done` → media id, optionally
+//!   [`Upload::wait_for_import`] ([`Client::wait_for_import`] reads `GET /media/{id}`'s 202
+//!   progress answers, which the generated `get_media` reports as [`Error::UnexpectedStatus`]).
+//! - [`Client::zip_folder`]: `POST /folder/{id}/zip-file`, then `GET /zip-file/{job_id}` until
+//!   `DONE`; returns the URL.
+//! - [`Client::download_media`], [`Client::download_url`]: streamed downloads.
+//! - [`Client::upload_user_profile_image`]: the one operation of the spec that is not generated
+//!   (multipart body), listed in [`NOT_GENERATED`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -12,14 +116,26 @@
 mod generated;
 pub mod runtime;
 
+pub mod auth;
+pub mod download;
+pub mod pagination;
+pub mod upload;
+
+pub use auth::{ClientBuilder, TokenAuth};
+pub use download::PollOptions;
 pub use generated::{ByteStream, Client, NOT_GENERATED, ResponseValue, builder, types};
 pub use runtime::{Error, ErrorBody, RetryPolicy, Secret, Timeouts};
+pub use upload::Upload;
 
 impl Client {
     /// A client without credentials, for public endpoints and tests: the SDK's HTTP client
     /// (connect and read timeouts, no total timeout) and the default retry policy.
     pub fn unauthenticated(base_url: &str) -> Result<Self, Error> {
         let http = runtime::http_client(Timeouts::default())?;
-        Ok(Client::new_with_client(base_url, http, runtime::ClientState::unauthenticated()))
+        Ok(Client::new_with_client(
+            base_url,
+            http,
+            runtime::ClientState::unauthenticated(),
+        ))
     }
 }
