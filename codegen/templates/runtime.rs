@@ -5,6 +5,22 @@
 //! One source of truth: this file is emitted from `codegen/templates/runtime.rs` into each SDK
 //! crate by `cargo xtask codegen`, and `cargo xtask codegen --check` fails when a copy drifts.
 //! Provider-specific behaviour (login flows, token refresh) lives in each crate's `auth.rs`.
+//!
+//! # Transport defaults
+//!
+//! - **No `api-version` header.** progenitor adds `api-version: <spec version>` to every request (an
+//!   Oxide convention); no provider here asks for it, so [`prepare`] removes it.
+//! - **No total timeout.** progenitor's generated `Client::new` sets a total timeout (15 s by default;
+//!   this workspace generates 300 s), which would cut off large uploads and downloads. The crates'
+//!   builders use [`http_client`] instead: [`Timeouts`] of 30 s to connect and 120 s of read silence,
+//!   and no limit on a transfer that keeps moving. Pass your own `reqwest::Client` to
+//!   `Client::new_with_client` for other settings.
+//! - **Retries** ([`RetryPolicy`]): idempotent calls are retried on 429, 503 and connection errors, at
+//!   most 3 attempts, with jittered exponential backoff (250 ms doubling, capped at 10 s) that honours
+//!   `Retry-After` up to 60 s. POSTs (unless the spec marks them idempotent) and streamed bodies are
+//!   never resent.
+//! - **Tracing:** every call runs in a `dam_request` span (provider, operation, method, status,
+//!   attempts, duration, request id); URLs, headers and bodies are never recorded.
 
 use std::fmt;
 use std::future::Future;
