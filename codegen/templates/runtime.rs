@@ -646,6 +646,13 @@ pub async fn execute(
         let result = loop {
             attempt += 1;
             let spare = current.try_clone();
+            // A streamed body cannot be resent, but after a refusal the credentials must still be
+            // renewed for later calls: keep what the authenticator compares (method, URL, headers).
+            let shadow = spare.is_none().then(|| {
+                let mut r = reqwest::Request::new(current.method().clone(), current.url().clone());
+                *r.headers_mut() = current.headers().clone();
+                r
+            });
             let result = http.execute(current).await;
             let status = result.as_ref().ok().map(reqwest::Response::status);
             // Refused credentials: renew once, resend once.
@@ -665,6 +672,10 @@ pub async fn execute(
                         }
                         Err(e) => tracing::warn!(error = %e, "could not renew credentials"),
                     }
+                } else if let Some(rejected) = &shadow
+                    && let Err(e) = state.auth.reauthenticate(rejected).await
+                {
+                    tracing::warn!(error = %e, "could not renew credentials");
                 }
                 break result;
             }

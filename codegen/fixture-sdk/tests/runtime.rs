@@ -330,3 +330,38 @@ async fn bodiless_posts_carry_content_length_zero() {
     assert_eq!(r.header("content-length"), Some("0"));
     assert!(r.body.is_empty());
 }
+
+#[tokio::test]
+async fn a_refused_streamed_body_is_not_resent_but_credentials_are_renewed() {
+    let server = MockServer::start(|r| match r.header("authorization") {
+        Some("Token t0") => Reply::status(401),
+        _ => Reply::status(204),
+    })
+    .await;
+    let auth = Arc::new(CountingAuth::default());
+    let client = client_with(&server, auth.clone(), fast_retries());
+    let chunks = futures::stream::iter(vec![Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"abc"))]);
+    let err: Error = client
+        .put_content()
+        .id(1)
+        .body(reqwest::Body::wrap_stream(chunks))
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
+    assert_eq!(server.requests().len(), 1, "a streamed body cannot be resent");
+    assert_eq!(
+        auth.renewals.load(Ordering::SeqCst),
+        1,
+        "but the credentials were renewed"
+    );
+    client
+        .put_content()
+        .id(1)
+        .body(reqwest::Body::from("abc"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(server.requests()[1].header("authorization"), Some("Token t1"));
+}
