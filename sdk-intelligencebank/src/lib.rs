@@ -1,9 +1,120 @@
-//! Typed async client for the IntelligenceBank API.
+//! Typed async client for the IntelligenceBank API v2 (`webapp/1.0`).
 //!
 //! Every operation of `specs/intelligencebank.yaml` is a method on [`Client`] that returns a request
-//! builder: set parameters, then `.send().await`. Models are in [`types`]. The generated code
-//! lives in `generated.rs` (never edited by hand); the shared runtime (errors, retries, tracing,
-//! tolerant scalars) in [`runtime`].
+//! builder: set parameters, then `.send().await`. Each of the many operations that share the URL
+//! `/webapp/1.0/resources` is its own method with its own typed answer ([`Client::get_root_folder`],
+//! [`Client::get_folder_contents`], [`Client::download_resource`], [`Client::create_folder`], ...).
+//! Models are in [`types`]. The generated code lives in `generated.rs` (never edited by hand); the
+//! shared runtime (errors, retries, tracing, tolerant scalars) in [`runtime`]. Hand-written beside
+//! it: sessions ([`auth`]), uploads ([`upload`]), downloads ([`download`]) and folder paging
+//! ([`pagination`]).
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use std::num::NonZeroU64;
+//!
+//! use futures::TryStreamExt;
+//! use sdk_intelligencebank::{Client, FilePart, types};
+//!
+//! # async fn run() -> Result<(), sdk_intelligencebank::Error> {
+//! // Discovers the API server of the platform and logs in.
+//! let client = Client::builder()
+//!     .platform("acme.intelligencebank.com")
+//!     .credentials("joe.blow@acme.com", "my-password")
+//!     .build()
+//!     .await?;
+//!
+//! // The root folder.
+//! let root = client.get_root_folder().send().await?.into_inner();
+//! let folders = root.response.and_then(|r| r.folder).unwrap_or_default();
+//! for folder in &folders {
+//!     println!("{:?} {:?}", folder.folderuuid, folder.name);
+//! }
+//!
+//! // Every resource of the first folder, 50 per request.
+//! if let Some(uuid) = folders.first().and_then(|f| f.folderuuid.as_deref()) {
+//!     let resources: Vec<types::Resource> = client
+//!         .folder_resources(uuid, NonZeroU64::new(50).unwrap())
+//!         .try_collect()
+//!         .await?;
+//!     println!("{} resources", resources.len());
+//! }
+//!
+//! // Search, then download the first hit's file.
+//! let hits = client.search().searchterm("annual report").send().await?.into_inner();
+//! println!("{:?} hits", hits.num_found.as_ref().and_then(|n| n.get()));
+//! let first = hits.doc.unwrap_or_default().into_iter().next();
+//! if let Some(fileuuid) = first.and_then(|h| h.file).and_then(|f| f.fileuuid) {
+//!     let mut out = tokio::fs::File::create("report.pdf").await?;
+//!     let bytes = client.download_resource().fileuuid(fileuuid).write_to(&mut out).await?;
+//!     println!("downloaded {bytes} bytes");
+//! }
+//!
+//! // Upload a file into a folder (streamed from disk).
+//! let options = types::CreateResourceOptions {
+//!     folder: Some("06da9efd9e96a973015a5571b65d4b6c".into()),
+//!     name: Some("Test file".into()),
+//!     description: Some("this is a test file".into()),
+//!     filename: None,
+//! };
+//! let created = client.create_resource(options, FilePart::path("test.txt")?).await?;
+//! println!("{:?}", created.response.and_then(|r| r.resource));
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Authentication
+//!
+//! [`Client::builder`] takes the platform domain (`acme.intelligencebank.com`) and the user's
+//! e-mail and password, optionally a product key. [`ClientBuilder::build`] discovers the API base
+//! URL (`GET https://{platform}/v1/auth/app/getYapiAddress`, or give it with
+//! [`ClientBuilder::api_base_url`]) and logs in (`POST {api}/webapp/1.0/login`, form `p70`, `p80`,
+//! `p90`, `p60`). Every later call carries `p10={apikey}&p20={useruuid}` (and `p60`) in its query
+//! and the cookie `_aid={apikey}_{sid}_{product key or "default"}`. The client logs in again
+//! shortly before `logintimeoutperiod` hours have passed, and once after a 401 or 403 (one login
+//! for any number of concurrent calls). A login refused with a `message` (IntelligenceBank may
+//! answer such a refusal with HTTP 200) is [`Error::Auth`] carrying that message.
+//!
+//! Single-sign-on users log in through a browser: [`ClientBuilder::start_sso`] gives an
+//! [`SsoLogin`] whose [`login_url`](SsoLogin::login_url) the user opens, and
+//! [`SsoLogin::wait`] polls until the login is done and returns a [`Session`]; build a client from
+//! it with [`Client::from_session`]. A saved session works the same way.
+//!
+//! The password, API key, session id, one-time token and cookie are [`Secret`]s or sensitive
+//! header values: they never appear in `Debug` output, logs or error messages. The runtime never
+//! logs URLs (which carry `p10`/`p20`) and strips them from transport errors.
+//!
+//! # Errors
+//!
+//! Every call returns [`Error`] (generated calls return progenitor's error, which converts with
+//! `?` or `Error::from`). An error answer is [`Error::Api`] with the status, the request id and the
+//! body as [`ErrorBody`]: IntelligenceBank's `{"message": ...}` in `message` (also
+//! [`Error::message`]), anything else (an HTML proxy page, an empty body) in `raw`. A success body
+//! that does not fit its model is [`Error::Decode`]; a transfer cut off midway is
+//! [`Error::Transport`]. Nothing from the network panics. Models are tolerant: numbers and flags
+//! sent as text (`"filesize": "1234"`, `"seen": "1"`), `null`s and missing fields all decode.
+//!
+//! # Retries
+//!
+//! Idempotent calls (GET, PUT, DELETE and `sync_changes`) are retried on 429, 503 and connection
+//! errors with jittered exponential backoff that honours `Retry-After`
+//! ([`ClientBuilder::retry_policy`]). Logins, uploads and other POSTs are never retried blindly.
+//! The provider publishes a limit of 600 calls per minute per user.
+//!
+//! # Pagination
+//!
+//! [`Client::folder_resources`] pages through a folder's resources with `skip`/`limit` as a
+//! `futures::Stream`, ending on a short or empty page. Search answers cannot be paged (the
+//! service ignores `skip`/`limit` there).
+//!
+//! # Hand-written operations
+//!
+//! [`NOT_GENERATED`] lists the spec operations progenitor does not generate; both are
+//! `multipart/form-data` uploads implemented here: `create_resource` ([`Client::create_resource`],
+//! [`Client::upload_file`]) and `update_resource_file` ([`Client::update_resource_file`]). Files
+//! are streamed with [`FilePart`], never read into memory. Downloads stream into any
+//! `AsyncWrite` with [`builder::DownloadResource::write_to`] or [`Client::download_to_file`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -12,14 +123,25 @@
 mod generated;
 pub mod runtime;
 
+pub mod auth;
+pub mod download;
+pub mod pagination;
+pub mod upload;
+
+pub use auth::{ClientBuilder, Session, SessionAuth, SsoLogin};
 pub use generated::{ByteStream, Client, NOT_GENERATED, ResponseValue, builder, types};
 pub use runtime::{Error, ErrorBody, RetryPolicy, Secret, Timeouts};
+pub use upload::FilePart;
 
 impl Client {
     /// A client without credentials, for public endpoints and tests: the SDK's HTTP client
     /// (connect and read timeouts, no total timeout) and the default retry policy.
     pub fn unauthenticated(base_url: &str) -> Result<Self, Error> {
         let http = runtime::http_client(Timeouts::default())?;
-        Ok(Client::new_with_client(base_url, http, runtime::ClientState::unauthenticated()))
+        Ok(Client::new_with_client(
+            base_url,
+            http,
+            runtime::ClientState::unauthenticated(),
+        ))
     }
 }

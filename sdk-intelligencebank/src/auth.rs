@@ -1,0 +1,670 @@
+//! IntelligenceBank sessions: API-address discovery, login, the `_aid` cookie, renewal, and the
+//! browser (SSO) login.
+//!
+//! How a v2 session works (`shared/facts.md`, document L129-227):
+//!
+//! 1. `GET https://{platform}/v1/auth/app/getYapiAddress` answers the API base URL in `content`
+//!    (e.g. `https://apiau.intelligencebank.com`).
+//! 2. `POST {api}/webapp/1.0/login` with the form `p70` = e-mail, `p80` = password, `p90` = platform
+//!    domain without scheme (and `p60` = product key when there is one) answers `apikey`,
+//!    `useruuid`, `sid` and `logintimeoutperiod` (hours). A refused login may answer HTTP 200 with
+//!    only a `message`.
+//! 3. Every later v2 call carries `p10={apikey}&p20={useruuid}` (and `p60={product key}`) in its
+//!    query and the cookie `_aid={apikey}_{sid}_{product key or "default"}`.
+//!
+//! [`SessionAuth`] adds those to every call. It logs in again when the session is about to time out
+//! (`logintimeoutperiod` hours after login, renewed [`EARLY_RENEWAL`] early) and once after a 401 or
+//! 403. One async mutex guards the session and is held during a login, and a refused request's
+//! cookie is compared with the current one, so any number of concurrent failures cause one login.
+//! The password, API key, session id and cookie are [`Secret`]s or sensitive header values: they
+//! never appear in `Debug` output, logs or errors (the runtime never logs URLs, which carry `p10`).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use futures::future::BoxFuture;
+use reqwest::header::COOKIE;
+
+use crate::runtime::{self, Authenticator, ClientState, NoAuth, RetryPolicy, Secret, Timeouts};
+use crate::{Client, Error, types};
+
+/// A session is renewed this long before `logintimeoutperiod` runs out (or after nine tenths of
+/// its lifetime, whichever comes first).
+pub const EARLY_RENEWAL: Duration = Duration::from_secs(5 * 60);
+
+/// The query parameters the session adds to every v2 call.
+const SESSION_PARAMS: [&str; 3] = ["p10", "p20", "p60"];
+
+type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
+
+/// An IntelligenceBank v2 session: what every call after login carries. `Debug` shows neither the
+/// API key nor the session id.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Session {
+    /// The API base URL (from discovery), e.g. `https://apiau.intelligencebank.com`.
+    pub api_base_url: String,
+    /// The user's API key (`apikey`), sent as `p10` and as the first part of `_aid`.
+    pub apikey: Secret,
+    /// The user's uuid (`useruuid`), sent as `p20`.
+    pub useruuid: String,
+    /// The session id (`sid` of the login answer, or `content.session.sid` of a browser login).
+    pub sid: Secret,
+    /// The product key, sent as `p60` and as the last part of `_aid` (`default` without one).
+    pub product_key: Option<String>,
+    /// When the session started, when known.
+    pub started_at: Option<SystemTime>,
+    /// How long it lasts (`logintimeoutperiod` hours), when known.
+    pub lifetime: Option<Duration>,
+}
+
+impl Session {
+    /// A session from its parts (for example saved from an earlier run, or from a browser login
+    /// done elsewhere). Without [`with_timing`](Self::with_timing) it is used until refused.
+    pub fn new(
+        api_base_url: impl Into<String>,
+        apikey: impl Into<Secret>,
+        useruuid: impl Into<String>,
+        sid: impl Into<Secret>,
+    ) -> Self {
+        Self {
+            api_base_url: api_base_url.into().trim_end_matches('/').to_string(),
+            apikey: apikey.into(),
+            useruuid: useruuid.into(),
+            sid: sid.into(),
+            product_key: None,
+            started_at: None,
+            lifetime: None,
+        }
+    }
+
+    /// Sets the product key (`p60`).
+    pub fn with_product_key(mut self, product_key: impl Into<String>) -> Self {
+        self.product_key = Some(product_key.into());
+        self
+    }
+
+    /// Sets when the session started and how long it lasts.
+    pub fn with_timing(mut self, started_at: SystemTime, lifetime: Duration) -> Self {
+        self.started_at = Some(started_at);
+        self.lifetime = Some(lifetime);
+        self
+    }
+
+    /// The value of the `_aid` cookie: `{apikey}_{sid}_{product key or "default"}`.
+    pub fn aid_cookie(&self) -> Secret {
+        Secret::new(format!(
+            "{}_{}_{}",
+            self.apikey.expose(),
+            self.sid.expose(),
+            self.product_key.as_deref().unwrap_or("default")
+        ))
+    }
+
+    /// When the session times out, when its start and lifetime are known.
+    pub fn expires_at(&self) -> Option<SystemTime> {
+        self.started_at?.checked_add(self.lifetime?)
+    }
+
+    /// Whether the session should be renewed at `now`: within [`EARLY_RENEWAL`] (at most a tenth
+    /// of its lifetime) of timing out. A session without timing never is.
+    pub fn needs_renewal(&self, now: SystemTime) -> bool {
+        let (Some(expires_at), Some(lifetime)) = (self.expires_at(), self.lifetime) else {
+            return false;
+        };
+        let margin = EARLY_RENEWAL.min(lifetime / 10);
+        now.checked_add(margin).is_none_or(|t| t >= expires_at)
+    }
+
+    /// The session of a finished browser login (`sso_get_session_info`): `content.session.sid`
+    /// (never the top-level `SID`), `content.info.apikey` and the user uuid, timed from
+    /// `loginTime` and `logintimeoutperiod`.
+    pub fn from_sso_info(api_base_url: &str, answer: &types::SsoInfoResponse) -> Result<Self, Error> {
+        let content = answer.content.as_ref();
+        let session = content.and_then(|c| c.session.as_ref());
+        let info = content.and_then(|c| c.info.as_ref());
+        let sid = session.and_then(|s| s.sid.clone()).filter(|s| !s.expose().is_empty());
+        let apikey = info.and_then(|i| i.apikey.clone()).filter(|s| !s.expose().is_empty());
+        let useruuid = info
+            .and_then(|i| i.useruuid.clone())
+            .or_else(|| session.and_then(|s| s.user_uuid.clone()))
+            .filter(|u| !u.is_empty());
+        let (Some(sid), Some(apikey), Some(useruuid)) = (sid, apikey, useruuid) else {
+            return Err(Error::Auth(
+                "the browser-login answer has no session (content.session.sid, info.apikey, useruuid)".into(),
+            ));
+        };
+        let mut s = Session::new(api_base_url, apikey, useruuid, sid);
+        s.started_at = session
+            .and_then(|s| s.login_time.as_ref())
+            .and_then(runtime::Timestamp::to_datetime)
+            .map(SystemTime::from);
+        s.lifetime = info.and_then(|i| lifetime(i.logintimeoutperiod.as_ref()));
+        Ok(s)
+    }
+
+    /// Puts this session on a request: appends `p10`, `p20` (and `p60`) to its query, replacing
+    /// earlier session parameters but keeping every other one, and sets the `_aid` cookie as a
+    /// sensitive header.
+    pub fn apply(&self, request: &mut reqwest::Request) -> Result<(), Error> {
+        let url = request.url_mut();
+        if url.query_pairs().any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref())) {
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| !SESSION_PARAMS.contains(&k.as_ref()))
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            url.set_query(None);
+            if !kept.is_empty() {
+                url.query_pairs_mut().extend_pairs(kept);
+            }
+        }
+        {
+            let mut query = url.query_pairs_mut();
+            query.append_pair("p10", self.apikey.expose());
+            query.append_pair("p20", &self.useruuid);
+            if let Some(key) = &self.product_key {
+                query.append_pair("p60", key);
+            }
+        }
+        let cookie = format!("_aid={}", self.aid_cookie().expose());
+        runtime::set_header(request, COOKIE, &cookie, true)
+    }
+}
+
+/// `logintimeoutperiod` (hours) as a duration; absent, zero or unreadable values give `None`.
+fn lifetime(hours: Option<&runtime::LooseInt>) -> Option<Duration> {
+    let hours = hours?.get().filter(|h| *h > 0)?;
+    Some(Duration::from_secs(hours.unsigned_abs().saturating_mul(3600)))
+}
+
+/// What a client needs to log in again.
+struct PasswordLogin {
+    /// An unauthenticated client on the API base URL, for `login`.
+    api: Client,
+    email: String,
+    password: Secret,
+    /// `p90`: the platform domain without scheme.
+    platform_domain: String,
+    product_key: Option<String>,
+}
+
+impl PasswordLogin {
+    async fn login(&self, now: SystemTime) -> Result<Session, Error> {
+        let form = types::LoginForm {
+            p60: self.product_key.clone(),
+            p70: self.email.clone(),
+            p80: self.password.clone(),
+            p90: self.platform_domain.clone(),
+        };
+        let answer = match self.api.login().body(form).send().await {
+            Ok(answer) => answer.into_inner(),
+            Err(e) => {
+                return Err(match Error::from(e) {
+                    Error::Api(e) if e.status.is_client_error() => Error::Auth(format!(
+                        "login refused ({}): {}",
+                        e.status,
+                        self.scrub(&e.body.summary().unwrap_or_else(|| "no reason given".into()))
+                    )),
+                    other => other,
+                });
+            }
+        };
+        let apikey = answer.apikey.filter(|s| !s.expose().is_empty());
+        let sid = answer.sid.filter(|s| !s.expose().is_empty());
+        let useruuid = answer.useruuid.filter(|u| !u.is_empty());
+        let (Some(apikey), Some(sid), Some(useruuid)) = (apikey, sid, useruuid) else {
+            // A refused login is often answered 200 with only {"message": ...}.
+            let reason = answer
+                .message
+                .map(|m| self.scrub(&m))
+                .unwrap_or_else(|| "the login answer has no session (apikey, useruuid, sid)".into());
+            return Err(Error::Auth(reason));
+        };
+        tracing::debug!("logged in to IntelligenceBank");
+        let mut session = Session::new(self.api.baseurl.clone(), apikey, useruuid, sid);
+        session.product_key = self.product_key.clone();
+        session.started_at = Some(now);
+        session.lifetime = lifetime(answer.logintimeoutperiod.as_ref());
+        Ok(session)
+    }
+
+    /// Removes the password from provider text before it goes into an error.
+    fn scrub(&self, text: &str) -> String {
+        let password = self.password.expose();
+        if password.is_empty() {
+            text.to_string()
+        } else {
+            text.replace(password, "[redacted]")
+        }
+    }
+}
+
+/// The session of a [`Client`]: implements the runtime's [`Authenticator`], adding `p10`/`p20`
+/// (and `p60`) and the `_aid` cookie to every v2 call, and logging in again when the session times
+/// out or is refused (when the client has the user's credentials).
+pub struct SessionAuth {
+    relogin: Option<PasswordLogin>,
+    clock: Clock,
+    current: tokio::sync::Mutex<Option<Session>>,
+}
+
+impl fmt::Debug for SessionAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let login = self.relogin.as_ref();
+        f.debug_struct("SessionAuth")
+            .field("email", &login.map(|l| &l.email))
+            .field("password", &login.map(|l| &l.password))
+            .field("platform_domain", &login.map(|l| &l.platform_domain))
+            .field("current", &self.current.try_lock().ok().map(|s| s.clone()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl SessionAuth {
+    /// The current session (no request is sent), for example to save it for a later run.
+    pub async fn session(&self) -> Option<Session> {
+        self.current.lock().await.clone()
+    }
+
+    /// A session that is fresh enough to use: the current one, or a new login when there is none
+    /// or it is about to time out (and this client can log in).
+    pub async fn valid_session(&self) -> Result<Session, Error> {
+        let mut current = self.current.lock().await;
+        let stale = current.as_ref().is_none_or(|s| s.needs_renewal((self.clock)()));
+        if stale && let Some(login) = &self.relogin {
+            *current = Some(login.login((self.clock)()).await?);
+        }
+        current
+            .clone()
+            .ok_or_else(|| Error::Auth("this client has no session and no credentials to log in".into()))
+    }
+}
+
+impl Authenticator for SessionAuth {
+    fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move { self.valid_session().await?.apply(request) })
+    }
+
+    fn reauthenticate<'a>(&'a self, rejected: &'a reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move {
+            let sent = rejected.headers().get(COOKIE).and_then(|v| v.to_str().ok());
+            let mut current = self.current.lock().await;
+            let now = current.as_ref().map(|s| format!("_aid={}", s.aid_cookie().expose()));
+            if sent.is_some() && sent != now.as_deref() {
+                // Another caller logged in after this request was sent.
+                return Ok(());
+            }
+            let Some(login) = &self.relogin else {
+                return Err(Error::Auth(
+                    "the session was refused and this client has no credentials to log in again".into(),
+                ));
+            };
+            *current = Some(login.login((self.clock)()).await?);
+            Ok(())
+        })
+    }
+}
+
+/// Builds an authenticated [`Client`]. Start with [`Client::builder`].
+///
+/// Give the platform domain ([`platform`](Self::platform)) and the user's credentials
+/// ([`credentials`](Self::credentials)) to log in, or a saved [`Session`]
+/// ([`session`](Self::session)), or both (the session is used first, the credentials renew it).
+#[derive(Clone, Default)]
+pub struct ClientBuilder {
+    platform: Option<String>,
+    api_base_url: Option<String>,
+    email: Option<String>,
+    password: Option<Secret>,
+    product_key: Option<String>,
+    session: Option<Session>,
+    retry: RetryPolicy,
+    timeouts: Timeouts,
+    clock: Option<Clock>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("platform", &self.platform)
+            .field("api_base_url", &self.api_base_url)
+            .field("email", &self.email)
+            .field("password", &self.password)
+            .field("product_key", &self.product_key)
+            .field("session", &self.session)
+            .field("retry", &self.retry)
+            .field("timeouts", &self.timeouts)
+            .field("clock", &self.clock.as_ref().map(|_| "custom"))
+            .finish()
+    }
+}
+
+impl Client {
+    /// Starts building a client that logs in and keeps its session fresh.
+    pub fn builder() -> ClientBuilder {
+        ClientBuilder::default()
+    }
+
+    /// A client using an existing session (for example from a browser login, see
+    /// [`ClientBuilder::start_sso`]), with default timeouts and retries. It cannot log in again:
+    /// once the session times out, calls fail with the service's 401/403.
+    pub fn from_session(session: Session) -> Result<Client, Error> {
+        let http = runtime::http_client(Timeouts::default())?;
+        let base = session.api_base_url.clone();
+        let auth = Arc::new(SessionAuth {
+            relogin: None,
+            clock: Arc::new(SystemTime::now),
+            current: tokio::sync::Mutex::new(Some(session)),
+        });
+        let state = ClientState::new(auth, RetryPolicy::default());
+        Ok(Client::new_with_client(&base, http, state))
+    }
+}
+
+/// The platform's URL (`https://` unless a scheme is given) and its domain without scheme (`p90`).
+fn platform_parts(platform: &str) -> Result<(String, String), Error> {
+    let platform = platform.trim();
+    let text = if platform.contains("://") {
+        platform.to_string()
+    } else {
+        format!("https://{platform}")
+    };
+    let invalid = || Error::InvalidInput(format!("{platform:?} is not a platform domain or URL"));
+    let url = reqwest::Url::parse(&text).map_err(|_| invalid())?;
+    let host = url.host_str().filter(|h| !h.is_empty()).ok_or_else(invalid)?;
+    let domain = match url.port() {
+        Some(port) => format!("{host}:{port}"),
+        None => host.to_string(),
+    };
+    Ok((format!("{}://{domain}", url.scheme()), domain))
+}
+
+impl ClientBuilder {
+    /// The customer's platform domain, e.g. `acme.intelligencebank.com` (or a URL such as
+    /// `https://acme.intelligencebank.com`). Discovery and the browser login are sent to it, and
+    /// its domain is the login field `p90`.
+    pub fn platform(mut self, platform: impl Into<String>) -> Self {
+        self.platform = Some(platform.into());
+        self
+    }
+
+    /// The API base URL, e.g. `https://apiau.intelligencebank.com`, when it is known: discovery is
+    /// skipped.
+    pub fn api_base_url(mut self, url: impl Into<String>) -> Self {
+        self.api_base_url = Some(url.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    /// The user's e-mail and password (login fields `p70` and `p80`).
+    pub fn credentials(mut self, email: impl Into<String>, password: impl Into<Secret>) -> Self {
+        self.email = Some(email.into());
+        self.password = Some(password.into());
+        self
+    }
+
+    /// The product key: sent as `p60` on login and on every call, and ending the `_aid` cookie.
+    pub fn product_key(mut self, product_key: impl Into<String>) -> Self {
+        self.product_key = Some(product_key.into());
+        self
+    }
+
+    /// An existing session to use instead of logging in first.
+    pub fn session(mut self, session: Session) -> Self {
+        self.session = Some(session);
+        self
+    }
+
+    /// Retries of idempotent calls on 429/503 (default [`RetryPolicy::default`]).
+    pub fn retry_policy(mut self, retry: RetryPolicy) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Connect and read timeouts of the HTTP client (default [`Timeouts::default`]).
+    pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
+        self.timeouts = timeouts;
+        self
+    }
+
+    /// The clock that times sessions (default `SystemTime::now`); tests use it to let time pass.
+    pub fn clock(mut self, now: impl Fn() -> SystemTime + Send + Sync + 'static) -> Self {
+        self.clock = Some(Arc::new(now));
+        self
+    }
+
+    /// Discovers the API base URL (unless given), logs in (unless a session was given) and builds
+    /// the client. Fails with [`Error::InvalidInput`] without credentials or a session, or without
+    /// the platform when it is needed; with [`Error::Auth`] when the login is refused.
+    pub async fn build(self) -> Result<Client, Error> {
+        self.build_with_auth().await.map(|(client, _)| client)
+    }
+
+    /// Like [`build`](Self::build), and also returns the client's [`SessionAuth`], to read the
+    /// current [`Session`] (for example to save it).
+    pub async fn build_with_auth(self) -> Result<(Client, Arc<SessionAuth>), Error> {
+        let platform = self.platform.as_deref().map(platform_parts).transpose()?;
+        let can_login = self.email.is_some() && self.password.is_some();
+        if !can_login && self.session.is_none() {
+            return Err(Error::InvalidInput(
+                "IntelligenceBank needs the user's credentials or a session".into(),
+            ));
+        }
+        if can_login && platform.is_none() {
+            return Err(Error::InvalidInput(
+                "logging in needs the platform domain (login field p90)".into(),
+            ));
+        }
+        let http = runtime::http_client(self.timeouts)?;
+        let api_base = match (&self.api_base_url, &self.session, &platform) {
+            (Some(url), _, _) => url.clone(),
+            (None, Some(session), _) => session.api_base_url.clone(),
+            (None, None, Some((platform_url, _))) => discover(&http, platform_url, self.retry).await?,
+            (None, None, None) => {
+                return Err(Error::InvalidInput(
+                    "IntelligenceBank needs the platform domain (or the API base URL)".into(),
+                ));
+            }
+        };
+        let relogin = match (self.email, self.password, platform) {
+            (Some(email), Some(password), Some((_, platform_domain))) => Some(PasswordLogin {
+                api: unauthenticated(&api_base, &http, self.retry),
+                email,
+                password,
+                platform_domain,
+                product_key: self.product_key.clone(),
+            }),
+            _ => None,
+        };
+        let session = self.session.map(|mut s| {
+            s.api_base_url = api_base.clone();
+            if self.product_key.is_some() {
+                s.product_key = self.product_key.clone();
+            }
+            s
+        });
+        let logged_in = session.is_some();
+        let auth = Arc::new(SessionAuth {
+            relogin,
+            clock: self.clock.unwrap_or_else(|| Arc::new(SystemTime::now)),
+            current: tokio::sync::Mutex::new(session),
+        });
+        if !logged_in {
+            auth.valid_session().await?;
+        }
+        let state = ClientState::new(auth.clone(), self.retry);
+        Ok((Client::new_with_client(&api_base, http, state), auth))
+    }
+
+    /// Starts a browser (SSO) login on the [`platform`](Self::platform): creates the one-time
+    /// token and discovers the API base URL (unless given). Send the user to
+    /// [`SsoLogin::login_url`], then [`SsoLogin::wait`] for the session and build a client with
+    /// [`Client::from_session`] or [`ClientBuilder::session`].
+    pub async fn start_sso(self) -> Result<SsoLogin, Error> {
+        let Some(platform) = self.platform.as_deref() else {
+            return Err(Error::InvalidInput("a browser login needs the platform domain".into()));
+        };
+        let (platform_url, _) = platform_parts(platform)?;
+        let http = runtime::http_client(self.timeouts)?;
+        let api_base_url = match self.api_base_url {
+            Some(url) => url,
+            None => discover(&http, &platform_url, self.retry).await?,
+        };
+        let platform_client = unauthenticated(&platform_url, &http, self.retry);
+        let token = platform_client
+            .sso_create_token()
+            .send()
+            .await?
+            .into_inner()
+            .content
+            .filter(|t| !t.expose().is_empty())
+            .ok_or_else(|| Error::Auth("the browser-login token answer has no token (content)".into()))?;
+        Ok(SsoLogin {
+            platform: platform_client,
+            platform_url,
+            api_base_url,
+            product_key: self.product_key,
+            token,
+        })
+    }
+}
+
+/// A generated client without credentials, for discovery, login and the browser-login steps.
+fn unauthenticated(base_url: &str, http: &reqwest::Client, retry: RetryPolicy) -> Client {
+    Client::new_with_client(base_url, http.clone(), ClientState::new(Arc::new(NoAuth), retry))
+}
+
+/// `get_api_address` on the platform: the API base URL, without a trailing slash.
+async fn discover(http: &reqwest::Client, platform_url: &str, retry: RetryPolicy) -> Result<String, Error> {
+    let answer = unauthenticated(platform_url, http, retry)
+        .get_api_address()
+        .send()
+        .await?
+        .into_inner();
+    let url = answer.content.unwrap_or_default();
+    let url = url.trim().trim_end_matches('/');
+    match reqwest::Url::parse(url) {
+        Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(url.to_string()),
+        _ => Err(Error::Decode {
+            message: "getYapiAddress answered no API base URL in `content`".into(),
+            body_start: url.chars().take(200).collect(),
+        }),
+    }
+}
+
+/// A browser (SSO) login in progress, from [`ClientBuilder::start_sso`]. `Debug` does not show the
+/// one-time token.
+pub struct SsoLogin {
+    platform: Client,
+    platform_url: String,
+    api_base_url: String,
+    product_key: Option<String>,
+    token: Secret,
+}
+
+impl fmt::Debug for SsoLogin {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SsoLogin")
+            .field("platform_url", &self.platform_url)
+            .field("api_base_url", &self.api_base_url)
+            .field("product_key", &self.product_key)
+            .field("token", &self.token)
+            .finish()
+    }
+}
+
+impl SsoLogin {
+    /// The page the user opens in a browser to log in:
+    /// `https://{platform}/auth/?login=0&token={token}`. It holds the one-time token: show it to
+    /// the user, do not log it.
+    pub fn login_url(&self) -> String {
+        let page = format!("{}/auth/", self.platform_url);
+        let params = [("login", "0"), ("token", self.token.expose())];
+        reqwest::Url::parse_with_params(&page, params)
+            .map(String::from)
+            .unwrap_or(page)
+    }
+
+    /// Asks once whether the browser login is done: `None` while it is pending (the service
+    /// answers 404), the session once it is done (the token is then used up).
+    pub async fn poll(&self) -> Result<Option<Session>, Error> {
+        match self
+            .platform
+            .sso_get_session_info()
+            .token(self.token.expose())
+            .send()
+            .await
+        {
+            Ok(answer) => {
+                let mut session = Session::from_sso_info(&self.api_base_url, &answer.into_inner())?;
+                session.product_key = self.product_key.clone();
+                Ok(Some(session))
+            }
+            Err(e) => match Error::from(e) {
+                Error::Api(e) if e.status == reqwest::StatusCode::NOT_FOUND => Ok(None),
+                other => Err(other),
+            },
+        }
+    }
+
+    /// Polls every `interval` until the browser login is done, for at most `timeout`; then fails
+    /// with [`Error::Timeout`].
+    pub async fn wait(&self, interval: Duration, timeout: Duration) -> Result<Session, Error> {
+        let deadline = tokio::time::Instant::now() + timeout;
+        loop {
+            if let Some(session) = self.poll().await? {
+                return Ok(session);
+            }
+            if tokio::time::Instant::now() + interval > deadline {
+                return Err(Error::Timeout(format!(
+                    "the browser login did not finish within {} s",
+                    timeout.as_secs()
+                )));
+            }
+            tokio::time::sleep(interval).await;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn platform_domains_and_urls() {
+        let https = (
+            "https://acme.intelligencebank.com".to_string(),
+            "acme.intelligencebank.com".to_string(),
+        );
+        assert_eq!(platform_parts("acme.intelligencebank.com").unwrap(), https);
+        assert_eq!(platform_parts(" https://acme.intelligencebank.com/ ").unwrap(), https);
+        assert_eq!(
+            platform_parts("http://127.0.0.1:8080").unwrap(),
+            ("http://127.0.0.1:8080".to_string(), "127.0.0.1:8080".to_string())
+        );
+        assert!(platform_parts("https://").is_err());
+    }
+
+    #[test]
+    fn sessions_are_renewed_a_little_early() {
+        let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
+        let hour = Session::new("https://x", "k", "u", "s").with_timing(start, Duration::from_secs(3600));
+        assert_eq!(hour.expires_at(), Some(start + Duration::from_secs(3600)));
+        assert!(!hour.needs_renewal(start + Duration::from_secs(3600 - 301)));
+        assert!(hour.needs_renewal(start + Duration::from_secs(3600 - 300)));
+        // A ten-minute session (clock-tested only) is renewed one minute early.
+        let short = Session::new("https://x", "k", "u", "s").with_timing(start, Duration::from_secs(600));
+        assert!(!short.needs_renewal(start + Duration::from_secs(539)));
+        assert!(short.needs_renewal(start + Duration::from_secs(540)));
+        assert!(!Session::new("https://x", "k", "u", "s").needs_renewal(start));
+    }
+
+    #[test]
+    fn login_timeout_is_in_hours() {
+        let hours = |v: serde_json::Value| lifetime(serde_json::from_value(v).ok().as_ref());
+        assert_eq!(hours(serde_json::json!(120)), Some(Duration::from_secs(432_000)));
+        assert_eq!(hours(serde_json::json!("1")), Some(Duration::from_secs(3600)));
+        assert_eq!(hours(serde_json::json!("")), None);
+        assert_eq!(hours(serde_json::json!(0)), None);
+    }
+}
