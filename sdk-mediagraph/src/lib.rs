@@ -3,7 +3,117 @@
 //! Every operation of `specs/mediagraph.yaml` is a method on [`Client`] that returns a request
 //! builder: set parameters, then `.send().await`. Models are in [`types`]. The generated code
 //! lives in `generated.rs` (never edited by hand); the shared runtime (errors, retries, tracing,
-//! tolerant scalars) in [`runtime`].
+//! tolerant scalars) in [`runtime`]. Hand-written beside it: credentials and the client builder
+//! ([`auth`]), uploads ([`upload`]), resumable downloads ([`download`]), paged listings as streams
+//! ([`pagination`]) and bare-or-wrapped detail answers ([`wrapped`]).
+//!
+//! # Quick start
+//!
+//! ```no_run
+//! use futures::TryStreamExt;
+//! use sdk_mediagraph::{Client, DownloadOptions, UploadFile, UploadOptions};
+//!
+//! # async fn run() -> Result<(), sdk_mediagraph::Error> {
+//! // A Personal Access Token and the organization id from "Profile Settings".
+//! let client = Client::builder()
+//!     .personal_access_token("8b5913aea36379a098fb4187d8a5face", 100)
+//!     .build()?;
+//!
+//! // Search: one page, or every match as a stream (page by page).
+//! let page = client.search_assets().q("sunset").per_page(25).send().await?;
+//! println!("{} assets on the first page", page.assets.len());
+//! let all: Vec<_> = client.search_assets().q("sunset").per_page(100).into_stream().try_collect().await?;
+//!
+//! // Download the first match into a file; a broken transfer resumes with a Range request.
+//! if let Some(id) = all.first().and_then(|a| a.id.as_ref()).and_then(|id| id.as_str().parse().ok()) {
+//!     let report = client.download_asset_to_file(id, "download.jpg", &DownloadOptions::default()).await?;
+//!     println!("{} bytes", report.bytes);
+//! }
+//!
+//! // Upload a local file (streamed from disk) into a new upload session.
+//! let options = UploadOptions { name: Some("From the SDK".into()), ..Default::default() };
+//! let outcome = client.upload_files(vec![UploadFile::path("photo.jpg")], &options).await?;
+//! println!("created asset {:?}", outcome.assets[0].guid);
+//! # Ok(())
+//! # }
+//! ```
+//!
+//! # Authentication
+//!
+//! - **Personal Access Token**: [`ClientBuilder::personal_access_token`] sends
+//!   `Authorization: Basic base64(":" + token)` and `OrganizationId: <id>` on every call. A
+//!   refused token cannot be renewed; the call fails with [`Error::Api`] (status 401).
+//! - **OAuth 2 (authorization code with PKCE S256)** on `https://mediagraph.io`
+//!   ([`OAuthConfig::host`] changes it): [`OAuthConfig::start_authorization`] gives the URL to open
+//!   (`/oauth/authorize?response_type=code&client_id&redirect_uri&scope&state&code_challenge&code_challenge_method=S256`),
+//!   [`AuthorizationRequest::code_from_redirect`] reads the code from the redirect and checks the
+//!   state, [`OAuthConfig::exchange_code`] trades it for tokens (`POST /oauth/token`,
+//!   form-urlencoded, with the `code_verifier`) and returns an [`OAuthSession`] for
+//!   [`ClientBuilder::oauth`]. Calls then carry `Authorization: Bearer …` (no `OrganizationId`).
+//!   The access token is refreshed 5 minutes before it expires and once after a 401 — a single
+//!   refresh for any number of concurrent calls — and a new refresh token from the answer is kept
+//!   ([`OAuthSession::tokens`] to persist them, [`OAuthConfig::session`] to restore them).
+//!   [`OAuthSession::revoke`] revokes the token (`POST /oauth/revoke`).
+//!
+//! Tokens, refresh tokens, client secrets and PKCE verifiers are [`Secret`]s: they never appear
+//! in `Debug` output, logs or errors.
+//!
+//! ```no_run
+//! use sdk_mediagraph::{Client, OAuthConfig};
+//! # async fn run(redirected_to: &str) -> Result<(), sdk_mediagraph::Error> {
+//! let config = OAuthConfig::new("my-client-id", "https://app.example/callback").scope("read write");
+//! let request = config.start_authorization()?;
+//! println!("open {}", request.url);
+//! // ... the user signs in and is redirected to `redirected_to` ...
+//! let code = request.code_from_redirect(redirected_to)?;
+//! let session = config.exchange_code(&code, &request.pkce).await?;
+//! let client = Client::builder().oauth(session.clone()).build()?;
+//! let me = client.who_am_i().send().await?;
+//! println!("signed in as {:?}", me.name);
+//! # Ok(()) }
+//! ```
+//!
+//! # Errors
+//!
+//! Every call returns [`Error`] (generated calls return progenitor's error, which converts with
+//! `?` or `Error::from`). An error answer is [`Error::Api`] with the status, the request id, the
+//! `Retry-After` and the body as [`ErrorBody`]: Mediagraph's `{error, message}`,
+//! `{error_description}` and `{errors: …}` shapes are all read ([`Error::message`] gives the most
+//! useful text; the whole body is in `raw`), and a non-JSON body (a proxy's HTML page) keeps its
+//! status. A refused token exchange or refresh is [`Error::Auth`]. A success body that does not
+//! fit its model, or is truncated, is [`Error::Decode`] or [`Error::Transport`]; nothing from the
+//! network panics.
+//!
+//! # Retries
+//!
+//! Idempotent calls (GET, HEAD, PUT, DELETE) are retried on 429, 503 and connection errors with
+//! jittered exponential backoff that honours `Retry-After` ([`ClientBuilder::retry_policy`]).
+//! POSTs (creating records, preparing uploads, token requests) and the upload `PUT` of a stream
+//! are never retried.
+//!
+//! # Pagination
+//!
+//! `search_assets`, `list_tags`, `list_taxonomy_tags` and `get_taxonomy_tags_tree` page with
+//! `page`. Their builders have `into_stream()` (e.g. [`builder::SearchAssets::into_stream`]): a
+//! `futures::Stream` of every item that stops on an empty page or once the `Total-Entries` header
+//! says all were seen. See [`pagination`].
+//!
+//! # Detail answers, bare or wrapped
+//!
+//! The service may answer `{"asset": {...}}` or the bare record; [`Bare::into_bare`] returns the
+//! record either way (see [`wrapped`]).
+//!
+//! # Hand-written flows and operations
+//!
+//! - [`Client::upload_files`]: create an upload session → prepare each asset → `PUT` the bytes to
+//!   its `signed_upload_url` (streamed, no Mediagraph credentials) → `set_uploaded` → `set_done`.
+//!   The steps are public too ([`Client::start_upload`], [`Client::upload_to_session`],
+//!   [`Client::put_signed_upload`]), and [`Client::upload_version`] adds a data version.
+//! - [`Client::download_asset_to`], [`Client::download_asset_to_file`]: streamed downloads that
+//!   resume with `Range: bytes=<written>-` after a broken connection.
+//! - Not available: "Upload One or More Assets From URLs" (`upload_assets_from_urls`). The
+//!   provider's document lost its method and path and no other source confirms them, so it is
+//!   not generated and not hand-written; it is listed in [`NOT_GENERATED`].
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -12,14 +122,28 @@
 mod generated;
 pub mod runtime;
 
+pub mod auth;
+pub mod download;
+pub mod pagination;
+pub mod upload;
+pub mod wrapped;
+
+pub use auth::{AuthorizationRequest, ClientBuilder, OAuthConfig, OAuthSession, PersonalAccessToken, Pkce, TokenSet};
+pub use download::{DownloadOptions, DownloadReport};
 pub use generated::{ByteStream, Client, NOT_GENERATED, ResponseValue, builder, types};
 pub use runtime::{Error, ErrorBody, RetryPolicy, Secret, Timeouts};
+pub use upload::{UploadFile, UploadOptions, UploadOutcome};
+pub use wrapped::Bare;
 
 impl Client {
     /// A client without credentials, for public endpoints and tests: the SDK's HTTP client
     /// (connect and read timeouts, no total timeout) and the default retry policy.
     pub fn unauthenticated(base_url: &str) -> Result<Self, Error> {
         let http = runtime::http_client(Timeouts::default())?;
-        Ok(Client::new_with_client(base_url, http, runtime::ClientState::unauthenticated()))
+        Ok(Client::new_with_client(
+            base_url,
+            http,
+            runtime::ClientState::unauthenticated(),
+        ))
     }
 }
