@@ -20,9 +20,7 @@
 //! in `Debug` output, logs or error messages.
 
 use std::fmt;
-use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
@@ -227,10 +225,11 @@ impl Pkce {
     /// The `code_challenge_method` sent with the challenge.
     pub const METHOD: &'static str = "S256";
 
-    /// A fresh random verifier (43 characters of base64url from 32 random bytes).
-    pub fn generate() -> Self {
-        let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes());
-        Self::from_checked(Secret::new(verifier))
+    /// A fresh random verifier (43 characters of base64url from 32 bytes of the operating
+    /// system's secure random source); fails only if that source fails.
+    pub fn generate() -> Result<Self, Error> {
+        let verifier = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(random_bytes()?);
+        Ok(Self::from_checked(Secret::new(verifier)))
     }
 
     /// A given verifier: 43 to 128 characters of `A-Z a-z 0-9 - . _ ~` (RFC 7636 §4.1), else
@@ -266,27 +265,11 @@ impl Pkce {
     }
 }
 
-/// 32 unpredictable bytes without a dependency on an RNG crate: SHA-256 over SipHash outputs
-/// keyed with the standard library's per-thread keys (128 bits from the operating system's
-/// random source), a process-wide counter and the clock.
-fn random_bytes() -> [u8; 32] {
-    static COUNTER: AtomicU64 = AtomicU64::new(0);
-    let mut sha = Sha256::new();
-    let count = COUNTER.fetch_add(1, Ordering::Relaxed);
-    for i in 0..4u64 {
-        let mut h = std::collections::hash_map::RandomState::new().build_hasher();
-        h.write_u64(count);
-        h.write_u64(i);
-        sha.update(h.finish().to_le_bytes());
-    }
-    let nanos = SystemTime::now()
-        .duration_since(SystemTime::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or_default();
-    sha.update(nanos.to_le_bytes());
-    sha.update(count.to_le_bytes());
-    sha.update(fastrand::u64(..).to_le_bytes());
-    sha.finalize().into()
+/// 32 bytes from the operating system's secure random source.
+fn random_bytes() -> Result<[u8; 32], Error> {
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).map_err(|e| Error::Auth(format!("the system random source failed: {e}")))?;
+    Ok(bytes)
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -386,8 +369,8 @@ impl OAuthConfig {
     /// the user to. Keep the answer until the redirect comes back, then call
     /// [`AuthorizationRequest::code_from_redirect`] and [`exchange_code`](Self::exchange_code).
     pub fn start_authorization(&self) -> Result<AuthorizationRequest, Error> {
-        let state = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&random_bytes()[..16]);
-        let pkce = Pkce::generate();
+        let state = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&random_bytes()?[..16]);
+        let pkce = Pkce::generate()?;
         let url = self.authorize_url(&state, &pkce)?;
         Ok(AuthorizationRequest { url, state, pkce })
     }
@@ -805,8 +788,8 @@ mod tests {
         assert!(Pkce::from_verifier("short").is_err());
         assert!(Pkce::from_verifier("a".repeat(129)).is_err());
         assert!(Pkce::from_verifier(format!("{}!", "a".repeat(50))).is_err());
-        let a = Pkce::generate();
-        let b = Pkce::generate();
+        let a = Pkce::generate().unwrap();
+        let b = Pkce::generate().unwrap();
         assert_eq!(a.verifier().expose().len(), 43);
         assert_ne!(a.verifier(), b.verifier());
         assert!(Pkce::from_verifier(a.verifier().clone()).is_ok());
