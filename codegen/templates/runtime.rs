@@ -407,6 +407,12 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     /// Obtains fresh credentials unless another caller already did (compare what `rejected`
     /// carried with the current credentials), so many concurrent failures cause one refresh.
     fn reauthenticate<'a>(&'a self, rejected: &'a reqwest::Request) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Whether this authenticator adds credentials at all. A client without any (token endpoints,
+    /// storage services, public calls) never tries to renew them after a refusal.
+    fn has_credentials(&self) -> bool {
+        true
+    }
 }
 
 /// Sends requests without credentials.
@@ -419,6 +425,9 @@ impl Authenticator for NoAuth {
     }
     fn reauthenticate<'a>(&'a self, _: &'a reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async { Err(Error::Auth("this client has no credentials to renew".into())) })
+    }
+    fn has_credentials(&self) -> bool {
+        false
     }
 }
 
@@ -546,6 +555,18 @@ impl ClientState {
     }
 }
 
+impl crate::generated::Client {
+    /// A client without credentials, for public endpoints and tests: the SDK's HTTP client
+    /// ([`http_client`] with default [`Timeouts`]) and the default [`RetryPolicy`].
+    pub fn unauthenticated(base_url: &str) -> Result<Self, Error> {
+        Ok(Self::new_with_client(
+            base_url,
+            http_client(Timeouts::default())?,
+            ClientState::unauthenticated(),
+        ))
+    }
+}
+
 // ---------------------------------------------------------------------------------------------
 // The request pipeline
 // ---------------------------------------------------------------------------------------------
@@ -638,7 +659,7 @@ pub async fn execute(
     async move {
         let started = Instant::now();
         let idempotent = is_idempotent(request.method(), operation, mode);
-        let authenticated = !provider().unauthenticated_operations.contains(&operation);
+        let authenticated = state.auth.has_credentials() && !provider().unauthenticated_operations.contains(&operation);
         let policy = state.retry;
         let mut attempt = 0u32;
         let mut reauthenticated = false;

@@ -240,15 +240,29 @@ fn build_response(reply: Reply) -> hyper::Response<BoxBody> {
             .map_err(|never| match never {})
             .boxed(),
         Some(n) => {
+            // Send the head, give hyper time to flush it, then fail the body: the client sees
+            // exactly `n` bytes and then a broken connection.
             let head = Bytes::from(reply.body[..n.min(reply.body.len())].to_vec());
-            let frames: Vec<Result<Frame<Bytes>, std::io::Error>> = vec![
-                Ok(Frame::data(head)),
-                Err(std::io::Error::new(
-                    std::io::ErrorKind::ConnectionReset,
-                    "cut by the test",
-                )),
-            ];
-            StreamBody::new(futures::stream::iter(frames)).boxed()
+            let frames = futures::stream::unfold(0u8, move |step| {
+                let head = head.clone();
+                async move {
+                    match step {
+                        0 => Some((Ok(Frame::data(head)), 1)),
+                        1 => {
+                            tokio::time::sleep(Duration::from_millis(50)).await;
+                            Some((
+                                Err(std::io::Error::new(
+                                    std::io::ErrorKind::ConnectionReset,
+                                    "cut by the test",
+                                )),
+                                2,
+                            ))
+                        }
+                        _ => None,
+                    }
+                }
+            });
+            StreamBody::new(frames).boxed()
         }
     };
     let mut response = hyper::Response::new(body);

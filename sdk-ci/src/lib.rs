@@ -101,16 +101,3 @@ pub use generated::{ByteStream, Client, NOT_GENERATED, ResponseValue, builder, t
 pub use mediabox::MediaBoxAccess;
 pub use rate_limit::RateLimitExt;
 pub use runtime::{Error, ErrorBody, RateLimit, RetryPolicy, Secret, Timeouts};
-
-impl Client {
-    /// A client without credentials, for public endpoints and tests: the SDK's HTTP client
-    /// (connect and read timeouts, no total timeout) and the default retry policy.
-    pub fn unauthenticated(base_url: &str) -> Result<Self, Error> {
-        let http = runtime::http_client(Timeouts::default())?;
-        Ok(Client::new_with_client(
-            base_url,
-            http,
-            runtime::ClientState::unauthenticated(),
-        ))
-    }
-}

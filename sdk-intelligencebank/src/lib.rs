@@ -132,16 +132,3 @@ pub use auth::{ClientBuilder, Session, SessionAuth, SsoLogin};
 pub use generated::{ByteStream, Client, NOT_GENERATED, ResponseValue, builder, types};
 pub use runtime::{Error, ErrorBody, RetryPolicy, Secret, Timeouts};
 pub use upload::FilePart;
-
-impl Client {
-    /// A client without credentials, for public endpoints and tests: the SDK's HTTP client
-    /// (connect and read timeouts, no total timeout) and the default retry policy.
-    pub fn unauthenticated(base_url: &str) -> Result<Self, Error> {
-        let http = runtime::http_client(Timeouts::default())?;
-        Ok(Client::new_with_client(
-            base_url,
-            http,
-            runtime::ClientState::unauthenticated(),
-        ))
-    }
-}
