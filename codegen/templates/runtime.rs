@@ -155,6 +155,8 @@ pub enum Error {
     Io(std::io::Error),
     /// A multi-step flow did not finish in time (for example polling an export job).
     Timeout(String),
+    /// A job on the service (an export, a ZIP, an import) reported that it failed.
+    JobFailed(String),
 }
 
 /// An error answer from the service.
@@ -233,6 +235,7 @@ impl fmt::Display for Error {
             Error::InvalidInput(m) => write!(f, "invalid input: {m}"),
             Error::Io(e) => write!(f, "I/O error: {e}"),
             Error::Timeout(m) => write!(f, "{p}: gave up waiting: {m}"),
+            Error::JobFailed(m) => write!(f, "{p}: job failed: {m}"),
         }
     }
 }

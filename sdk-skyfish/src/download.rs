@@ -120,7 +120,7 @@ impl Client {
 
     /// Builds a ZIP file of a folder (§8.4): starts the job, polls `GET /zip-file/{job_id}` until
     /// its state is `DONE`, and returns the URL of the ZIP file. A job that reports a state other
-    /// than `PENDING` or `DONE` (a failed job) is an [`Error::Decode`] carrying the job; a job
+    /// than `PENDING` or `DONE` (a failed job) is an [`Error::JobFailed`] naming the state; a job
     /// that is not done within `poll` is an [`Error::Timeout`].
     pub async fn zip_folder(&self, folder: impl Into<LooseId>, poll: PollOptions) -> Result<String, Error> {
         let mut job = self.create_folder_zip().id(folder.into()).send().await?.into_inner();
@@ -140,10 +140,7 @@ impl Client {
                 }
                 (Some(types::ZipFileState::Pending) | None, _) => {}
                 (Some(other), _) => {
-                    return Err(Error::Decode {
-                        message: format!("ZIP job {job_id} ended in state {other}"),
-                        body_start: job_text(&job),
-                    });
+                    return Err(Error::JobFailed(format!("ZIP job {job_id} ended in state {other}")));
                 }
             }
             poller.wait(&format!("ZIP job {job_id} is not done")).await?;

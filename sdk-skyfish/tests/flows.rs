@@ -553,7 +553,7 @@ async fn a_failed_or_endless_zip_job_is_an_error() {
     .await;
     let err = client(&server).zip_folder(1, fast_poll(10)).await.unwrap_err();
     assert!(
-        matches!(err, Error::Decode { ref message, .. } if message.contains("FAILED")),
+        matches!(err, Error::JobFailed(ref message) if message.contains("FAILED")),
         "{err:?}"
     );
 
