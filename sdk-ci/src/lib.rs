@@ -61,6 +61,14 @@
 //! provider's description. A success body that does not fit its model is [`Error::Decode`];
 //! nothing from the network panics.
 //!
+//! # Transport
+//!
+//! The builder creates its own HTTP client: 30 s to connect, 120 s of read silence, and **no total
+//! timeout**, so large uploads and downloads are not cut off (progenitor's generated
+//! `Client::new`, which sets a total timeout, is not used). progenitor's `api-version` header is
+//! removed from every request; the service does not ask for it. See
+//! [`runtime`'s transport defaults](runtime#transport-defaults).
+//!
 //! # Retries and rate limits
 //!
 //! Idempotent calls (GET, PUT, DELETE and `list_events`) are retried on 429, 503 and connection

@@ -95,6 +95,14 @@
 //! [`Error::Transport`]. Nothing from the network panics. Models are tolerant: numbers and flags
 //! sent as text (`"filesize": "1234"`, `"seen": "1"`), `null`s and missing fields all decode.
 //!
+//! # Transport
+//!
+//! The builder creates its own HTTP client: 30 s to connect, 120 s of read silence, and **no total
+//! timeout**, so large uploads and downloads are not cut off (progenitor's generated
+//! `Client::new`, which sets a total timeout, is not used). progenitor's `api-version` header is
+//! removed from every request; the service does not ask for it. See
+//! [`runtime`'s transport defaults](runtime#transport-defaults).
+//!
 //! # Retries
 //!
 //! Idempotent calls (GET, PUT, DELETE and `sync_changes`) are retried on 429, 503 and connection

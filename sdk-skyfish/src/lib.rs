@@ -78,6 +78,14 @@
 //! or is truncated, is [`Error::Decode`] or [`Error::Transport`]; nothing from the network panics.
 //! Polling flows that run out of time fail with [`Error::Timeout`].
 //!
+//! # Transport
+//!
+//! The builder creates its own HTTP client: 30 s to connect, 120 s of read silence, and **no total
+//! timeout**, so large uploads and downloads are not cut off (progenitor's generated
+//! `Client::new`, which sets a total timeout, is not used). progenitor's `api-version` header is
+//! removed from every request; the service does not ask for it. See
+//! [`runtime`'s transport defaults](runtime#transport-defaults).
+//!
 //! # Retries
 //!
 //! Idempotent calls (GET, PUT, DELETE and `create_folder_zip`) are retried on 429, 503 and
