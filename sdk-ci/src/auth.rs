@@ -420,7 +420,6 @@ impl OAuth {
 impl Authenticator for OAuth {
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            content_length_on_empty_posts(request);
             let token = self.access_token().await?;
             runtime::set_header(request, AUTHORIZATION, &format!("Bearer {}", token.expose()), true)
         })
@@ -442,20 +441,6 @@ impl Authenticator for OAuth {
             tokens.access = None;
             self.renew(&mut tokens).await.map(|_| ())
         })
-    }
-}
-
-/// Ci requires `Content-Length` on every POST and PUT, also bodiless ones (`open_mediabox`,
-/// `trash_folder`, `purge_trash`, ...), for which the HTTP client sends none: add `0`. (This
-/// belongs in the runtime's `prepare`; the authenticator is the hook this crate owns.)
-pub(crate) fn content_length_on_empty_posts(request: &mut reqwest::Request) {
-    let bodiless = request
-        .body()
-        .is_none_or(|b| b.as_bytes().is_some_and(<[u8]>::is_empty));
-    if bodiless && matches!(*request.method(), reqwest::Method::POST | reqwest::Method::PUT) {
-        request
-            .headers_mut()
-            .insert(reqwest::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
     }
 }
 

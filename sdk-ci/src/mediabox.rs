@@ -37,7 +37,6 @@ impl fmt::Debug for MediaBoxAccess {
 impl Authenticator for MediaBoxAccess {
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            crate::auth::content_length_on_empty_posts(request);
             match self {
                 MediaBoxAccess::Password(password) => {
                     let basic = base64::engine::general_purpose::STANDARD.encode(format!(":{}", password.expose()));
