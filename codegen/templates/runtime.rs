@@ -728,6 +728,7 @@ pub async fn execute(
         span.record("duration_ms", started.elapsed().as_millis() as u64);
         match result {
             Ok(response) => {
+                let response = without_query(response);
                 span.record("status", response.status().as_u16());
                 if let Some(id) = request_id(response.headers()) {
                     span.record("request_id", id.as_str());
@@ -740,7 +741,9 @@ pub async fn execute(
             }
             Err(e) => {
                 tracing::debug!(error = %e.without_url_ref(), "request failed");
-                Err(e)
+                // Generated calls return this inside progenitor's error, whose Debug a caller may
+                // print (`unwrap`): never let the URL (and its query) travel with it.
+                Err(e.without_url())
             }
         }
     }
@@ -767,10 +770,42 @@ impl WithoutUrlRef for reqwest::Error {
     }
 }
 
+/// The URL a response reports, reduced to scheme, host and path: queries carry credentials
+/// (session parameters, signed-URL signatures), and a response's URL shows up in the `Debug` of
+/// progenitor's `Error::UnexpectedResponse`.
+fn scrubbed_url(url: &reqwest::Url) -> reqwest::Url {
+    let mut url = url.clone();
+    url.set_query(None);
+    url.set_fragment(None);
+    let _ = url.set_password(None);
+    let _ = url.set_username("");
+    url
+}
+
+/// The same response (streaming body untouched) with its URL scrubbed.
+fn without_query(response: reqwest::Response) -> reqwest::Response {
+    use reqwest::ResponseBuilderExt;
+    let url = scrubbed_url(response.url());
+    let (parts, body) = http::Response::<reqwest::Body>::from(response).into_parts();
+    let mut rebuilt = http::Response::builder()
+        .status(parts.status)
+        .version(parts.version)
+        .url(url);
+    if let Some(h) = rebuilt.headers_mut() {
+        *h = parts.headers;
+    }
+    match rebuilt.body(body) {
+        Ok(r) => reqwest::Response::from(r),
+        Err(_) => reqwest::Response::from(http::Response::new(reqwest::Body::from(Vec::new()))),
+    }
+}
+
 /// Error answers are decoded by generated code as JSON. A proxy's HTML page or an empty body must
 /// still become a typed error (not a decode failure that loses the status), so a body that is not
 /// JSON is re-wrapped as a JSON string. Bodies are capped at 64 KiB.
 async fn decodable_error(response: reqwest::Response) -> reqwest::Response {
+    use reqwest::ResponseBuilderExt;
+    let url = response.url().clone();
     let status = response.status();
     let version = response.version();
     let headers = response.headers().clone();
@@ -788,7 +823,7 @@ async fn decodable_error(response: reqwest::Response) -> reqwest::Response {
     } else {
         serde_json::to_vec(&String::from_utf8_lossy(&bytes)).unwrap_or_default()
     };
-    let mut builder = http::Response::builder().status(status).version(version);
+    let mut builder = http::Response::builder().status(status).version(version).url(url);
     if let Some(h) = builder.headers_mut() {
         *h = headers;
         h.remove(reqwest::header::CONTENT_LENGTH);

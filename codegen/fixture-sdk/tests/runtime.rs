@@ -365,3 +365,34 @@ async fn a_refused_streamed_body_is_not_resent_but_credentials_are_renewed() {
         .unwrap();
     assert_eq!(server.requests()[1].header("authorization"), Some("Token t1"));
 }
+
+#[tokio::test]
+async fn generated_errors_never_carry_the_query_in_debug() {
+    // A caller may `unwrap()` a generated call; the panic text is progenitor's Debug output.
+    let server = MockServer::start(|_| Reply::json(202, json!({}))).await;
+    let err = client(&server)
+        .file_info()
+        .fileuuid("secret-session-id")
+        .send()
+        .await
+        .unwrap_err();
+    let text = format!("{err:?}");
+    assert!(text.contains("202"), "{text}");
+    assert!(!text.contains("secret-session-id"), "{text}");
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let http = runtime::http_client(runtime::Timeouts::default()).unwrap();
+    let closed = Client::new_with_client(
+        &format!("http://127.0.0.1:{port}"),
+        http,
+        ClientState::new(Arc::new(CountingAuth::default()), fast_retries()),
+    );
+    let err = closed
+        .file_info()
+        .fileuuid("secret-session-id")
+        .send()
+        .await
+        .unwrap_err();
+    assert!(!format!("{err:?}").contains("secret-session-id"), "{err:?}");
+}
