@@ -138,7 +138,8 @@ pub enum Error {
         /// The provider's request id, when it sent one.
         request_id: Option<String>,
     },
-    /// Credentials could not be obtained or were refused (login or token refresh failed).
+    /// Credentials could not be obtained (login or token refresh failed), including when the
+    /// service refused a call and renewing the credentials then failed.
     Auth(String),
     /// The request could not be sent, or the answer could not be read (connection, timeout, TLS).
     Transport(reqwest::Error),
@@ -272,7 +273,8 @@ impl From<progenitor_client::Error<ErrorBody>> for Error {
             P::ErrorResponse(rv) => {
                 let status = rv.status();
                 let headers = rv.headers().clone();
-                Error::Api(Box::new(ApiError::new(status, &headers, rv.into_inner())))
+                renewal_failure(status, &headers)
+                    .unwrap_or_else(|| Error::Api(Box::new(ApiError::new(status, &headers, rv.into_inner()))))
             }
             P::InvalidResponsePayload(bytes, e) => Error::Decode {
                 message: e.to_string(),
@@ -292,6 +294,7 @@ impl ApiError {
     pub fn new(status: StatusCode, headers: &HeaderMap, body: ErrorBody) -> Self {
         let mut headers = headers.clone();
         headers.remove(reqwest::header::SET_COOKIE);
+        headers.remove(RENEWAL_FAILED);
         Self {
             status,
             request_id: request_id(&headers),
@@ -416,6 +419,13 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     fn has_credentials(&self) -> bool {
         true
     }
+
+    /// Whether refused credentials can be renewed (a login or a refresh token is available). When
+    /// they cannot (a fixed token, a saved session, a personal access token), a refusal is returned
+    /// as the service's [`Error::Api`]; when renewal is tried and fails, as [`Error::Auth`].
+    fn can_renew(&self) -> bool {
+        true
+    }
 }
 
 /// Sends requests without credentials.
@@ -430,6 +440,9 @@ impl Authenticator for NoAuth {
         Box::pin(async { Err(Error::Auth("this client has no credentials to renew".into())) })
     }
     fn has_credentials(&self) -> bool {
+        false
+    }
+    fn can_renew(&self) -> bool {
         false
     }
 }
@@ -667,6 +680,7 @@ pub async fn execute(
         let mut attempt = 0u32;
         let mut reauthenticated = false;
         let mut current = request;
+        let mut renewal_failure: Option<String> = None;
         let result = loop {
             attempt += 1;
             let spare = current.try_clone();
@@ -681,7 +695,7 @@ pub async fn execute(
             let status = result.as_ref().ok().map(reqwest::Response::status);
             // Refused credentials: renew once, resend once.
             let refused = status.is_some_and(|s| provider().reauth_statuses.contains(&s.as_u16()));
-            if refused && authenticated && !reauthenticated {
+            if refused && authenticated && !reauthenticated && state.auth.can_renew() {
                 reauthenticated = true;
                 if let Some(mut again) = spare {
                     let renewed = async {
@@ -694,12 +708,16 @@ pub async fn execute(
                             current = again;
                             continue;
                         }
-                        Err(e) => tracing::warn!(error = %e, "could not renew credentials"),
+                        Err(e) => {
+                            tracing::warn!(error = %e, "could not renew credentials");
+                            renewal_failure = Some(auth_message(e));
+                        }
                     }
                 } else if let Some(rejected) = &shadow
                     && let Err(e) = state.auth.reauthenticate(rejected).await
                 {
                     tracing::warn!(error = %e, "could not renew credentials");
+                    renewal_failure = Some(auth_message(e));
                 }
                 break result;
             }
@@ -728,7 +746,10 @@ pub async fn execute(
         span.record("duration_ms", started.elapsed().as_millis() as u64);
         match result {
             Ok(response) => {
-                let response = without_query(response);
+                let mut response = without_query(response);
+                if let Some(reason) = renewal_failure {
+                    mark_renewal_failure(&mut response, &reason);
+                }
                 span.record("status", response.status().as_u16());
                 if let Some(id) = request_id(response.headers()) {
                     span.record("request_id", id.as_str());
@@ -768,6 +789,34 @@ impl WithoutUrlRef for reqwest::Error {
         };
         kind.to_string()
     }
+}
+
+/// Marks a refused answer whose credentials could not be renewed, so that converting it into
+/// [`Error`] gives [`Error::Auth`] with the reason instead of the bare refusal. The header is
+/// added here, on this machine, and removed again by the conversion.
+const RENEWAL_FAILED: &str = "x-dam-renewal-failed";
+
+fn auth_message(e: Error) -> String {
+    match e {
+        Error::Auth(m) => m,
+        other => other.to_string(),
+    }
+}
+
+fn mark_renewal_failure(response: &mut reqwest::Response, reason: &str) {
+    let text: String = reason
+        .chars()
+        .map(|c| if c.is_ascii_graphic() || c == ' ' { c } else { '?' })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&text) {
+        response.headers_mut().insert(RENEWAL_FAILED, v);
+    }
+}
+
+/// [`Error::Auth`] when the refused answer was marked by [`mark_renewal_failure`].
+fn renewal_failure(status: StatusCode, headers: &HeaderMap) -> Option<Error> {
+    let reason = headers.get(RENEWAL_FAILED)?.to_str().ok()?;
+    Some(Error::Auth(format!("{reason} (after the service answered {status})")))
 }
 
 /// The URL a response reports, reduced to scheme, host and path: queries carry credentials
@@ -866,6 +915,9 @@ pub async fn error_for_status(response: reqwest::Response) -> Result<reqwest::Re
         return Ok(response);
     }
     let headers = response.headers().clone();
+    if let Some(e) = renewal_failure(status, &headers) {
+        return Err(e);
+    }
     let bytes = response.bytes().await.unwrap_or_default();
     Err(Error::Api(Box::new(ApiError::new(
         status,

@@ -35,6 +35,11 @@ impl fmt::Debug for MediaBoxAccess {
 }
 
 impl Authenticator for MediaBoxAccess {
+    /// A MediaBox password cannot be renewed: a refusal is returned as it is.
+    fn can_renew(&self) -> bool {
+        false
+    }
+
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             match self {

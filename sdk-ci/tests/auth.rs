@@ -558,3 +558,45 @@ async fn debug_output_never_shows_a_secret() {
         printed[2]
     );
 }
+
+#[tokio::test]
+async fn a_401_whose_refresh_is_refused_without_credentials_is_an_auth_error() {
+    // The first refresh works; the service then refuses that access token, and the refresh token
+    // has been revoked in the meantime. Without user credentials there is nothing to fall back to.
+    let refreshes = Arc::new(Mutex::new(0));
+    let seen = refreshes.clone();
+    let server = MockServer::start(move |r| {
+        if is_token_request(r) {
+            let mut n = seen.lock().unwrap();
+            *n += 1;
+            if *n == 1 {
+                token("acc-1", "ref-2", 3600)
+            } else {
+                Reply::json(
+                    400,
+                    json!({"error": "invalid_grant", "error_description": "Refresh token revoked."}),
+                )
+            }
+        } else {
+            Reply::json(401, json!({"code": "Unauthorized", "message": "token revoked"}))
+        }
+    })
+    .await;
+    let client = builder(&server).refresh_token("3g4atvsqc6pfcaht").build().unwrap();
+    let err: Error = client.list_workspaces().send().await.unwrap_err().into();
+    match &err {
+        Error::Auth(m) => assert_eq!(
+            m,
+            "refresh_token grant refused (400 Bad Request): invalid_grant: Refresh token revoked. \
+             (after the service answered 401 Unauthorized)"
+        ),
+        other => panic!("expected Error::Auth, got {other:?}"),
+    }
+    assert_eq!(*refreshes.lock().unwrap(), 2, "one refresh to start, one after the 401");
+    assert_eq!(
+        server.requests_to("/workspaces").len(),
+        1,
+        "not resent without a new token"
+    );
+    assert!(!format!("{err:?}").contains("ref-2") && !format!("{err:?}").contains("acc-1"));
+}

@@ -282,6 +282,11 @@ impl SessionAuth {
 }
 
 impl Authenticator for SessionAuth {
+    /// Only a client with credentials can log in again; a saved session returns the refusal.
+    fn can_renew(&self) -> bool {
+        self.relogin.is_some()
+    }
+
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move { self.valid_session().await?.apply(request) })
     }

@@ -81,7 +81,12 @@ async fn logs_show_no_credentials() {
         .await
         .unwrap();
     let err = Error::from(client.get_root_folder().send().await.unwrap_err());
-    assert!(matches!(err, Error::Api(_)), "{err:?}");
+    // The session was refused and the new login failed: an auth error with the login's reason,
+    // the echoed password redacted.
+    assert!(
+        matches!(&err, Error::Auth(m) if m.contains("Bad password") && m.contains("401") && !m.contains(PASSWORD)),
+        "{err:?}"
+    );
     let text = capture.text.lock().unwrap().clone();
     assert!(text.contains("dam_request"), "nothing captured: {text}");
     assert!(text.contains("could not renew credentials"), "{text}");

@@ -188,6 +188,11 @@ impl PersonalAccessToken {
 }
 
 impl Authenticator for PersonalAccessToken {
+    /// A personal access token cannot be renewed: a refusal is returned as it is.
+    fn can_renew(&self) -> bool {
+        false
+    }
+
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             runtime::set_header(request, AUTHORIZATION, self.authorization().expose(), true)?;

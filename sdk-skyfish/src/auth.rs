@@ -327,6 +327,11 @@ impl TokenAuth {
 }
 
 impl Authenticator for TokenAuth {
+    /// Only a client with credentials can log in again; a token-only client returns the refusal.
+    fn can_renew(&self) -> bool {
+        self.login.is_some()
+    }
+
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let value = {

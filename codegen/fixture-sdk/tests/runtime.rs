@@ -396,3 +396,46 @@ async fn generated_errors_never_carry_the_query_in_debug() {
         .unwrap_err();
     assert!(!format!("{err:?}").contains("secret-session-id"), "{err:?}");
 }
+
+/// Credentials that are refused and cannot be renewed (a revoked refresh token, say).
+#[derive(Debug)]
+struct RevokedAuth;
+
+impl Authenticator for RevokedAuth {
+    fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async move { runtime::set_header(request, reqwest::header::AUTHORIZATION, "Token old", true) })
+    }
+    fn reauthenticate<'a>(&'a self, _: &'a reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async { Err(Error::Auth("refresh token refused: invalid_grant".into())) })
+    }
+}
+
+#[tokio::test]
+async fn a_refusal_whose_renewal_fails_is_an_auth_error_with_the_reason() {
+    let server = MockServer::start(|_| Reply::json(401, json!({"message": "expired"}))).await;
+    let client = client_with(&server, Arc::new(RevokedAuth), fast_retries());
+    let err: Error = client.get_media().id(1).send().await.unwrap_err().into();
+    match &err {
+        Error::Auth(m) => {
+            assert_eq!(
+                m,
+                "refresh token refused: invalid_grant (after the service answered 401 Unauthorized)"
+            )
+        }
+        other => panic!("expected Error::Auth, got {other:?}"),
+    }
+    assert_eq!(server.requests().len(), 1, "nothing to resend with");
+    // When renewal works but the service still refuses, the refusal stays an API error.
+    let server = MockServer::start(|_| Reply::json(401, json!({"message": "no"}))).await;
+    let err: Error = client_with(&server, Arc::new(CountingAuth::default()), fast_retries())
+        .get_media()
+        .id(1)
+        .send()
+        .await
+        .unwrap_err()
+        .into();
+    assert!(
+        matches!(&err, Error::Api(api) if api.status.as_u16() == 401 && !api.headers.contains_key("x-dam-renewal-failed")),
+        "{err:?}"
+    );
+}
