@@ -305,6 +305,31 @@ impl ApiError {
     }
 }
 
+/// Replaces every (non-empty) secret in `text` — typically a provider's error message that echoes a
+/// token or password — with `[redacted]`.
+pub fn redact(text: &str, secrets: &[&str]) -> String {
+    secrets
+        .iter()
+        .filter(|s| !s.is_empty())
+        .fold(text.to_string(), |t, s| t.replace(s, "[redacted]"))
+}
+
+/// An OAuth token endpoint's refusal as [`Error::Auth`]:
+/// `"{grant} grant refused ({status}): {error}: {error_description}"` (or the body's summary),
+/// with `secrets` redacted from the provider's text.
+pub fn grant_refused(grant: &str, refusal: &ApiError, secrets: &[&str]) -> Error {
+    let body = &refusal.body;
+    let reason = match (&body.error, &body.error_description) {
+        (Some(code), Some(text)) => format!("{code}: {text}"),
+        _ => body.summary().unwrap_or_else(|| "no reason given".into()),
+    };
+    Error::Auth(format!(
+        "{grant} grant refused ({}): {}",
+        refusal.status,
+        redact(&reason, secrets)
+    ))
+}
+
 /// The provider's request id from response headers.
 pub fn request_id(headers: &HeaderMap) -> Option<String> {
     headers
@@ -1408,6 +1433,23 @@ mod tests {
             assert!(b <= p.max_backoff, "{b:?}");
             assert!(b >= p.initial_backoff.min(p.max_backoff) / 2 || attempt == 0);
         }
+    }
+
+    #[test]
+    fn echoed_secrets_are_redacted() {
+        assert_eq!(redact("bad token r-1 here", &["r-1", ""]), "bad token [redacted] here");
+        let refusal = ApiError::new(
+            StatusCode::BAD_REQUEST,
+            &HeaderMap::new(),
+            ErrorBody::from_bytes(br#"{"error":"invalid_grant","error_description":"token r-1 expired"}"#),
+        );
+        assert_eq!(
+            grant_refused("refresh_token", &refusal, &["r-1"]).to_string(),
+            format!(
+                "{} authentication failed: refresh_token grant refused (400 Bad Request): invalid_grant: token [redacted] expired",
+                provider().name
+            )
+        );
     }
 
     #[test]

@@ -387,33 +387,17 @@ impl OAuth {
         let response = match sent {
             Ok(response) => response,
             Err(Error::Api(e)) if e.status.is_client_error() => {
-                let body = &e.body;
-                let reason = match (&body.error, &body.error_description) {
-                    (Some(code), Some(text)) => format!("{code}: {text}"),
-                    _ => body.summary().unwrap_or_else(|| "no reason given".into()),
-                };
-                let reason = self.scrub(&reason, refresh);
-                return Err(Error::Auth(format!(
-                    "{} grant refused ({}): {reason}",
-                    grant.name(),
-                    e.status
-                )));
+                let password = self.user.as_ref().map(|(_, p)| p.expose()).unwrap_or_default();
+                let secrets = [
+                    self.client_secret.expose(),
+                    password,
+                    refresh.map(Secret::expose).unwrap_or_default(),
+                ];
+                return Err(runtime::grant_refused(grant.name(), &e, &secrets));
             }
             Err(e) => return Err(e),
         };
         runtime::json_body(response).await
-    }
-
-    /// Removes this client's secrets from provider text before it goes into an error.
-    fn scrub(&self, text: &str, refresh: Option<&Secret>) -> String {
-        let mut text = text.to_string();
-        let secrets = [Some(&self.client_secret), self.user.as_ref().map(|(_, p)| p), refresh];
-        for secret in secrets.into_iter().flatten() {
-            if !secret.expose().is_empty() {
-                text = text.replace(secret.expose(), "[redacted]");
-            }
-        }
-        text
     }
 }
 

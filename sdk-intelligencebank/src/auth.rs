@@ -204,7 +204,10 @@ impl PasswordLogin {
                     Error::Api(e) if e.status.is_client_error() => Error::Auth(format!(
                         "login refused ({}): {}",
                         e.status,
-                        self.scrub(&e.body.summary().unwrap_or_else(|| "no reason given".into()))
+                        runtime::redact(
+                            &e.body.summary().unwrap_or_else(|| "no reason given".into()),
+                            &[self.password.expose()]
+                        )
                     )),
                     other => other,
                 });
@@ -217,7 +220,7 @@ impl PasswordLogin {
             // A refused login is often answered 200 with only {"message": ...}.
             let reason = answer
                 .message
-                .map(|m| self.scrub(&m))
+                .map(|m| runtime::redact(&m, &[self.password.expose()]))
                 .unwrap_or_else(|| "the login answer has no session (apikey, useruuid, sid)".into());
             return Err(Error::Auth(reason));
         };
@@ -227,16 +230,6 @@ impl PasswordLogin {
         session.started_at = Some(now);
         session.lifetime = lifetime(answer.logintimeoutperiod.as_ref());
         Ok(session)
-    }
-
-    /// Removes the password from provider text before it goes into an error.
-    fn scrub(&self, text: &str) -> String {
-        let password = self.password.expose();
-        if password.is_empty() {
-            text.to_string()
-        } else {
-            text.replace(password, "[redacted]")
-        }
     }
 }
 

@@ -709,14 +709,6 @@ impl TokenAnswer {
     }
 }
 
-/// Replaces every secret in `text` (an error message from the service) with `[redacted]`.
-fn scrub(text: &str, secrets: &[&str]) -> String {
-    secrets
-        .iter()
-        .filter(|s| !s.is_empty())
-        .fold(text.to_string(), |t, s| t.replace(s, "[redacted]"))
-}
-
 /// One token request. A 4xx answer becomes [`Error::Auth`] naming the grant, the status and the
 /// provider's `error`/`error_description`; a body that is not a token answer is
 /// [`Error::Decode`] without the body (it may hold a token).
@@ -742,18 +734,7 @@ async fn token_request(
     .await;
     let response = match sent {
         Ok(response) => response,
-        Err(Error::Api(e)) if e.status.is_client_error() => {
-            let body = &e.body;
-            let reason = match (&body.error, &body.error_description) {
-                (Some(code), Some(text)) => format!("{code}: {text}"),
-                _ => body.summary().unwrap_or_else(|| "no reason given".into()),
-            };
-            return Err(Error::Auth(format!(
-                "{grant} grant refused ({}): {}",
-                e.status,
-                scrub(&reason, secrets)
-            )));
-        }
+        Err(Error::Api(e)) if e.status.is_client_error() => return Err(runtime::grant_refused(grant, &e, secrets)),
         Err(e) => return Err(e),
     };
     let bytes = response.bytes().await?;
@@ -808,10 +789,5 @@ mod tests {
         assert!(t.clone().expires_at(now + Duration::from_secs(299)).due(now));
         assert!(!t.clone().expires_at(now + Duration::from_secs(301)).due(now));
         assert!(t.expires_at(now - Duration::from_secs(1)).due(now));
-    }
-
-    #[test]
-    fn scrub_hides_secrets() {
-        assert_eq!(scrub("bad token r-1 here", &["r-1", ""]), "bad token [redacted] here");
     }
 }
