@@ -168,13 +168,8 @@ impl Client {
     ) -> Result<types::ResourceResponse, Error> {
         let options = serde_json::to_string(options).map_err(|e| Error::InvalidInput(e.to_string()))?;
         let url = format!("{}{RESOURCES_PATH}", self.baseurl);
-        let auth = self.inner.authenticator();
         let mut resent = false;
         loop {
-            // The session this upload goes out with, to tell the authenticator which one was
-            // refused (the upload itself cannot be cloned).
-            let mut probe = self.client.post(&url).query(query).build()?;
-            auth.authorize(&mut probe).await?;
             let options_part = Part::text(options.clone())
                 .mime_str("application/json")
                 .map_err(|e| Error::InvalidInput(e.to_string()))?;
@@ -183,12 +178,13 @@ impl Client {
                 .part("file1", file.part().await?);
             let request = self.client.post(&url).query(query).multipart(form).build()?;
             match runtime::send(&self.client, &self.inner, request, operation, Idempotency::Never).await {
-                Err(Error::Api(e)) if refused(e.status) && !resent && file.reopenable() => {
+                // The runtime has already renewed the session (a failed renewal would be
+                // Error::Auth), but cannot resend a streamed body: reopen the file and send it once
+                // more.
+                Err(Error::Api(e))
+                    if refused(e.status) && !resent && file.reopenable() && self.inner.authenticator().can_renew() =>
+                {
                     resent = true;
-                    if let Err(renewal) = auth.reauthenticate(&probe).await {
-                        tracing::warn!(error = %renewal, "could not renew credentials");
-                        return Err(Error::Api(e));
-                    }
                 }
                 response => return runtime::json_body(response?).await,
             }
