@@ -582,9 +582,13 @@ impl ClientState {
     pub fn new(auth: Arc<dyn Authenticator>, retry: RetryPolicy) -> Self {
         Self { auth, retry }
     }
-    /// State without credentials (for login calls and public endpoints).
+    /// State without credentials (for login calls and public endpoints), default retry policy.
     pub fn unauthenticated() -> Self {
-        Self::new(Arc::new(NoAuth), RetryPolicy::default())
+        Self::without_credentials(RetryPolicy::default())
+    }
+    /// State without credentials and the given retry policy (token endpoints, storage services).
+    pub fn without_credentials(retry: RetryPolicy) -> Self {
+        Self::new(Arc::new(NoAuth), retry)
     }
     /// The credentials.
     pub fn authenticator(&self) -> &Arc<dyn Authenticator> {

@@ -26,7 +26,7 @@ use std::time::{Duration, SystemTime};
 use futures::future::BoxFuture;
 use reqwest::header::COOKIE;
 
-use crate::runtime::{self, Authenticator, ClientState, NoAuth, RetryPolicy, Secret, Timeouts};
+use crate::runtime::{self, Authenticator, ClientState, RetryPolicy, Secret, Timeouts};
 use crate::{Client, Error, types};
 
 /// A session is renewed this long before `logintimeoutperiod` runs out (or after nine tenths of
@@ -529,7 +529,7 @@ impl ClientBuilder {
 
 /// A generated client without credentials, for discovery, login and the browser-login steps.
 fn unauthenticated(base_url: &str, http: &reqwest::Client, retry: RetryPolicy) -> Client {
-    Client::new_with_client(base_url, http.clone(), ClientState::new(Arc::new(NoAuth), retry))
+    Client::new_with_client(base_url, http.clone(), ClientState::without_credentials(retry))
 }
 
 /// `get_api_address` on the platform: the API base URL, without a trailing slash.

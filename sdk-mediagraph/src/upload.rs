@@ -16,12 +16,11 @@
 //! (`POST /api/assets/{id}/add_version`, then steps 3 and 4).
 
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::{Map, Value};
 
-use crate::runtime::{self, ClientState, Idempotency, NoAuth};
+use crate::runtime::{self, ClientState, Idempotency};
 use crate::wrapped::Bare;
 use crate::{Client, Error, types};
 
@@ -353,7 +352,7 @@ impl Client {
             .header(CONTENT_LENGTH, len)
             .body(body)
             .build()?;
-        let storage = ClientState::new(Arc::new(NoAuth), self.inner.retry_policy());
+        let storage = ClientState::without_credentials(self.inner.retry_policy());
         runtime::send(&self.client, &storage, request, "put_signed_upload", Idempotency::Never).await?;
         Ok(())
     }

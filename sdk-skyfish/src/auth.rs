@@ -25,7 +25,7 @@ use futures::future::BoxFuture;
 use hmac::{Hmac, Mac};
 use reqwest::header::AUTHORIZATION;
 
-use crate::runtime::{self, Authenticator, ClientState, NoAuth, RetryPolicy, Secret, Timeouts};
+use crate::runtime::{self, Authenticator, ClientState, RetryPolicy, Secret, Timeouts};
 use crate::{Client, Error, types};
 
 /// The production API host, used when [`ClientBuilder::base_url`] is not called.
@@ -232,7 +232,7 @@ impl ClientBuilder {
             client: Client::new_with_client(
                 &self.base_url,
                 http.clone(),
-                ClientState::new(Arc::new(NoAuth), self.retry),
+                ClientState::without_credentials(self.retry),
             ),
         });
         let auth = Arc::new(TokenAuth {

@@ -2,10 +2,9 @@
 //! asynchronous job that is polled until it is `DONE`), and the polling settings shared with the
 //! upload flow.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::runtime::{self, ClientState, Idempotency, LooseId, NoAuth, RetryPolicy};
+use crate::runtime::{self, ClientState, Idempotency, LooseId};
 use crate::{Client, Error, types};
 
 /// How a multi-step flow polls: every `interval`, for at most `timeout` and `max_attempts` polls,
@@ -65,10 +64,6 @@ impl Poller {
 
 /// A client state without credentials, for URLs outside the API (storage, CDN): the Skyfish
 /// token must not travel there.
-pub(crate) fn no_auth(retry: RetryPolicy) -> ClientState {
-    ClientState::new(Arc::new(NoAuth), retry)
-}
-
 impl Client {
     /// Whether `url` is on this client's API host (same scheme, host and port as the base URL).
     fn is_api_url(&self, url: &reqwest::Url) -> bool {
@@ -86,7 +81,7 @@ impl Client {
         let state = if self.is_api_url(&parsed) {
             self.inner.clone()
         } else {
-            no_auth(self.inner.retry_policy())
+            ClientState::without_credentials(self.inner.retry_policy())
         };
         let request = self.client.get(parsed).build()?;
         let response = runtime::send(&self.client, &state, request, "download_file", Idempotency::FromMethod).await?;

@@ -12,8 +12,8 @@ use std::path::Path;
 use reqwest::header::{ACCEPT, LOCATION};
 use reqwest::multipart::{Form, Part};
 
-use crate::download::{PollOptions, Poller, no_auth};
-use crate::runtime::{self, Idempotency, LooseId, RetryPolicy};
+use crate::download::{PollOptions, Poller};
+use crate::runtime::{self, ClientState, Idempotency, LooseId, RetryPolicy};
 use crate::{Client, Error, types};
 
 /// The most redirects followed by hand after the storage post (when the HTTP client does not
@@ -221,7 +221,7 @@ impl<'a> Upload<'a> {
         multipart = multipart.part(file_field, part);
 
         let http = storage_client.unwrap_or_else(|| client.client.clone());
-        let storage = no_auth(RetryPolicy::disabled());
+        let storage = ClientState::without_credentials(RetryPolicy::disabled());
         let request = http.post(action.as_str()).multipart(multipart).build()?;
         let mut response = runtime::send(&http, &storage, request, "upload_file", Idempotency::Never).await?;
 
