@@ -20,7 +20,9 @@ pub fn client_source(spec_name: &str, provider: &Provider, prepared: &Prepared) 
         .with_interface(InterfaceStyle::Builder)
         .with_tag(TagStyle::Merged)
         .with_inner_type(parse_tokens(common::INNER_TYPE))
-        .with_hooks(HooksMode::Expected)
+        // Generated `send`s do not call progenitor's hooks: the rewrite below hands each request to
+        // the runtime's pipeline instead (see `SendRewriter`).
+        .with_hooks(HooksMode::Optional)
         .with_timeout(common::NEW_CLIENT_TIMEOUT_SECS)
         .with_derive("schemars::JsonSchema");
     for d in common::DERIVES {
@@ -49,6 +51,21 @@ pub fn client_source(spec_name: &str, provider: &Provider, prepared: &Prepared) 
         syn::parse2(tokens).map_err(|e| format!("{spec_name}: (generator): output does not parse: {e}"))?;
 
     SchemarsBehindFeature.visit_file_mut(&mut file);
+    let mut rewriter = SendRewriter {
+        operations: &prepared.operations,
+        errors: Vec::new(),
+        rewritten: 0,
+    };
+    rewriter.visit_file_mut(&mut file);
+    if let Some(e) = rewriter.errors.first() {
+        return Err(format!("{spec_name}: {e}"));
+    }
+    if rewriter.rewritten != prepared.operation_count {
+        return Err(format!(
+            "{spec_name}: (generator): rewrote {} of {} operations' `send`",
+            rewriter.rewritten, prepared.operation_count
+        ));
+    }
     let extra_types: Vec<syn::Item> = prepared
         .enums
         .iter()
@@ -69,8 +86,11 @@ pub fn client_source(spec_name: &str, provider: &Provider, prepared: &Prepared) 
         })
         .ok_or_else(|| format!("{spec_name}: (generator): progenitor emitted no `types` module"))?;
     types_mod.1.extend(extra_types);
-    file.items
-        .push(syn::parse2(provider_tokens(provider, prepared)).expect("valid item"));
+    file.items.extend(
+        syn::parse2::<syn::File>(provider_tokens(provider, prepared))
+            .expect("valid items")
+            .items,
+    );
     file.items
         .push(syn::parse2(skipped_tokens(prepared)).expect("valid item"));
     Ok(prettyplease::unparse(&file))
@@ -207,7 +227,7 @@ fn open_enum_tokens(e: &crate::prepare::OpenEnum) -> TokenStream {
         }
         impl<'de> ::serde::Deserialize<'de> for #name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                crate::runtime::deserialize_open_string(deserializer).map(|s| Self::from(s.as_str()))
+                ::dam_runtime::deserialize_open_string(deserializer).map(|s| Self::from(s.as_str()))
             }
         }
         #[cfg(feature = "schemars")]
@@ -216,7 +236,7 @@ fn open_enum_tokens(e: &crate::prepare::OpenEnum) -> TokenStream {
                 #name_str.to_string()
             }
             fn json_schema(_: &mut schemars::r#gen::SchemaGenerator) -> schemars::schema::Schema {
-                crate::runtime::open_enum_schema(Self::KNOWN)
+                ::dam_runtime::open_enum_schema(Self::KNOWN)
             }
         }
     }
@@ -253,23 +273,23 @@ fn list_tokens(l: &crate::prepare::JoinedList) -> TokenStream {
         }
         impl ::std::fmt::Display for #name {
             fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-                f.write_str(&crate::runtime::join_display(&self.0, #shown))
+                f.write_str(&::dam_runtime::join_display(&self.0, #shown))
             }
         }
         impl ::std::str::FromStr for #name {
             type Err = ::std::string::String;
             fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-                crate::runtime::split_parse(value, &[#shown, #wire]).map(Self)
+                ::dam_runtime::split_parse(value, &[#shown, #wire]).map(Self)
             }
         }
         impl ::serde::Serialize for #name {
             fn serialize<S: ::serde::Serializer>(&self, serializer: S) -> ::std::result::Result<S::Ok, S::Error> {
-                serializer.serialize_str(&crate::runtime::join_display(&self.0, #wire))
+                serializer.serialize_str(&::dam_runtime::join_display(&self.0, #wire))
             }
         }
         impl<'de> ::serde::Deserialize<'de> for #name {
             fn deserialize<D: ::serde::Deserializer<'de>>(deserializer: D) -> ::std::result::Result<Self, D::Error> {
-                let text = crate::runtime::deserialize_open_string(deserializer)?;
+                let text = ::dam_runtime::deserialize_open_string(deserializer)?;
                 text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
             }
         }
@@ -291,16 +311,186 @@ fn provider_tokens(p: &Provider, prepared: &Prepared) -> TokenStream {
     let reauth = p.reauth_statuses;
     let unauth = prepared.unauthenticated.iter();
     let idem = prepared.idempotent_posts.iter();
+    let title = format!(
+        " What the shared runtime needs to know about {}: derived from the spec and",
+        p.title
+    );
     quote! {
-        /// What the runtime needs to know about this provider, derived from the spec and
-        /// `codegen/src/providers.rs`.
-        pub(crate) const PROVIDER: crate::runtime::ProviderInfo = crate::runtime::ProviderInfo {
+        #[doc = #title]
+        /// `codegen/src/providers.rs`, handed to `dam_runtime` by every generated call.
+        pub const PROVIDER: ::dam_runtime::ProviderInfo = ::dam_runtime::ProviderInfo {
             name: #name,
             request_id_header: #header,
             reauth_statuses: &[#(#reauth),*],
             unauthenticated_operations: &[#(#unauth),*],
             idempotent_posts: &[#(#idem),*],
+            user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
         };
+        impl Client {
+            /// A client without credentials, for public endpoints and tests: an HTTP client with
+            /// the runtime's default [`Timeouts`](::dam_runtime::Timeouts) and the default
+            /// [`RetryPolicy`](::dam_runtime::RetryPolicy).
+            pub fn unauthenticated(base_url: &str) -> ::std::result::Result<Self, ::dam_runtime::Error> {
+                let http = ::dam_runtime::http_client_with_agent(::dam_runtime::Timeouts::default(), PROVIDER.user_agent)?;
+                Ok(Self::new_with_client(base_url, http, ::dam_runtime::ClientState::unauthenticated(&PROVIDER)))
+            }
+        }
+    }
+}
+
+/// Hands every generated `send` to the runtime: the request progenitor builds is kept, everything
+/// after it (hooks, status dispatch, decoding) becomes one `::dam_runtime::call_*` call, and the
+/// return type becomes `Result<ResponseValue<T>, ::dam_runtime::Error>`. progenitor's
+/// `api-version` header is dropped on the way.
+struct SendRewriter<'a> {
+    operations: &'a std::collections::BTreeMap<String, crate::prepare::OperationMeta>,
+    errors: Vec<String>,
+    rewritten: usize,
+}
+
+impl VisitMut for SendRewriter<'_> {
+    fn visit_impl_item_fn_mut(&mut self, f: &mut syn::ImplItemFn) {
+        if f.sig.ident != "send" {
+            return;
+        }
+        let Some(model) = response_model(&f.sig.output) else {
+            self.errors
+                .push("(generator): a `send` does not return Result<ResponseValue<_>, _>".into());
+            return;
+        };
+        let Some(at) = f.block.stmts.iter().position(|s| operation_id_of(s).is_some()) else {
+            self.errors.push("(generator): a `send` names no operation".into());
+            return;
+        };
+        let id = operation_id_of(&f.block.stmts[at]).expect("found above");
+        let Some(meta) = self.operations.get(&id) else {
+            self.errors.push(format!("{id}: (generator): unknown operation"));
+            return;
+        };
+        f.block.stmts.truncate(at);
+        // progenitor's `api-version` header: no provider wants it.
+        f.block
+            .stmts
+            .retain(|s| !quote!(#s).to_string().contains("\"api-version\""));
+        let headers_used = f.block.stmts.iter().any(|s| {
+            let text = quote!(#s).to_string();
+            text.contains("header_map . append") || text.contains("header_map . insert")
+        });
+        if !headers_used {
+            f.block
+                .stmts
+                .retain(|s| !quote!(#s).to_string().starts_with("let mut header_map"));
+            DropHeaderMap.visit_block_mut(&mut f.block);
+        }
+        InvalidRequestToInput.visit_block_mut(&mut f.block);
+        FormThroughReqwest.visit_block_mut(&mut f.block);
+        let (ok, other, sensitive) = (&meta.ok, &meta.other, meta.sensitive);
+        let op = quote! {
+            &::dam_runtime::Operation { id: #id, ok: &[#(#ok),*], other: &[#(#other),*], sensitive: #sensitive }
+        };
+        let model_text = quote!(#model).to_string();
+        let call: syn::Expr = match model_text.as_str() {
+            "ByteStream" => {
+                syn::parse_quote!(::dam_runtime::call_stream(&client.client, &client.inner, request, #op).await)
+            }
+            "()" => syn::parse_quote!(::dam_runtime::call_empty(&client.client, &client.inner, request, #op).await),
+            _ => {
+                syn::parse_quote!(::dam_runtime::call_json::<#model>(&client.client, &client.inner, request, #op).await)
+            }
+        };
+        f.block.stmts.push(syn::Stmt::Expr(call, None));
+        f.sig.output = syn::parse_quote!(-> ::std::result::Result<ResponseValue<#model>, ::dam_runtime::Error>);
+        self.rewritten += 1;
+    }
+}
+
+/// `T` of `Result<ResponseValue<T>, _>`.
+fn response_model(output: &syn::ReturnType) -> Option<syn::Type> {
+    let syn::ReturnType::Type(_, ty) = output else {
+        return None;
+    };
+    let first_arg = |ty: &syn::Type, name: &str| -> Option<syn::Type> {
+        let syn::Type::Path(p) = ty else { return None };
+        let seg = p.path.segments.last().filter(|s| s.ident == name)?;
+        let syn::PathArguments::AngleBracketed(args) = &seg.arguments else {
+            return None;
+        };
+        args.args.iter().find_map(|a| match a {
+            syn::GenericArgument::Type(t) => Some(t.clone()),
+            _ => None,
+        })
+    };
+    first_arg(&first_arg(ty, "Result")?, "ResponseValue")
+}
+
+/// The operation id of `let info = OperationInfo { operation_id: "..." };`.
+fn operation_id_of(stmt: &syn::Stmt) -> Option<String> {
+    let syn::Stmt::Local(local) = stmt else { return None };
+    let syn::Expr::Struct(s) = &*local.init.as_ref()?.expr else {
+        return None;
+    };
+    if !s.path.is_ident("OperationInfo") {
+        return None;
+    }
+    s.fields.iter().find_map(|f| match (&f.member, &f.expr) {
+        (
+            syn::Member::Named(n),
+            syn::Expr::Lit(syn::ExprLit {
+                lit: syn::Lit::Str(id), ..
+            }),
+        ) if n == "operation_id" => Some(id.value()),
+        _ => None,
+    })
+}
+
+/// Removes `.headers(header_map)` from the request builder chain.
+struct DropHeaderMap;
+
+/// progenitor's `.form_urlencoded(&body)?` (whose error type the runtime cannot name) becomes
+/// reqwest's own `.form(&body)`: the same bytes and content type, a serialisation error reported by
+/// `build()`.
+struct FormThroughReqwest;
+
+impl VisitMut for FormThroughReqwest {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::Try(t) = expr
+            && let syn::Expr::MethodCall(m) = &*t.expr
+            && m.method == "form_urlencoded"
+        {
+            let mut call = m.clone();
+            call.method = format_ident!("form");
+            *expr = syn::Expr::MethodCall(call);
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+impl VisitMut for DropHeaderMap {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::MethodCall(m) = expr
+            && m.method == "headers"
+            && m.args.len() == 1
+            && quote!(#m).to_string().ends_with(". headers (header_map)")
+        {
+            *expr = (*m.receiver).clone();
+            self.visit_expr_mut(expr);
+            return;
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// progenitor's `Error::InvalidRequest` (a builder argument that did not convert) becomes the
+/// runtime's `Error::InvalidInput`, which has the same shape.
+struct InvalidRequestToInput;
+
+impl VisitMut for InvalidRequestToInput {
+    fn visit_path_mut(&mut self, path: &mut syn::Path) {
+        let names: Vec<String> = path.segments.iter().map(|s| s.ident.to_string()).collect();
+        if names == ["Error", "InvalidRequest"] {
+            *path = syn::parse_quote!(::dam_runtime::Error::InvalidInput);
+        }
+        syn::visit_mut::visit_path_mut(self, path);
     }
 }
 

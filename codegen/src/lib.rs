@@ -7,8 +7,11 @@
 //!    ([`prepare`]);
 //! 3. run progenitor's builder interface under `catch_unwind`, post-process the tokens (open enums,
 //!    joined lists, schemars behind a feature) and print them with `prettyplease` ([`generate`]);
-//! 4. emit the crate's shared runtime and test support from `codegen/templates/`, and a test that
-//!    decodes every JSON example of the spec into its model.
+//! 4. emit a test that decodes every JSON example of the spec into its model.
+//!
+//! The runtime the generated code calls is not generated: it is one crate, `dam-runtime`
+//! (`codegen/runtime/`), that every SDK crate depends on; the loopback test server is another,
+//! `dam-test-server` (`codegen/test-server/`).
 //!
 //! Every output file starts with an `@generated` header naming its source and the source's SHA-256.
 //! Errors name the spec, the operation and the reason; nothing here panics on a bad spec.
@@ -25,11 +28,6 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 pub use providers::{PROVIDERS, Provider};
-
-/// The runtime shared by every SDK crate (`src/runtime.rs`).
-pub const RUNTIME_TEMPLATE: &str = include_str!("../templates/runtime.rs");
-/// The loopback test server shared by every SDK crate's tests (`tests/support/mod.rs`).
-pub const TEST_SUPPORT_TEMPLATE: &str = include_str!("../templates/test_support.rs");
 
 /// One file the generator writes.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -127,26 +125,6 @@ pub fn generate_provider(root: &Path, provider: &Provider) -> Result<Generated, 
         Output {
             path: krate.join("src/generated.rs"),
             contents: format!("{}{source}", header(provider.spec, &bytes)),
-        },
-        Output {
-            path: krate.join("src/runtime.rs"),
-            contents: fmt(
-                "runtime.rs",
-                format!(
-                    "{}{RUNTIME_TEMPLATE}",
-                    header("codegen/templates/runtime.rs", RUNTIME_TEMPLATE.as_bytes())
-                ),
-            )?,
-        },
-        Output {
-            path: krate.join("tests/support/mod.rs"),
-            contents: fmt(
-                "test_support.rs",
-                format!(
-                    "{}{TEST_SUPPORT_TEMPLATE}",
-                    header("codegen/templates/test_support.rs", TEST_SUPPORT_TEMPLATE.as_bytes())
-                ),
-            )?,
         },
         Output {
             path: krate.join("tests/generated_examples.rs"),

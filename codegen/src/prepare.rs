@@ -72,6 +72,17 @@ pub struct Example {
     pub value: Value,
 }
 
+/// What the runtime needs to know about one generated operation's answers.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OperationMeta {
+    /// Success statuses whose body is the generated model.
+    pub ok: Vec<u16>,
+    /// Success statuses documented with a different body (surfaced with their body by the runtime).
+    pub other: Vec<u16>,
+    /// The success body can hold a credential (it refers to an `x-dam-type: Secret` schema).
+    pub sensitive: bool,
+}
+
 /// The result of preparing one spec.
 #[derive(Debug, Clone)]
 pub struct Prepared {
@@ -93,6 +104,8 @@ pub struct Prepared {
     pub examples: Vec<Example>,
     /// Number of generated operations.
     pub operation_count: usize,
+    /// Generated operations by `operationId`.
+    pub operations: BTreeMap<String, OperationMeta>,
 }
 
 /// Checks and adapts `spec` (already parsed from YAML). `spec_name` is used in messages.
@@ -205,6 +218,7 @@ pub fn prepare(spec_name: &str, spec: &Value) -> Result<Prepared, Vec<String>> {
     let mut examples = Vec::new();
     let mut seen_ids = BTreeSet::new();
     let mut operation_count = 0;
+    let mut operations = BTreeMap::new();
 
     let paths = spec
         .get("paths")
@@ -275,7 +289,8 @@ pub fn prepare(spec_name: &str, spec: &Value) -> Result<Prepared, Vec<String>> {
                 continue;
             }
             let mut problems = Vec::new();
-            let new_op = adapt_operation(spec, op, &path_params, &mut problems);
+            let (new_op, meta) = adapt_operation(spec, op, &path_params, &mut problems);
+            operations.insert(id.clone(), meta);
             for p in problems {
                 err(&label, p);
             }
@@ -316,6 +331,7 @@ pub fn prepare(spec_name: &str, spec: &Value) -> Result<Prepared, Vec<String>> {
             skipped,
             examples,
             operation_count,
+            operations,
         })
     } else {
         Err(errors)
@@ -345,8 +361,13 @@ fn wire_path(path: &str, item: &Map<String, Value>) -> String {
     }
 }
 
-/// One operation as progenitor will see it.
-fn adapt_operation(spec: &Value, op: &Value, path_params: &Value, problems: &mut Vec<String>) -> Value {
+/// One operation as progenitor will see it, and what the runtime needs to know of its answers.
+fn adapt_operation(
+    spec: &Value,
+    op: &Value,
+    path_params: &Value,
+    problems: &mut Vec<String>,
+) -> (Value, OperationMeta) {
     let chosen = success_override(op);
     let mut op = op.clone();
     let obj = op.as_object_mut().expect("operations are objects");
@@ -467,10 +488,19 @@ fn adapt_operation(spec: &Value, op: &Value, path_params: &Value, problems: &mut
             None
         }
     };
+    let mut meta = OperationMeta::default();
     let mut new_responses = Map::new();
     for (status, resp) in &success {
         let body = body_of(resp).map(|b| format!("{} {}", b.0, b.1));
+        let code = status.parse::<u16>().ok();
+        if body.is_some() && body != keep_body {
+            meta.other.extend(code);
+        }
         if body == keep_body {
+            meta.ok.extend(code);
+            if let Some((_, schema)) = body_of(resp) {
+                meta.sensitive |= refers_to_secret(spec, &schema, &mut BTreeSet::new());
+            }
             let mut r = resp.clone();
             if let (Some(content), Some((ct, _))) = (r.get_mut("content").and_then(Value::as_object_mut), body_of(resp))
             {
@@ -491,7 +521,26 @@ fn adapt_operation(spec: &Value, op: &Value, path_params: &Value, problems: &mut
     new_responses.insert("4XX".into(), error.clone());
     new_responses.insert("5XX".into(), error);
     obj.insert("responses".into(), Value::Object(new_responses));
-    op
+    (op, meta)
+}
+
+/// Whether `schema` refers, directly or through other schemas, to an `x-dam-type: Secret` schema.
+fn refers_to_secret(doc: &Value, schema: &Value, seen: &mut BTreeSet<String>) -> bool {
+    match schema {
+        Value::Object(m) => {
+            if m.get("x-dam-type").and_then(Value::as_str) == Some("Secret") {
+                return true;
+            }
+            if let Some(r) = m.get("$ref").and_then(Value::as_str) {
+                return seen.insert(r.to_string()) && pointer(doc, r).is_some_and(|t| refers_to_secret(doc, t, seen));
+            }
+            m.iter()
+                .filter(|(k, _)| *k != "example" && *k != "examples")
+                .any(|(_, v)| refers_to_secret(doc, v, seen))
+        }
+        Value::Array(a) => a.iter().any(|v| refers_to_secret(doc, v, seen)),
+        _ => false,
+    }
 }
 
 fn open_enum(name: &str, schema: &Value, values: &Value) -> Result<OpenEnum, String> {

@@ -79,10 +79,10 @@ pub const FIXTURE: Provider = Provider {
 
 /// Settings shared by every provider.
 pub mod common {
-    /// The hand-written state every generated `Client` carries (auth, retry policy).
-    pub const INNER_TYPE: &str = "crate::runtime::ClientState";
-    /// Where the runtime's tolerant types live inside an SDK crate.
-    pub const RUNTIME_PATH: &str = "crate::runtime";
+    /// The state every generated `Client` carries (provider, auth, retry policy).
+    pub const INNER_TYPE: &str = "::dam_runtime::ClientState";
+    /// Where the runtime's tolerant types live: the shared `dam-runtime` crate.
+    pub const RUNTIME_PATH: &str = "::dam_runtime";
     /// Where the generated models live inside an SDK crate.
     pub const TYPES_PATH: &str = "crate::generated::types";
     /// Extra derives on every generated model (schemars is added behind the `schemars` feature).

@@ -55,6 +55,7 @@ pub struct ClientBuilder {
     refresh_token: Option<Secret>,
     retry: RetryPolicy,
     timeouts: Timeouts,
+    http: Option<reqwest::Client>,
     on_tokens: Option<TokenCallback>,
 }
 
@@ -69,6 +70,7 @@ impl fmt::Debug for ClientBuilder {
             .field("refresh_token", &self.refresh_token)
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
+            .field("http", &self.http.as_ref().map(|_| "caller's client"))
             .field("on_tokens", &self.on_tokens.as_ref().map(|_| "callback"))
             .finish()
     }
@@ -85,6 +87,7 @@ impl Default for ClientBuilder {
             refresh_token: None,
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
+            http: None,
             on_tokens: None,
         }
     }
@@ -162,9 +165,18 @@ impl ClientBuilder {
         self
     }
 
-    /// Connect and read timeouts of the HTTP client (default [`Timeouts::default`]).
+    /// Connect and read timeouts of the HTTP client (default [`Timeouts::default`]; ignored with
+    /// [`http_client`](Self::http_client)).
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
+        self
+    }
+
+    /// Sends through this HTTP client instead of building one, for example one
+    /// [`runtime::http_client`] shared by the clients of every DAM SDK, so they share one
+    /// connection pool.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
         self
     }
 
@@ -198,11 +210,14 @@ impl ClientBuilder {
                 "Ci needs user credentials or a refresh token".into(),
             ));
         }
-        let http = runtime::http_client(self.timeouts)?;
+        let http = match self.http {
+            Some(http) => http,
+            None => runtime::http_client_with_agent(self.timeouts, crate::PROVIDER.user_agent)?,
+        };
         let auth = Arc::new(OAuth {
             http: http.clone(),
             token_url: format!("{}/oauth2/token", self.base_url),
-            token_client: ClientState::new(Arc::new(runtime::NoAuth), self.retry),
+            token_client: ClientState::new(&crate::PROVIDER, Arc::new(runtime::NoAuth), self.retry),
             client_id,
             client_secret,
             user,
@@ -212,7 +227,7 @@ impl ClientBuilder {
             }),
             on_tokens: self.on_tokens,
         });
-        let state = ClientState::new(auth.clone(), self.retry);
+        let state = ClientState::new(&crate::PROVIDER, auth.clone(), self.retry);
         Ok((Client::new_with_client(&self.base_url, http, state), auth))
     }
 }
@@ -386,18 +401,20 @@ impl OAuth {
         .await;
         let response = match sent {
             Ok(response) => response,
-            Err(Error::Api(e)) if e.status.is_client_error() => {
+            Err(e @ Error::Api { status, .. }) if status.is_client_error() => {
                 let password = self.user.as_ref().map(|(_, p)| p.expose()).unwrap_or_default();
                 let secrets = [
                     self.client_secret.expose(),
                     password,
                     refresh.map(Secret::expose).unwrap_or_default(),
                 ];
-                return Err(runtime::grant_refused(grant.name(), &e, &secrets));
+                return Err(runtime::grant_refused(grant.name(), e, &secrets));
             }
             Err(e) => return Err(e),
         };
-        runtime::json_body(response).await
+        // A token answer holds credentials: a decode error shows no excerpt of it.
+        let body = response.bytes().await?;
+        runtime::decode_json("create_token", &body, true)
     }
 }
 

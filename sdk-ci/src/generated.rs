@@ -415,7 +415,7 @@ requested top-level fields are present.*/
             rename = "archiveDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub archive_date: ::std::option::Option<crate::runtime::Timestamp>,
+        pub archive_date: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(
             rename = "archiveStatus",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -449,7 +449,7 @@ requested top-level fields are present.*/
             rename = "createdOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_on: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Asset only. Comment or note on the asset (at most 1000 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
@@ -485,12 +485,12 @@ requested top-level fields are present.*/
             rename = "lastActivityOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub last_activity_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub last_activity_on: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(
             rename = "lastRestoreDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub last_restore_date: ::std::option::Option<crate::runtime::Timestamp>,
+        pub last_restore_date: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Asset only. MD5 checksum computed for the source file.
         #[serde(
             rename = "md5Checksum",
@@ -504,7 +504,7 @@ requested top-level fields are present.*/
             rename = "modifiedOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub modified_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub modified_on: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The name; for assets including the extension (at most 512 characters).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
@@ -528,12 +528,12 @@ requested top-level fields are present.*/
             rename = "restoreExpirationDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub restore_expiration_date: ::std::option::Option<crate::runtime::Timestamp>,
+        pub restore_expiration_date: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(
             rename = "restoreRequestDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub restore_request_date: ::std::option::Option<crate::runtime::Timestamp>,
+        pub restore_request_date: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(
             rename = "restoreStatus",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -576,7 +576,7 @@ requested top-level fields are present.*/
             rename = "uploadCompleteDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub upload_complete_date: ::std::option::Option<crate::runtime::Timestamp>,
+        pub upload_complete_date: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(
             rename = "uploadTransferType",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -676,7 +676,7 @@ requested top-level fields are present.*/
             rename = "expirationDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub expiration_date: ::std::option::Option<crate::runtime::Timestamp>,
+        pub expiration_date: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Days the MediaBox stays available after creation.
         #[serde(
             rename = "expirationDays",
@@ -856,7 +856,7 @@ requested top-level fields are present.*/
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DelegateTokenResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub access_token: ::std::option::Option<crate::runtime::Secret>,
+        pub access_token: ::std::option::Option<::dam_runtime::Secret>,
         ///Lifetime in seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_in: ::std::option::Option<i64>,
@@ -1111,7 +1111,7 @@ requested top-level fields are present.*/
             rename = "createdOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_on: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Elements involved.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub elements: ::std::vec::Vec<EventElement>,
@@ -1249,7 +1249,7 @@ requested top-level fields are present.*/
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EventFilter {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub since: ::std::option::Option<crate::runtime::Timestamp>,
+        pub since: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Event types filtered on.
         #[serde(
             rename = "type",
@@ -1439,7 +1439,7 @@ requested top-level fields are present.*/
             rename = "createdOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_on: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The folder's identifier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -1455,7 +1455,7 @@ requested top-level fields are present.*/
             rename = "lastActivityOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub last_activity_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub last_activity_on: ::std::option::Option<::dam_runtime::Timestamp>,
         ///User-defined metadata.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub metadata: ::std::vec::Vec<MetadataItem>,
@@ -1777,7 +1777,7 @@ requested top-level fields are present.*/
             crate::generated::types::OrderDirection,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub since: ::std::option::Option<crate::runtime::Timestamp>,
+        pub since: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Event types to return; omit for all.
         #[serde(
             rename = "type",
@@ -1858,7 +1858,7 @@ requested top-level fields are present.*/
             rename = "createdOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_on: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(
             rename = "currentUser",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -1868,7 +1868,7 @@ requested top-level fields are present.*/
             rename = "expiresOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub expires_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub expires_on: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Number of folders, including subfolders.
         #[serde(
             rename = "folderCount",
@@ -1958,7 +1958,7 @@ requested top-level fields are present.*/
             rename = "createdOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_on: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Asset only, when the MediaBox allows element download. The asset's elements.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub elements: ::std::vec::Vec<MediaBoxElement>,
@@ -2058,7 +2058,7 @@ requested top-level fields are present.*/
             rename = "createdOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_on: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Custom keys the user attached to the element.
         #[serde(
             rename = "customKeys",
@@ -2167,7 +2167,7 @@ requested top-level fields are present.*/
             rename = "expirationDate",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub expiration_date: ::std::option::Option<crate::runtime::Timestamp>,
+        pub expiration_date: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Folders selected (not their subfolders).
         #[serde(
             rename = "folderIds",
@@ -2352,7 +2352,7 @@ requested top-level fields are present.*/
             rename = "createdOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_on: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The event's identifier.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -2372,7 +2372,7 @@ requested top-level fields are present.*/
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct NetworkEventFilter {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub since: ::std::option::Option<crate::runtime::Timestamp>,
+        pub since: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Event types filtered on.
         #[serde(
             rename = "type",
@@ -2501,17 +2501,17 @@ requested top-level fields are present.*/
             rename = "createdOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_on: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(
             rename = "deletedOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub deleted_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub deleted_on: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(
             rename = "expiresOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub expires_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub expires_on: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub filters: ::std::option::Option<MediaBoxFilters>,
         ///The MediaBox's identifier.
@@ -2759,10 +2759,10 @@ requested top-level fields are present.*/
     pub struct TokenRequest {
         ///The API client's id.
         pub client_id: ::std::string::String,
-        pub client_secret: crate::runtime::Secret,
+        pub client_secret: ::dam_runtime::Secret,
         pub grant_type: crate::generated::types::GrantType,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub refresh_token: ::std::option::Option<crate::runtime::Secret>,
+        pub refresh_token: ::std::option::Option<::dam_runtime::Secret>,
     }
     impl TokenRequest {
         pub fn builder() -> builder::TokenRequest {
@@ -2774,12 +2774,12 @@ requested top-level fields are present.*/
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TokenResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub access_token: ::std::option::Option<crate::runtime::Secret>,
+        pub access_token: ::std::option::Option<::dam_runtime::Secret>,
         ///Lifetime of the access token in seconds (the prose says 86400, the examples 3600: use the value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expires_in: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub refresh_token: ::std::option::Option<crate::runtime::Secret>,
+        pub refresh_token: ::std::option::Option<::dam_runtime::Secret>,
         ///Always `bearer`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_type: ::std::option::Option<::std::string::String>,
@@ -2902,7 +2902,7 @@ requested top-level fields are present.*/
             rename = "createdOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_on: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub entitlements: ::std::option::Option<WorkspaceEntitlements>,
         ///The workspace's identifier.
@@ -2918,7 +2918,7 @@ requested top-level fields are present.*/
             rename = "lastActivityOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub last_activity_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub last_activity_on: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Link to the logo image, if any.
         #[serde(
             rename = "logoUrl",
@@ -2957,7 +2957,7 @@ requested top-level fields are present.*/
             rename = "userLastAccessedOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub user_last_accessed_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub user_last_accessed_on: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(
             rename = "userRole",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3013,7 +3013,7 @@ requested top-level fields are present.*/
             rename = "createdOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_on: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Folders involved.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub folders: ::std::vec::Vec<NamedRef>,
@@ -3033,7 +3033,7 @@ requested top-level fields are present.*/
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WorkspaceEventFilter {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub since: ::std::option::Option<crate::runtime::Timestamp>,
+        pub since: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Event types filtered on.
         #[serde(
             rename = "type",
@@ -3110,7 +3110,7 @@ requested top-level fields are present.*/
             rename = "createdOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub created_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_on: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(
             rename = "modifiedBy",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -3120,7 +3120,7 @@ requested top-level fields are present.*/
             rename = "modifiedOn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub modified_on: ::std::option::Option<crate::runtime::Timestamp>,
+        pub modified_on: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Note text.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<::std::string::String>,
@@ -4719,7 +4719,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             archive_date: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             archive_status: ::std::result::Result<
@@ -4743,7 +4743,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -4779,11 +4779,11 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             last_activity_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             last_restore_date: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             md5_checksum: ::std::result::Result<
@@ -4795,7 +4795,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             modified_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -4819,11 +4819,11 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             restore_expiration_date: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             restore_request_date: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             restore_status: ::std::result::Result<
@@ -4867,7 +4867,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             upload_complete_date: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             upload_transfer_type: ::std::result::Result<
@@ -4963,7 +4963,7 @@ requested top-level fields are present.*/
             pub fn archive_date<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5045,7 +5045,7 @@ requested top-level fields are present.*/
             pub fn created_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5157,7 +5157,7 @@ requested top-level fields are present.*/
             pub fn last_activity_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5173,7 +5173,7 @@ requested top-level fields are present.*/
             pub fn last_restore_date<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5213,7 +5213,7 @@ requested top-level fields are present.*/
             pub fn modified_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5287,7 +5287,7 @@ requested top-level fields are present.*/
             pub fn restore_expiration_date<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5303,7 +5303,7 @@ requested top-level fields are present.*/
             pub fn restore_request_date<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5455,7 +5455,7 @@ requested top-level fields are present.*/
             pub fn upload_complete_date<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5840,7 +5840,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             expiration_date: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             expiration_days: ::std::result::Result<
@@ -5965,7 +5965,7 @@ requested top-level fields are present.*/
             pub fn expiration_date<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6705,7 +6705,7 @@ requested top-level fields are present.*/
         #[derive(Clone, Debug)]
         pub struct DelegateTokenResponse {
             access_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             expires_in: ::std::result::Result<
@@ -6729,9 +6729,7 @@ requested top-level fields are present.*/
         impl DelegateTokenResponse {
             pub fn access_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.access_token = value
@@ -7613,7 +7611,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             elements: ::std::result::Result<
@@ -7684,7 +7682,7 @@ requested top-level fields are present.*/
             pub fn created_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8205,7 +8203,7 @@ requested top-level fields are present.*/
         #[derive(Clone, Debug)]
         pub struct EventFilter {
             since: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -8225,7 +8223,7 @@ requested top-level fields are present.*/
             pub fn since<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9009,7 +9007,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
@@ -9025,7 +9023,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             last_activity_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             metadata: ::std::result::Result<
@@ -9092,7 +9090,7 @@ requested top-level fields are present.*/
             pub fn created_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9142,7 +9140,7 @@ requested top-level fields are present.*/
             pub fn last_activity_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10274,7 +10272,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             since: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -10355,7 +10353,7 @@ requested top-level fields are present.*/
             pub fn since<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10515,7 +10513,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             current_user: ::std::result::Result<
@@ -10523,7 +10521,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             expires_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             folder_count: ::std::result::Result<
@@ -10674,7 +10672,7 @@ requested top-level fields are present.*/
             pub fn created_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10700,7 +10698,7 @@ requested top-level fields are present.*/
             pub fn expires_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10996,7 +10994,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             elements: ::std::result::Result<
@@ -11103,7 +11101,7 @@ requested top-level fields are present.*/
             pub fn created_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -11503,7 +11501,7 @@ requested top-level fields are present.*/
         #[derive(Clone, Debug)]
         pub struct MediaBoxElement {
             created_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             custom_keys: ::std::result::Result<
@@ -11568,7 +11566,7 @@ requested top-level fields are present.*/
             pub fn created_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -11848,7 +11846,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             expiration_date: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             folder_ids: ::std::result::Result<
@@ -11946,7 +11944,7 @@ requested top-level fields are present.*/
             pub fn expiration_date<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12573,7 +12571,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
@@ -12616,7 +12614,7 @@ requested top-level fields are present.*/
             pub fn created_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12692,7 +12690,7 @@ requested top-level fields are present.*/
         #[derive(Clone, Debug)]
         pub struct NetworkEventFilter {
             since: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -12712,7 +12710,7 @@ requested top-level fields are present.*/
             pub fn since<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13239,15 +13237,15 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             deleted_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             expires_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             filters: ::std::result::Result<
@@ -13327,7 +13325,7 @@ requested top-level fields are present.*/
             pub fn created_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13341,7 +13339,7 @@ requested top-level fields are present.*/
             pub fn deleted_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13355,7 +13353,7 @@ requested top-level fields are present.*/
             pub fn expires_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14532,7 +14530,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             client_secret: ::std::result::Result<
-                crate::runtime::Secret,
+                ::dam_runtime::Secret,
                 ::std::string::String,
             >,
             grant_type: ::std::result::Result<
@@ -14540,7 +14538,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             refresh_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
         }
@@ -14571,7 +14569,7 @@ requested top-level fields are present.*/
             }
             pub fn client_secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::runtime::Secret>,
+                T: ::std::convert::TryInto<::dam_runtime::Secret>,
                 T::Error: ::std::fmt::Display,
             {
                 self.client_secret = value
@@ -14595,9 +14593,7 @@ requested top-level fields are present.*/
             }
             pub fn refresh_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.refresh_token = value
@@ -14634,7 +14630,7 @@ requested top-level fields are present.*/
         #[derive(Clone, Debug)]
         pub struct TokenResponse {
             access_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             expires_in: ::std::result::Result<
@@ -14642,7 +14638,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             refresh_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             token_type: ::std::result::Result<
@@ -14663,9 +14659,7 @@ requested top-level fields are present.*/
         impl TokenResponse {
             pub fn access_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.access_token = value
@@ -14689,9 +14683,7 @@ requested top-level fields are present.*/
             }
             pub fn refresh_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.refresh_token = value
@@ -15064,7 +15056,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             entitlements: ::std::result::Result<
@@ -15080,7 +15072,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             last_activity_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             logo_url: ::std::result::Result<
@@ -15124,7 +15116,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             user_last_accessed_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             user_role: ::std::result::Result<
@@ -15228,7 +15220,7 @@ requested top-level fields are present.*/
             pub fn created_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15278,7 +15270,7 @@ requested top-level fields are present.*/
             pub fn last_activity_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15424,7 +15416,7 @@ requested top-level fields are present.*/
             pub fn user_last_accessed_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15613,7 +15605,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             folders: ::std::result::Result<
@@ -15669,7 +15661,7 @@ requested top-level fields are present.*/
             pub fn created_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15747,7 +15739,7 @@ requested top-level fields are present.*/
         #[derive(Clone, Debug)]
         pub struct WorkspaceEventFilter {
             since: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -15767,7 +15759,7 @@ requested top-level fields are present.*/
             pub fn since<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16083,7 +16075,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             created_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             modified_by: ::std::result::Result<
@@ -16091,7 +16083,7 @@ requested top-level fields are present.*/
                 ::std::string::String,
             >,
             modified_on: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             text: ::std::result::Result<
@@ -16126,7 +16118,7 @@ requested top-level fields are present.*/
             pub fn created_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16152,7 +16144,7 @@ requested top-level fields are present.*/
             pub fn modified_on<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16713,7 +16705,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -16725,7 +16717,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Kind of archive holding the asset. The document's list was lost; `Standard` is the value its examples use (folder statistics also count deep-archived files).
@@ -16787,7 +16779,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -16799,7 +16791,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Processing state of an asset.
@@ -16908,7 +16900,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -16920,7 +16912,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Media type of an asset. The asset table's list was lost; these are the values the technical metadata table gives (`Video` in the examples).
@@ -16990,7 +16982,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17002,7 +16994,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Which items a contents listing returns, as the query choices spell it (error messages write `All`/`Asset`/`Folder`).
@@ -17072,7 +17064,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17084,7 +17076,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Sort fields of the workspace and folder contents listings.
@@ -17173,7 +17165,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17185,7 +17177,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Whether an item in a copy event is the copy's source or its target (the value list was lost from the document's table; these are the values its example uses).
@@ -17251,7 +17243,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17263,7 +17255,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// What a delegate token may do; `UploadCoverElement` is the only documented scope.
@@ -17325,7 +17317,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17337,7 +17329,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Dolby Atmos trim mode of one channel configuration. The document's list was lost; these are the values its examples use.
@@ -17403,7 +17395,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17415,7 +17407,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Event types of `list_events`, with the part of the event that carries the details:
@@ -17761,7 +17753,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17773,7 +17765,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Extra fields a contents listing can add on request.
@@ -17835,7 +17827,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17847,7 +17839,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// OAuth 2 grant of `create_token`.
@@ -17913,7 +17905,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17925,7 +17917,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Whether an item is an asset or a folder.
@@ -17991,7 +17983,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18003,7 +17995,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Kind filter a contents listing echoes back (capitalised, unlike the `kind` query choices).
@@ -18073,7 +18065,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18085,7 +18077,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Sort fields of the MediaBox contents listings (`userDefined` is the sender's order).
@@ -18151,7 +18143,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18163,7 +18155,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Element type a MediaBox filter lets through. The document's list of valid values was lost; `Video` is the value its examples use.
@@ -18225,7 +18217,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18237,7 +18229,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// MediaBox status as a listing's filter echoes it.
@@ -18303,7 +18295,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18315,7 +18307,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// MediaBox status filter as the query choices spell it.
@@ -18381,7 +18373,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18393,7 +18385,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Security rating of a MediaBox: `Secure` (signed-in participants only), `Protected` (MediaBox password), `Public` (anyone with the link).
@@ -18463,7 +18455,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18475,7 +18467,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Kind of Network.
@@ -18541,7 +18533,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18553,7 +18545,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Network event types: a workspace was created, renamed or deleted.
@@ -18627,7 +18619,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18639,7 +18631,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Sort direction as the query choices spell it (error messages write `Asc`/`Desc`).
@@ -18705,7 +18697,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18717,7 +18709,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Preview/proxy rendition.
@@ -18821,7 +18813,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18833,7 +18825,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Sort fields of `list_received_mediaboxes`.
@@ -18927,7 +18919,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18939,7 +18931,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Unit of an image's x/y resolution.
@@ -19009,7 +19001,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -19021,7 +19013,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Restore state of an archived asset's source file.
@@ -19100,7 +19092,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -19112,7 +19104,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Sort fields of the workspace search.
@@ -19182,7 +19174,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -19194,7 +19186,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Unit of a storage allotment. The document's list of values was lost; `GB` is the value its examples use.
@@ -19256,7 +19248,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -19268,7 +19260,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Kind of stream in an audio/video container. The document's list was lost; its text speaks of audio, video and data streams (`Video` in the examples).
@@ -19338,7 +19330,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -19350,7 +19342,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Thumbnail size.
@@ -19420,7 +19412,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -19432,7 +19424,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Sort fields of the trash bin listing.
@@ -19526,7 +19518,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -19538,7 +19530,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// How the asset's file was uploaded.
@@ -19627,7 +19619,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -19639,7 +19631,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Kind of workspace. The tables allow `Personal` and `Team`; nested `workspace` objects in the examples say `Enterprise`, so that value is listed too.
@@ -19709,7 +19701,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -19721,7 +19713,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Event types of the deprecated workspace event listing.
@@ -19880,7 +19872,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -19892,7 +19884,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Whether the caller has joined the workspace or is only invited.
@@ -19958,7 +19950,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -19970,7 +19962,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Sort fields of `list_workspaces`.
@@ -20049,7 +20041,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -20061,7 +20053,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Minimum role allowed to manage members or purge the trash. The document's ordered list was lost; these are the role names it uses (`WorkspaceAdmin` and `NetworkOwner` in the examples, `WorkspaceOwner` as a user role).
@@ -20135,7 +20127,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -20147,7 +20139,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The caller's role in a workspace.
@@ -20213,7 +20205,7 @@ requested top-level fields are present.*/
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -20225,7 +20217,7 @@ requested top-level fields are present.*/
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Optional extra fields, joined with commas into one query value.
@@ -20249,13 +20241,13 @@ requested top-level fields are present.*/
     }
     impl ::std::fmt::Display for ExtraFieldList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&crate::runtime::join_display(&self.0, ","))
+            f.write_str(&::dam_runtime::join_display(&self.0, ","))
         }
     }
     impl ::std::str::FromStr for ExtraFieldList {
         type Err = ::std::string::String;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            crate::runtime::split_parse(value, &[",", ","]).map(Self)
+            ::dam_runtime::split_parse(value, &[",", ","]).map(Self)
         }
     }
     impl ::serde::Serialize for ExtraFieldList {
@@ -20263,14 +20255,14 @@ requested top-level fields are present.*/
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(&crate::runtime::join_display(&self.0, ","))
+            serializer.serialize_str(&::dam_runtime::join_display(&self.0, ","))
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ExtraFieldList {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let text = crate::runtime::deserialize_open_string(deserializer)?;
+            let text = ::dam_runtime::deserialize_open_string(deserializer)?;
             text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
@@ -20304,13 +20296,13 @@ requested top-level fields are present.*/
     }
     impl ::std::fmt::Display for FieldList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&crate::runtime::join_display(&self.0, ","))
+            f.write_str(&::dam_runtime::join_display(&self.0, ","))
         }
     }
     impl ::std::str::FromStr for FieldList {
         type Err = ::std::string::String;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            crate::runtime::split_parse(value, &[",", ","]).map(Self)
+            ::dam_runtime::split_parse(value, &[",", ","]).map(Self)
         }
     }
     impl ::serde::Serialize for FieldList {
@@ -20318,14 +20310,14 @@ requested top-level fields are present.*/
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(&crate::runtime::join_display(&self.0, ","))
+            serializer.serialize_str(&::dam_runtime::join_display(&self.0, ","))
         }
     }
     impl<'de> ::serde::Deserialize<'de> for FieldList {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let text = crate::runtime::deserialize_open_string(deserializer)?;
+            let text = ::dam_runtime::deserialize_open_string(deserializer)?;
             text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
@@ -20367,13 +20359,13 @@ requested top-level fields are present.*/
     }
     impl ::std::fmt::Display for NetworkEventTypeList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&crate::runtime::join_display(&self.0, ","))
+            f.write_str(&::dam_runtime::join_display(&self.0, ","))
         }
     }
     impl ::std::str::FromStr for NetworkEventTypeList {
         type Err = ::std::string::String;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            crate::runtime::split_parse(value, &[",", ","]).map(Self)
+            ::dam_runtime::split_parse(value, &[",", ","]).map(Self)
         }
     }
     impl ::serde::Serialize for NetworkEventTypeList {
@@ -20381,14 +20373,14 @@ requested top-level fields are present.*/
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(&crate::runtime::join_display(&self.0, ","))
+            serializer.serialize_str(&::dam_runtime::join_display(&self.0, ","))
         }
     }
     impl<'de> ::serde::Deserialize<'de> for NetworkEventTypeList {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let text = crate::runtime::deserialize_open_string(deserializer)?;
+            let text = ::dam_runtime::deserialize_open_string(deserializer)?;
             text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
@@ -20431,13 +20423,13 @@ requested top-level fields are present.*/
     }
     impl ::std::fmt::Display for WorkspaceEventTypeList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&crate::runtime::join_display(&self.0, ","))
+            f.write_str(&::dam_runtime::join_display(&self.0, ","))
         }
     }
     impl ::std::str::FromStr for WorkspaceEventTypeList {
         type Err = ::std::string::String;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            crate::runtime::split_parse(value, &[",", ","]).map(Self)
+            ::dam_runtime::split_parse(value, &[",", ","]).map(Self)
         }
     }
     impl ::serde::Serialize for WorkspaceEventTypeList {
@@ -20445,14 +20437,14 @@ requested top-level fields are present.*/
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(&crate::runtime::join_display(&self.0, ","))
+            serializer.serialize_str(&::dam_runtime::join_display(&self.0, ","))
         }
     }
     impl<'de> ::serde::Deserialize<'de> for WorkspaceEventTypeList {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let text = crate::runtime::deserialize_open_string(deserializer)?;
+            let text = ::dam_runtime::deserialize_open_string(deserializer)?;
             text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
@@ -20498,7 +20490,7 @@ Version: 1.0.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::runtime::ClientState,
+    pub(crate) inner: ::dam_runtime::ClientState,
 }
 impl Client {
     /// Create a new client.
@@ -20506,7 +20498,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::runtime::ClientState) -> Self {
+    pub fn new(baseurl: &str, inner: ::dam_runtime::ClientState) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(300u64);
@@ -20525,7 +20517,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::runtime::ClientState,
+        inner: ::dam_runtime::ClientState,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -20534,7 +20526,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::runtime::ClientState> for Client {
+impl ClientInfo<::dam_runtime::ClientState> for Client {
     fn api_version() -> &'static str {
         "1.0.0"
     }
@@ -20544,17 +20536,11 @@ impl ClientInfo<crate::runtime::ClientState> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::runtime::ClientState {
+    fn inner(&self) -> &::dam_runtime::ClientState {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::runtime::ClientState>,
-    {}
-};
+impl ClientHooks<::dam_runtime::ClientState> for &Client {}
 impl Client {
     /**List workspace or catalog events
 
@@ -21279,22 +21265,17 @@ pub mod builder {
         ///Sends a `POST` request to `/events`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::EventList>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::EventList>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ListEventsRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/events", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21304,33 +21285,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_events",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::EventList,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_events",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_folder`]
@@ -21375,25 +21344,17 @@ pub mod builder {
         ///Sends a `POST` request to `/folders`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::CreatedFolder>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateFolderRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/folders", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21403,33 +21364,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::CreatedFolder,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_folders`]
@@ -21474,22 +21423,17 @@ pub mod builder {
         ///Sends a `POST` request to `/folders/delete`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkResult>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::BulkResult>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::FolderIdsRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/folders/delete", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21499,33 +21443,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_folders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::BulkResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_folders",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::change_folders_metadata`]
@@ -21573,23 +21505,18 @@ pub mod builder {
         ///Sends a `POST` request to `/folders/metadata/changes`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkResult>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::BulkResult>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::ChangeFoldersMetadataRequest::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/folders/metadata/changes", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21599,33 +21526,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "change_folders_metadata",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::BulkResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "change_folders_metadata",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::move_folders`]
@@ -21670,22 +21585,17 @@ pub mod builder {
         ///Sends a `POST` request to `/folders/move`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkResult>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::BulkResult>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::MoveFoldersRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/folders/move", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21695,33 +21605,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "move_folders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::BulkResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "move_folders",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::trash_folders`]
@@ -21766,22 +21664,17 @@ pub mod builder {
         ///Sends a `POST` request to `/folders/trash`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkResult>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::BulkResult>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::FolderIdsRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/folders/trash", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21791,33 +21684,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "trash_folders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::BulkResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "trash_folders",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::untrash_folders`]
@@ -21862,22 +21743,17 @@ pub mod builder {
         ///Sends a `POST` request to `/folders/untrash`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::BulkResult>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::BulkResult>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::FolderIdsRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/folders/untrash", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21887,33 +21763,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "untrash_folders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::BulkResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "untrash_folders",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_folder`]
@@ -21946,20 +21810,12 @@ pub mod builder {
         ///Sends a `GET` request to `/folders/{folderId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Folder>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Folder>, ::dam_runtime::Error> {
             let Self { client, folder_id } = self;
-            let folder_id = folder_id.map_err(Error::InvalidRequest)?;
+            let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folders/{}", client.baseurl, encode_path(& folder_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21968,33 +21824,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Folder,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_folder`]
@@ -22053,25 +21897,17 @@ pub mod builder {
         ///Sends a `PUT` request to `/folders/{folderId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Folder>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Folder>, ::dam_runtime::Error> {
             let Self { client, folder_id, body } = self;
-            let folder_id = folder_id.map_err(Error::InvalidRequest)?;
+            let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::UpdateFolderRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folders/{}", client.baseurl, encode_path(& folder_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22081,33 +21917,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Folder,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_folder`]
@@ -22140,23 +21964,15 @@ pub mod builder {
         ///Sends a `DELETE` request to `/folders/{folderId}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::MessageResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, folder_id } = self;
-            let folder_id = folder_id.map_err(Error::InvalidRequest)?;
+            let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folders/{}", client.baseurl, encode_path(& folder_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22165,33 +21981,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::MessageResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_folder_contents`]
@@ -22308,9 +22112,9 @@ pub mod builder {
         ///Sends a `GET` request to `/folders/{folderId}/contents`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::ContentList>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -22322,25 +22126,18 @@ pub mod builder {
                 order_by,
                 order_direction,
             } = self;
-            let folder_id = folder_id.map_err(Error::InvalidRequest)?;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let kind = kind.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let order_direction = order_direction.map_err(Error::InvalidRequest)?;
+            let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let fields = fields.map_err(::dam_runtime::Error::InvalidInput)?;
+            let kind = kind.map_err(::dam_runtime::Error::InvalidInput)?;
+            let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
+            let offset = offset.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_direction = order_direction
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folders/{}/contents", client.baseurl, encode_path(& folder_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22360,33 +22157,21 @@ pub mod builder {
                         &order_direction,
                     ),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_folder_contents",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::ContentList,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_folder_contents",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_folder_stats`]
@@ -22419,24 +22204,16 @@ pub mod builder {
         ///Sends a `GET` request to `/folders/{folderId}/stats`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::FolderStorageStats>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, folder_id } = self;
-            let folder_id = folder_id.map_err(Error::InvalidRequest)?;
+            let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folders/{}/stats", client.baseurl, encode_path(& folder_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22445,33 +22222,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_folder_stats",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::FolderStorageStats,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_folder_stats",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::trash_folder`]
@@ -22504,24 +22269,16 @@ pub mod builder {
         ///Sends a `POST` request to `/folders/{folderId}/trash`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::MessageResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, folder_id } = self;
-            let folder_id = folder_id.map_err(Error::InvalidRequest)?;
+            let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folders/{}/trash", client.baseurl, encode_path(& folder_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22530,33 +22287,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "trash_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::MessageResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "trash_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::untrash_folder`]
@@ -22589,24 +22334,16 @@ pub mod builder {
         ///Sends a `POST` request to `/folders/{folderId}/untrash`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::MessageResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, folder_id } = self;
-            let folder_id = folder_id.map_err(Error::InvalidRequest)?;
+            let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folders/{}/untrash", client.baseurl, encode_path(& folder_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22615,33 +22352,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "untrash_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::MessageResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "untrash_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_mediabox`]
@@ -22688,25 +22413,17 @@ pub mod builder {
         ///Sends a `POST` request to `/mediaboxes`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::CreatedMediaBox>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CreateMediaBoxRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/mediaboxes", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22716,33 +22433,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_mediabox",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::CreatedMediaBox,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_mediabox",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_received_mediaboxes`]
@@ -22878,9 +22583,9 @@ pub mod builder {
         ///Sends a `GET` request to `/mediaboxes/received`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::ReceivedMediaBoxList>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -22893,23 +22598,16 @@ pub mod builder {
                 status,
                 type_,
             } = self;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let order_direction = order_direction.map_err(Error::InvalidRequest)?;
-            let query = query.map_err(Error::InvalidRequest)?;
-            let status = status.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let fields = fields.map_err(::dam_runtime::Error::InvalidInput)?;
+            let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
+            let offset = offset.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_direction = order_direction
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let query = query.map_err(::dam_runtime::Error::InvalidInput)?;
+            let status = status.map_err(::dam_runtime::Error::InvalidInput)?;
+            let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/mediaboxes/received", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22931,33 +22629,21 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("query", &query))
                 .query(&progenitor_client::QueryParam::new("status", &status))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_received_mediaboxes",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::ReceivedMediaBoxList,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_received_mediaboxes",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_mediabox_contents`]
@@ -23062,9 +22748,9 @@ pub mod builder {
         ///Sends a `GET` request to `/mediaboxes/{mediaboxId}/contents`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::MediaBoxContentList>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -23075,24 +22761,17 @@ pub mod builder {
                 order_by,
                 order_direction,
             } = self;
-            let mediabox_id = mediabox_id.map_err(Error::InvalidRequest)?;
-            let kind = kind.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let order_direction = order_direction.map_err(Error::InvalidRequest)?;
+            let mediabox_id = mediabox_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let kind = kind.map_err(::dam_runtime::Error::InvalidInput)?;
+            let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
+            let offset = offset.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_direction = order_direction
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/mediaboxes/{}/contents", client.baseurl, encode_path(& mediabox_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23111,33 +22790,21 @@ pub mod builder {
                         &order_direction,
                     ),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_mediabox_contents",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::MediaBoxContentList,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_mediabox_contents",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::open_mediabox`]
@@ -23170,21 +22837,16 @@ pub mod builder {
         ///Sends a `POST` request to `/mediaboxes/{mediaboxId}/open`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MediaBox>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::MediaBox>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, mediabox_id } = self;
-            let mediabox_id = mediabox_id.map_err(Error::InvalidRequest)?;
+            let mediabox_id = mediabox_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/mediaboxes/{}/open", client.baseurl, encode_path(& mediabox_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23193,33 +22855,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "open_mediabox",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::MediaBox,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "open_mediabox",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_network_events`]
@@ -23232,7 +22882,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         order_direction: Result<Option<crate::generated::types::OrderDirection>, String>,
-        since: Result<Option<crate::runtime::Timestamp>, String>,
+        since: Result<Option<::dam_runtime::Timestamp>, String>,
         type_: Result<Option<crate::generated::types::NetworkEventTypeList>, String>,
     }
     impl<'a> ListNetworkEvents<'a> {
@@ -23294,13 +22944,13 @@ pub mod builder {
         }
         pub fn since<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::Timestamp>,
+            V: std::convert::TryInto<::dam_runtime::Timestamp>,
         {
             self.since = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: Timestamp` for since failed"
+                    "conversion to `:: dam_runtime :: Timestamp` for since failed"
                         .to_string()
                 });
             self
@@ -23321,9 +22971,9 @@ pub mod builder {
         ///Sends a `GET` request to `/networks/{networkId}/events`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::NetworkEventList>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -23334,24 +22984,17 @@ pub mod builder {
                 since,
                 type_,
             } = self;
-            let network_id = network_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let order_direction = order_direction.map_err(Error::InvalidRequest)?;
-            let since = since.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let network_id = network_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
+            let offset = offset.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_direction = order_direction
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let since = since.map_err(::dam_runtime::Error::InvalidInput)?;
+            let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/networks/{}/events", client.baseurl, encode_path(& network_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23370,33 +23013,21 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("since", &since))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_network_events",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::NetworkEventList,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_network_events",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_workspace`]
@@ -23457,26 +23088,21 @@ pub mod builder {
         ///Sends a `POST` request to `/networks/{networkId}/workspaces`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Workspace>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Workspace>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, network_id, body } = self;
-            let network_id = network_id.map_err(Error::InvalidRequest)?;
+            let network_id = network_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::CreateWorkspaceRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/networks/{}/workspaces", client.baseurl, encode_path(& network_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23486,33 +23112,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_workspace",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Workspace,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_workspace",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_token`]
@@ -23555,25 +23169,17 @@ pub mod builder {
         ///Sends a `POST` request to `/oauth2/token`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::TokenResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::TokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/oauth2/token", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23582,34 +23188,22 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
-                .headers(header_map)
+                .form(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_token",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::TokenResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_token",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_delegate_token`]
@@ -23656,25 +23250,17 @@ pub mod builder {
         ///Sends a `POST` request to `/oauth2/token#delegate`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::DelegateTokenResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::DelegateTokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/oauth2/token#delegate", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23684,33 +23270,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_delegate_token",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::DelegateTokenResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_delegate_token",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_workspaces`]
@@ -23798,25 +23372,18 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::WorkspaceList>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, fields, limit, offset, order_by, order_direction } = self;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let order_direction = order_direction.map_err(Error::InvalidRequest)?;
+            let fields = fields.map_err(::dam_runtime::Error::InvalidInput)?;
+            let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
+            let offset = offset.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_direction = order_direction
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/workspaces", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23835,33 +23402,21 @@ pub mod builder {
                         &order_direction,
                     ),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_workspaces",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::WorkspaceList,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_workspaces",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_workspace`]
@@ -23894,21 +23449,16 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces/{workspaceId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Workspace>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Workspace>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, workspace_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23917,33 +23467,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_workspace",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Workspace,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_workspace",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_workspace`]
@@ -24004,26 +23542,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/workspaces/{workspaceId}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Workspace>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Workspace>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, workspace_id, body } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::UpdateWorkspaceRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24033,33 +23566,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_workspace",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Workspace,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_workspace",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_workspace_contents`]
@@ -24191,9 +23712,9 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces/{workspaceId}/contents`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::ContentList>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -24206,26 +23727,19 @@ pub mod builder {
                 order_by,
                 order_direction,
             } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let extra_fields = extra_fields.map_err(Error::InvalidRequest)?;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let kind = kind.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let order_direction = order_direction.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let extra_fields = extra_fields.map_err(::dam_runtime::Error::InvalidInput)?;
+            let fields = fields.map_err(::dam_runtime::Error::InvalidInput)?;
+            let kind = kind.map_err(::dam_runtime::Error::InvalidInput)?;
+            let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
+            let offset = offset.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_direction = order_direction
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/workspaces/{}/contents", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24246,33 +23760,21 @@ pub mod builder {
                         &order_direction,
                     ),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_workspace_contents",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::ContentList,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_workspace_contents",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_workspace_events`]
@@ -24285,7 +23787,7 @@ pub mod builder {
         limit: Result<Option<i64>, String>,
         offset: Result<Option<i64>, String>,
         order_direction: Result<Option<crate::generated::types::OrderDirection>, String>,
-        since: Result<Option<crate::runtime::Timestamp>, String>,
+        since: Result<Option<::dam_runtime::Timestamp>, String>,
         type_: Result<Option<crate::generated::types::WorkspaceEventTypeList>, String>,
     }
     impl<'a> ListWorkspaceEvents<'a> {
@@ -24347,13 +23849,13 @@ pub mod builder {
         }
         pub fn since<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::Timestamp>,
+            V: std::convert::TryInto<::dam_runtime::Timestamp>,
         {
             self.since = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: Timestamp` for since failed"
+                    "conversion to `:: dam_runtime :: Timestamp` for since failed"
                         .to_string()
                 });
             self
@@ -24374,9 +23876,9 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces/{workspaceId}/events`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::WorkspaceEventList>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -24387,24 +23889,17 @@ pub mod builder {
                 since,
                 type_,
             } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let order_direction = order_direction.map_err(Error::InvalidRequest)?;
-            let since = since.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
+            let offset = offset.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_direction = order_direction
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let since = since.map_err(::dam_runtime::Error::InvalidInput)?;
+            let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/workspaces/{}/events", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24423,33 +23918,21 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("since", &since))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_workspace_events",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::WorkspaceEventList,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_workspace_events",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::purge_trash`]
@@ -24482,24 +23965,16 @@ pub mod builder {
         ///Sends a `POST` request to `/workspaces/{workspaceId}/purgetrash`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::MessageResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, workspace_id } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/workspaces/{}/purgetrash", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24508,33 +23983,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "purge_trash",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::MessageResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "purge_trash",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::search_workspace_contents`]
@@ -24665,9 +24128,9 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces/{workspaceId}/search`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::SearchResultList>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -24680,26 +24143,19 @@ pub mod builder {
                 order_direction,
                 query,
             } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let kind = kind.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let order_direction = order_direction.map_err(Error::InvalidRequest)?;
-            let query = query.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let fields = fields.map_err(::dam_runtime::Error::InvalidInput)?;
+            let kind = kind.map_err(::dam_runtime::Error::InvalidInput)?;
+            let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
+            let offset = offset.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_direction = order_direction
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let query = query.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/workspaces/{}/search", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24720,33 +24176,21 @@ pub mod builder {
                     ),
                 )
                 .query(&progenitor_client::QueryParam::new("query", &query))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "search_workspace_contents",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::SearchResultList,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "search_workspace_contents",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_trash_bin_contents`]
@@ -24863,9 +24307,9 @@ pub mod builder {
         ///Sends a `GET` request to `/workspaces/{workspaceId}/trashbin`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::ContentList>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -24877,25 +24321,18 @@ pub mod builder {
                 order_by,
                 order_direction,
             } = self;
-            let workspace_id = workspace_id.map_err(Error::InvalidRequest)?;
-            let fields = fields.map_err(Error::InvalidRequest)?;
-            let kind = kind.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let offset = offset.map_err(Error::InvalidRequest)?;
-            let order_by = order_by.map_err(Error::InvalidRequest)?;
-            let order_direction = order_direction.map_err(Error::InvalidRequest)?;
+            let workspace_id = workspace_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let fields = fields.map_err(::dam_runtime::Error::InvalidInput)?;
+            let kind = kind.map_err(::dam_runtime::Error::InvalidInput)?;
+            let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
+            let offset = offset.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order_direction = order_direction
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/workspaces/{}/trashbin", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24915,33 +24352,21 @@ pub mod builder {
                         &order_direction,
                     ),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_trash_bin_contents",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::ContentList,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_trash_bin_contents",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
 }
@@ -24949,15 +24374,36 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
-/// What the runtime needs to know about this provider, derived from the spec and
-/// `codegen/src/providers.rs`.
-pub(crate) const PROVIDER: crate::runtime::ProviderInfo = crate::runtime::ProviderInfo {
+/// What the shared runtime needs to know about Sony Ci Media Cloud: derived from the spec and
+/// `codegen/src/providers.rs`, handed to `dam_runtime` by every generated call.
+pub const PROVIDER: ::dam_runtime::ProviderInfo = ::dam_runtime::ProviderInfo {
     name: "ci",
     request_id_header: "x-request-id",
     reauth_statuses: &[401u16],
     unauthenticated_operations: &["create_token"],
     idempotent_posts: &["list_events"],
+    user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
 };
+impl Client {
+    /// A client without credentials, for public endpoints and tests: an HTTP client with
+    /// the runtime's default [`Timeouts`](::dam_runtime::Timeouts) and the default
+    /// [`RetryPolicy`](::dam_runtime::RetryPolicy).
+    pub fn unauthenticated(
+        base_url: &str,
+    ) -> ::std::result::Result<Self, ::dam_runtime::Error> {
+        let http = ::dam_runtime::http_client_with_agent(
+            ::dam_runtime::Timeouts::default(),
+            PROVIDER.user_agent,
+        )?;
+        Ok(
+            Self::new_with_client(
+                base_url,
+                http,
+                ::dam_runtime::ClientState::unauthenticated(&PROVIDER),
+            ),
+        )
+    }
+}
 /// Operations the spec describes but progenitor does not generate, as
 /// `(operationId, method, path, reason)`. Each is implemented by hand in this crate or
 /// documented as unavailable.

@@ -53,13 +53,36 @@
 //!
 //! # Errors
 //!
-//! Every call returns [`Error`] (generated calls return progenitor's error, which converts with
-//! `?` or `Error::from`). An error answer is [`Error::Api`] with the status, the request id
-//! (`X-Request-Id`) and the body as [`ErrorBody`]: Ci's `{code, message}` in `code`/`message`,
-//! OAuth's `{error, error_description}` in `error`/`error_description`, anything else (an HTML
-//! proxy page, an empty body) in `raw`. A refused sign-in or refresh is [`Error::Auth`] with the
-//! provider's description. A success body that does not fit its model is [`Error::Decode`];
-//! nothing from the network panics.
+//! Every call returns [`Error`] — generated and hand-written alike, with no conversion — and it is
+//! the same type in every DAM SDK crate ([`runtime::Error`]). Match on what happened:
+//!
+//! - [`Error::Api`]: the service refused. `status`, the provider's `code` and `message` (the
+//!   message text alone), the `request_id` (`X-Request-Id`) and, in `details`, the whole body as
+//!   [`ErrorBody`] (Ci's `{code, message}` (code and message apart) and OAuth's `{error, error_description}`; an HTML proxy page or an empty body is kept in `raw`), the headers
+//!   and `Retry-After`.
+//! - [`Error::Transport`]: the service could not be reached, or the connection broke mid-answer.
+//! - [`Error::Decode`]: a success answer did not fit the model; it names the operation, the field
+//!   path (`items[3].created`) and a bounded excerpt.
+//! - [`Error::InvalidInput`]: the caller's input cannot be sent; nothing was sent.
+//! - [`Error::Auth`]: credentials were refused and could not be renewed. A refused sign-in or refresh is [`Error::Auth`] with the provider's description.
+//! - [`Error::UnexpectedStatus`]: a success status the operation does not model, with its body.
+//!
+//! Nothing from the network panics.
+//!
+//! ```no_run
+//! # async fn run(client: sdk_ci::Client) {
+//! use sdk_ci::Error;
+//!
+//! match client.get_workspace().workspace_id("w-1").send().await {
+//!     Ok(answer) => println!("{:?}", answer.into_inner()),
+//!     Err(Error::Api { status, message, request_id, .. }) if status.as_u16() == 404 => {
+//!         println!("not found: {message:?} (request id {request_id:?})")
+//!     }
+//!     Err(Error::Transport(e)) => println!("network trouble, try later: {e}"),
+//!     Err(other) => println!("{other}"),
+//! }
+//! # }
+//! ```
 //!
 //! # Transport
 //!
@@ -97,7 +120,8 @@
 #[allow(missing_docs, clippy::all, unused_imports, dead_code)]
 #[rustfmt::skip]
 mod generated;
-pub mod runtime;
+/// The shared runtime (`dam-runtime`): errors, the request pipeline, tolerant scalars, paging.
+pub use dam_runtime as runtime;
 
 pub mod auth;
 pub mod mediabox;
@@ -105,7 +129,7 @@ pub mod pagination;
 pub mod rate_limit;
 
 pub use auth::{ClientBuilder, DelegateToken, OAuth, TokenState};
-pub use generated::{ByteStream, Client, NOT_GENERATED, ResponseValue, builder, types};
+pub use generated::{ByteStream, Client, NOT_GENERATED, PROVIDER, ResponseValue, builder, types};
 pub use mediabox::MediaBoxAccess;
 pub use rate_limit::RateLimitExt;
-pub use runtime::{Error, ErrorBody, RateLimit, RetryPolicy, Secret, Timeouts};
+pub use runtime::{ApiError, Error, ErrorBody, RateLimit, RetryPolicy, Secret, Timeouts};

@@ -66,7 +66,7 @@ impl Client {
     /// `list_mediabox_contents` and [`Client::mediabox_contents_stream`]; other operations need
     /// the normal client.
     pub fn for_mediabox(&self, access: MediaBoxAccess) -> Client {
-        let state = ClientState::new(Arc::new(access), self.inner.retry_policy());
+        let state = ClientState::new(&crate::PROVIDER, Arc::new(access), self.inner.retry_policy());
         Client::new_with_client(&self.baseurl, self.client.clone(), state)
     }
 }

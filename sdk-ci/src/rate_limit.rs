@@ -24,7 +24,7 @@ impl<T> RateLimitExt for ResponseValue<T> {
 impl RateLimitExt for Error {
     /// For an [`Error::Api`] the answer's headers; for other errors all fields are `None`.
     fn rate_limit(&self) -> RateLimit {
-        self.api()
+        self.api_error()
             .map(|e| RateLimit::from_headers(&e.headers))
             .unwrap_or_default()
     }

@@ -1,17 +1,15 @@
 //! Ci calls against a loopback server: typed errors, retries and rate-limit headers, paging
 //! streams, and MediaBox credentials.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use dam_test_server::{MockServer, Recorded, Reply};
 use futures::{StreamExt, TryStreamExt};
 use sdk_ci::types::{ContentKind, CreateFolderRequest, ListEventsRequest};
 use sdk_ci::{Client, Error, MediaBoxAccess, RateLimit, RateLimitExt, RetryPolicy};
 use serde_json::json;
-use support::{MockServer, Recorded, Reply};
 
 /// A Ci server: the token endpoint answers every grant with `Bearer tok`; `api` answers the rest.
 async fn ci(api: impl Fn(&Recorded) -> Reply + Send + Sync + 'static) -> MockServer {
@@ -58,15 +56,9 @@ async fn api_errors_carry_status_code_message_and_request_id() {
             .header("x-request-id", "req-7f3a")
     })
     .await;
-    let err: Error = client(&server)
-        .get_folder()
-        .folder_id("f1")
-        .send()
-        .await
-        .unwrap_err()
-        .into();
-    let api = err.api().expect("an API error");
-    assert_eq!(api.status.as_u16(), 404);
+    let err: Error = client(&server).get_folder().folder_id("f1").send().await.unwrap_err();
+    let api = err.api_error().expect("an API error");
+    assert_eq!(err.status().unwrap().as_u16(), 404);
     assert_eq!(api.body.code.as_deref(), Some("FolderNotFound"));
     assert_eq!(api.body.message.as_deref(), Some("Folder not found."));
     assert_eq!(err.request_id(), Some("req-7f3a"));
@@ -93,34 +85,22 @@ async fn oauth_shaped_and_unparsable_error_bodies_are_kept() {
         .delegate_token("a1", sdk_ci::types::DelegateTokenScope::UploadCoverElement)
         .await
         .unwrap_err();
-    let api = err.api().unwrap();
+    let api = err.api_error().unwrap();
     assert_eq!(api.body.error.as_deref(), Some("invalid_request"));
     assert_eq!(
-        err.message().as_deref(),
+        err.message(),
         Some("Missing or invalid authorization header")
     );
 
     let server = ci(|_| Reply::text(502, "<html>Bad gateway</html>")).await;
-    let err: Error = client(&server)
-        .get_folder()
-        .folder_id("f1")
-        .send()
-        .await
-        .unwrap_err()
-        .into();
-    let api = err.api().unwrap();
-    assert_eq!(api.status.as_u16(), 502);
+    let err: Error = client(&server).get_folder().folder_id("f1").send().await.unwrap_err();
+    let api = err.api_error().unwrap();
+    assert_eq!(err.status().unwrap().as_u16(), 502);
     assert_eq!(api.body.raw, json!("<html>Bad gateway</html>"));
     assert_eq!(api.body.code, None);
 
     let server = ci(|_| Reply::status(500)).await;
-    let err: Error = client(&server)
-        .get_folder()
-        .folder_id("f1")
-        .send()
-        .await
-        .unwrap_err()
-        .into();
+    let err: Error = client(&server).get_folder().folder_id("f1").send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
     assert_eq!(api_requests(&server).len(), 1, "a 500 is not retried");
 }
@@ -128,18 +108,12 @@ async fn oauth_shaped_and_unparsable_error_bodies_are_kept() {
 #[tokio::test]
 async fn malformed_and_truncated_success_bodies_are_errors() {
     let server = ci(|_| Reply::json(200, json!({})).body(br#"{"id": "f1", "childCount": "#.to_vec())).await;
-    let err: Error = client(&server)
-        .get_folder()
-        .folder_id("f1")
-        .send()
-        .await
-        .unwrap_err()
-        .into();
+    let err: Error = client(&server).get_folder().folder_id("f1").send().await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 
     let body = br#"{"limit": 50, "offset": 0, "count": 1, "items": [{"id": "x"}]}"#.to_vec();
     let server = ci(move |_| Reply::json(200, json!({})).body(body.clone()).cut_after(12)).await;
-    let err: Error = client(&server).list_workspaces().send().await.unwrap_err().into();
+    let err: Error = client(&server).list_workspaces().send().await.unwrap_err();
     assert!(matches!(err, Error::Transport(_) | Error::Decode { .. }), "{err:?}");
 }
 
@@ -198,8 +172,7 @@ async fn a_503_is_retried_with_backoff_but_a_post_is_not() {
         })
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(err.rate_limit().remaining, Some(12));
     let posts = api_requests(&server);

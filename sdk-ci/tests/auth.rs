@@ -2,15 +2,13 @@
 //! proactive refresh, refresh after a 401 (once for many concurrent calls), the password-grant
 //! fallback, OAuth errors, delegate tokens and redaction of every secret.
 
-mod support;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
+use dam_test_server::{MockServer, Recorded, Reply};
 use sdk_ci::types::DelegateTokenScope;
 use sdk_ci::{Client, ClientBuilder, Error, MediaBoxAccess, RetryPolicy};
 use serde_json::json;
-use support::{MockServer, Recorded, Reply};
 
 const CLIENT_ID: &str = "yjtgrjdag8is4cxb";
 const CLIENT_SECRET: &str = "q1h0+jt4/fi0=b";
@@ -244,7 +242,7 @@ async fn a_second_401_is_returned_as_an_api_error() {
     })
     .await;
     let client = builder(&server).refresh_token("R0").build().unwrap();
-    let err: Error = client.list_workspaces().send().await.unwrap_err().into();
+    let err: Error = client.list_workspaces().send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(server.requests().len(), 4, "token, call, token, call: no loop");
 }
@@ -387,7 +385,7 @@ async fn a_refused_refresh_token_without_credentials_is_an_auth_error() {
         ),
         other => panic!("{other:?}"),
     }
-    let err: Error = client.list_workspaces().send().await.unwrap_err().into();
+    let err: Error = client.list_workspaces().send().await.unwrap_err();
     assert!(
         matches!(&err, Error::Auth(m) if m.contains("invalid_grant: Refresh token [redacted] expired.")),
         "{err:?}"
@@ -417,7 +415,7 @@ async fn bad_client_credentials_are_an_auth_error_without_secrets() {
     let err = auth.access_token().await.unwrap_err();
     assert_eq!(
         err.to_string(),
-        "ci authentication failed: password grant refused (401 Unauthorized): invalid_client: Client credentials are invalid."
+        "authentication failed: password grant refused (401 Unauthorized): invalid_client: Client credentials are invalid."
     );
     for text in [err.to_string(), format!("{err:?}")] {
         for secret in [PASSWORD, CLIENT_SECRET, "amRvZUBleGFtcGxlLmNvbTpwYTU1IHcwcmQh"] {
@@ -583,7 +581,7 @@ async fn a_401_whose_refresh_is_refused_without_credentials_is_an_auth_error() {
     })
     .await;
     let client = builder(&server).refresh_token("3g4atvsqc6pfcaht").build().unwrap();
-    let err: Error = client.list_workspaces().send().await.unwrap_err().into();
+    let err: Error = client.list_workspaces().send().await.unwrap_err();
     match &err {
         Error::Auth(m) => assert_eq!(
             m,

@@ -16,7 +16,7 @@ use std::num::NonZeroU64;
 use std::time::Duration;
 
 use futures::TryStreamExt;
-use sdk_intelligencebank::{Client, Error};
+use sdk_intelligencebank::Client;
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -47,7 +47,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         builder.credentials(email, password).build().await?
     };
 
-    let root = client.get_root_folder().send().await.map_err(Error::from)?.into_inner();
+    let root = client.get_root_folder().send().await?.into_inner();
     let folders = root.response.and_then(|r| r.folder).unwrap_or_default();
     println!("{} folders at the root", folders.len());
     for folder in folders.iter().take(10) {
@@ -66,13 +66,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     }
 
     let term = std::env::var("IB_SEARCH").unwrap_or_else(|_| "*".into());
-    let hits = client
-        .search()
-        .searchterm(&term)
-        .send()
-        .await
-        .map_err(Error::from)?
-        .into_inner();
+    let hits = client.search().searchterm(&term).send().await?.into_inner();
     let count = hits.num_found.as_ref().and_then(|n| n.get()).unwrap_or(0);
     println!("search {term:?}: {count} hits");
 

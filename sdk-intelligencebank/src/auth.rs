@@ -200,12 +200,11 @@ impl PasswordLogin {
         let answer = match self.api.login().body(form).send().await {
             Ok(answer) => answer.into_inner(),
             Err(e) => {
-                return Err(match Error::from(e) {
-                    Error::Api(e) if e.status.is_client_error() => Error::Auth(format!(
-                        "login refused ({}): {}",
-                        e.status,
+                return Err(match e {
+                    Error::Api { status, details, .. } if status.is_client_error() => Error::Auth(format!(
+                        "login refused ({status}): {}",
                         runtime::redact(
-                            &e.body.summary().unwrap_or_else(|| "no reason given".into()),
+                            &details.body.summary().unwrap_or_else(|| "no reason given".into()),
                             &[self.password.expose()]
                         )
                     )),
@@ -319,6 +318,7 @@ pub struct ClientBuilder {
     session: Option<Session>,
     retry: RetryPolicy,
     timeouts: Timeouts,
+    http: Option<reqwest::Client>,
     clock: Option<Clock>,
 }
 
@@ -333,6 +333,7 @@ impl fmt::Debug for ClientBuilder {
             .field("session", &self.session)
             .field("retry", &self.retry)
             .field("timeouts", &self.timeouts)
+            .field("http", &self.http.as_ref().map(|_| "caller's client"))
             .field("clock", &self.clock.as_ref().map(|_| "custom"))
             .finish()
     }
@@ -348,14 +349,14 @@ impl Client {
     /// [`ClientBuilder::start_sso`]), with default timeouts and retries. It cannot log in again:
     /// once the session times out, calls fail with the service's 401/403.
     pub fn from_session(session: Session) -> Result<Client, Error> {
-        let http = runtime::http_client(Timeouts::default())?;
+        let http = runtime::http_client_with_agent(Timeouts::default(), crate::PROVIDER.user_agent)?;
         let base = session.api_base_url.clone();
         let auth = Arc::new(SessionAuth {
             relogin: None,
             clock: Arc::new(SystemTime::now),
             current: tokio::sync::Mutex::new(Some(session)),
         });
-        let state = ClientState::new(auth, RetryPolicy::default());
+        let state = ClientState::new(&crate::PROVIDER, auth, RetryPolicy::default());
         Ok(Client::new_with_client(&base, http, state))
     }
 }
@@ -419,10 +420,26 @@ impl ClientBuilder {
         self
     }
 
-    /// Connect and read timeouts of the HTTP client (default [`Timeouts::default`]).
+    /// Connect and read timeouts of the HTTP client (default [`Timeouts::default`]; ignored with
+    /// [`http_client`](Self::http_client)).
     pub fn timeouts(mut self, timeouts: Timeouts) -> Self {
         self.timeouts = timeouts;
         self
+    }
+
+    /// Sends through this HTTP client instead of building one, for example one
+    /// [`runtime::http_client`] shared by the clients of every DAM SDK, so they share one
+    /// connection pool.
+    pub fn http_client(mut self, http: reqwest::Client) -> Self {
+        self.http = Some(http);
+        self
+    }
+
+    fn http(&self) -> Result<reqwest::Client, Error> {
+        match &self.http {
+            Some(http) => Ok(http.clone()),
+            None => runtime::http_client_with_agent(self.timeouts, crate::PROVIDER.user_agent),
+        }
     }
 
     /// The clock that times sessions (default `SystemTime::now`); tests use it to let time pass.
@@ -453,7 +470,7 @@ impl ClientBuilder {
                 "logging in needs the platform domain (login field p90)".into(),
             ));
         }
-        let http = runtime::http_client(self.timeouts)?;
+        let http = self.http()?;
         let api_base = match (&self.api_base_url, &self.session, &platform) {
             (Some(url), _, _) => url.clone(),
             (None, Some(session), _) => session.api_base_url.clone(),
@@ -490,7 +507,7 @@ impl ClientBuilder {
         if !logged_in {
             auth.valid_session().await?;
         }
-        let state = ClientState::new(auth.clone(), self.retry);
+        let state = ClientState::new(&crate::PROVIDER, auth.clone(), self.retry);
         Ok((Client::new_with_client(&api_base, http, state), auth))
     }
 
@@ -503,7 +520,7 @@ impl ClientBuilder {
             return Err(Error::InvalidInput("a browser login needs the platform domain".into()));
         };
         let (platform_url, _) = platform_parts(platform)?;
-        let http = runtime::http_client(self.timeouts)?;
+        let http = self.http()?;
         let api_base_url = match self.api_base_url {
             Some(url) => url,
             None => discover(&http, &platform_url, self.retry).await?,
@@ -529,7 +546,11 @@ impl ClientBuilder {
 
 /// A generated client without credentials, for discovery, login and the browser-login steps.
 fn unauthenticated(base_url: &str, http: &reqwest::Client, retry: RetryPolicy) -> Client {
-    Client::new_with_client(base_url, http.clone(), ClientState::without_credentials(retry))
+    Client::new_with_client(
+        base_url,
+        http.clone(),
+        ClientState::without_credentials(&crate::PROVIDER, retry),
+    )
 }
 
 /// `get_api_address` on the platform: the API base URL, without a trailing slash.
@@ -544,8 +565,10 @@ async fn discover(http: &reqwest::Client, platform_url: &str, retry: RetryPolicy
     match reqwest::Url::parse(url) {
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.host_str().is_some() => Ok(url.to_string()),
         _ => Err(Error::Decode {
+            operation: "discover_api_base",
+            path: String::new(),
             message: "getYapiAddress answered no API base URL in `content`".into(),
-            body_start: url.chars().take(200).collect(),
+            excerpt: url.chars().take(200).collect(),
         }),
     }
 }
@@ -598,10 +621,8 @@ impl SsoLogin {
                 session.product_key = self.product_key.clone();
                 Ok(Some(session))
             }
-            Err(e) => match Error::from(e) {
-                Error::Api(e) if e.status == reqwest::StatusCode::NOT_FOUND => Ok(None),
-                other => Err(other),
-            },
+            Err(Error::Api { status, .. }) if status == reqwest::StatusCode::NOT_FOUND => Ok(None),
+            Err(other) => Err(other),
         }
     }
 

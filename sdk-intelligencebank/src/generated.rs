@@ -29,7 +29,7 @@ pub mod types {
         pub content: ::std::option::Option<::std::string::String>,
         ///An id of this anonymous request; not a login session.
         #[serde(rename = "SID", skip_serializing_if = "::std::option::Option::is_none")]
-        pub sid: ::std::option::Option<crate::runtime::Secret>,
+        pub sid: ::std::option::Option<::dam_runtime::Secret>,
     }
     impl ApiAddressResponse {
         pub fn builder() -> builder::ApiAddressResponse {
@@ -44,9 +44,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub comment: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub commentid: ::std::option::Option<crate::runtime::LooseId>,
+        pub commentid: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub createdat: ::std::option::Option<crate::runtime::Timestamp>,
+        pub createdat: ::std::option::Option<::dam_runtime::Timestamp>,
         ///First and last name of the author.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub createdby: ::std::option::Option<::std::string::String>,
@@ -54,12 +54,12 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub iconuuid: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updatedat: ::std::option::Option<crate::runtime::Timestamp>,
+        pub updatedat: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updatedby: ::std::option::Option<::std::string::String>,
         ///The version of the resource the comment is about.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub version: ::std::option::Option<crate::runtime::LooseInt>,
+        pub version: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl Comment {
         pub fn builder() -> builder::Comment {
@@ -149,33 +149,33 @@ pub mod types {
             rename = "compressionQuality",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub compression_quality: ::std::option::Option<crate::runtime::LooseInt>,
+        pub compression_quality: ::std::option::Option<::dam_runtime::LooseInt>,
         ///The compression method code (see `CompressionType`), sent as text (`"1"`).
         #[serde(
             rename = "compressionType",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub compression_type: ::std::option::Option<crate::runtime::LooseInt>,
+        pub compression_type: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(
             rename = "cropHeight",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub crop_height: ::std::option::Option<crate::runtime::LooseInt>,
+        pub crop_height: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(
             rename = "cropWidth",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub crop_width: ::std::option::Option<crate::runtime::LooseInt>,
+        pub crop_width: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(
             rename = "customHeight",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub custom_height: ::std::option::Option<crate::runtime::LooseInt>,
+        pub custom_height: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(
             rename = "customWidth",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub custom_width: ::std::option::Option<crate::runtime::LooseInt>,
+        pub custom_width: ::std::option::Option<::dam_runtime::LooseInt>,
         ///The size setting, e.g. `custom` (other values are not documented).
         #[serde(
             rename = "fileSize",
@@ -189,7 +189,7 @@ pub mod types {
         )]
         pub file_type: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -234,7 +234,7 @@ pub mod types {
             rename = "estimatedFileSize",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub estimated_file_size: ::std::option::Option<crate::runtime::LooseInt>,
+        pub estimated_file_size: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl FileSizeEstimate {
         pub fn builder() -> builder::FileSizeEstimate {
@@ -249,10 +249,10 @@ pub mod types {
         pub children: ::std::option::Option<FolderChildren>,
         ///Whether the folder has comments.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub comments: ::std::option::Option<crate::runtime::LooseBool>,
+        pub comments: ::std::option::Option<::dam_runtime::LooseBool>,
         ///When the folder was created (UTC).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub createdtime: ::std::option::Option<crate::runtime::Timestamp>,
+        pub createdtime: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The default order of the folder's resources.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub defaultorder: ::std::option::Option<::std::string::String>,
@@ -267,7 +267,7 @@ pub mod types {
         pub perm: ::std::option::Option<::std::string::String>,
         ///Position within the parent folder.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sortorder: ::std::option::Option<crate::runtime::LooseInt>,
+        pub sortorder: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl Folder {
         pub fn builder() -> builder::Folder {
@@ -280,10 +280,10 @@ pub mod types {
     pub struct FolderChildren {
         ///Number of sub-folders.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub folders: ::std::option::Option<crate::runtime::LooseInt>,
+        pub folders: ::std::option::Option<::dam_runtime::LooseInt>,
         ///Number of resource files.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub resources: ::std::option::Option<crate::runtime::LooseInt>,
+        pub resources: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl FolderChildren {
         pub fn builder() -> builder::FolderChildren {
@@ -299,7 +299,7 @@ pub mod types {
         pub folder: ::std::option::Option<::std::vec::Vec<Folder>>,
         ///`1` if versions are enabled, else `0`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hasversions: ::std::option::Option<crate::runtime::LooseBool>,
+        pub hasversions: ::std::option::Option<::dam_runtime::LooseBool>,
         ///The resources (at most `limit`, by default 50).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource: ::std::option::Option<::std::vec::Vec<Resource>>,
@@ -331,7 +331,7 @@ pub mod types {
         ///The user's e-mail address (login name).
         pub p70: ::std::string::String,
         ///The user's password.
-        pub p80: crate::runtime::Secret,
+        pub p80: ::dam_runtime::Secret,
         ///The platform domain without scheme, e.g. `test.intelligencebank.com`.
         pub p90: ::std::string::String,
     }
@@ -361,9 +361,9 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub api_v3url: ::std::option::Option<::std::string::String>,
         ///The user's API key, sent as `p10` and as the first part of `_aid`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub apikey: ::std::option::Option<crate::runtime::Secret>,
+        pub apikey: ::std::option::Option<::dam_runtime::Secret>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub clientid: ::std::option::Option<crate::runtime::LooseId>,
+        pub clientid: ::std::option::Option<::dam_runtime::LooseId>,
         ///The client's (platform owner's) name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub clientname: ::std::option::Option<::std::string::String>,
@@ -397,7 +397,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub colour_secondary_text: ::std::option::Option<::std::string::String>,
         ///`1` when comments are enabled, else null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub comments: ::std::option::Option<crate::runtime::LooseBool>,
+        pub comments: ::std::option::Option<::dam_runtime::LooseBool>,
         ///The sort order for folders.
         #[serde(
             rename = "defaultFolderSortOrder",
@@ -406,32 +406,32 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub default_folder_sort_order: ::std::option::Option<::std::string::String>,
         ///`1` when the e-mail has expired, else null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub emailexpired: ::std::option::Option<crate::runtime::LooseBool>,
+        pub emailexpired: ::std::option::Option<::dam_runtime::LooseBool>,
         #[serde(
             rename = "enableAnnotations",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub enable_annotations: ::std::option::Option<crate::runtime::LooseBool>,
+        pub enable_annotations: ::std::option::Option<::dam_runtime::LooseBool>,
         #[serde(
             rename = "enableAppOpenIn",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub enable_app_open_in: ::std::option::Option<crate::runtime::LooseBool>,
+        pub enable_app_open_in: ::std::option::Option<::dam_runtime::LooseBool>,
         #[serde(
             rename = "enableCustomBranding",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub enable_custom_branding: ::std::option::Option<crate::runtime::LooseBool>,
+        pub enable_custom_branding: ::std::option::Option<::dam_runtime::LooseBool>,
         #[serde(
             rename = "enableImageReader",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub enable_image_reader: ::std::option::Option<crate::runtime::LooseBool>,
+        pub enable_image_reader: ::std::option::Option<::dam_runtime::LooseBool>,
         #[serde(
             rename = "enableMasterSync",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub enable_master_sync: ::std::option::Option<crate::runtime::LooseBool>,
+        pub enable_master_sync: ::std::option::Option<::dam_runtime::LooseBool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub firstname: ::std::option::Option<::std::string::String>,
         ///The icon type (or icon name) for folders.
@@ -441,33 +441,33 @@ come from the document's template, the browser-login example and facts.md (`sid`
             rename = "isResourceMainAdmin",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub is_resource_main_admin: ::std::option::Option<crate::runtime::LooseBool>,
+        pub is_resource_main_admin: ::std::option::Option<::dam_runtime::LooseBool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub lastname: ::std::option::Option<::std::string::String>,
         ///How long the session lasts, in hours (1-120).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub logintimeoutperiod: ::std::option::Option<crate::runtime::LooseInt>,
+        pub logintimeoutperiod: ::std::option::Option<::dam_runtime::LooseInt>,
         ///Set (with HTTP 200) when the login failed (facts.md).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
         ///Days offline until expiry.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub offlineexpiryperiod: ::std::option::Option<crate::runtime::LooseInt>,
+        pub offlineexpiryperiod: ::std::option::Option<::dam_runtime::LooseInt>,
         ///`1` when the password has expired, else null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub passwordexpired: ::std::option::Option<crate::runtime::LooseBool>,
+        pub passwordexpired: ::std::option::Option<::dam_runtime::LooseBool>,
         ///Password expiry in days, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub passwordexpiryperiod: ::std::option::Option<crate::runtime::LooseInt>,
+        pub passwordexpiryperiod: ::std::option::Option<::dam_runtime::LooseInt>,
         ///Number of rows per page.
         #[serde(
             rename = "rowsOnPage",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub rows_on_page: ::std::option::Option<crate::runtime::LooseInt>,
+        pub rows_on_page: ::std::option::Option<::dam_runtime::LooseInt>,
         ///The session id, the middle part of `_aid` (facts.md; not in the document's template).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sid: ::std::option::Option<crate::runtime::Secret>,
+        pub sid: ::std::option::Option<::dam_runtime::Secret>,
         ///Relative URL of the user's thumbnail.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub thumbnail: ::std::option::Option<::std::string::String>,
@@ -486,10 +486,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub useruuid: ::std::option::Option<::std::string::String>,
         ///User verification period in days, or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub userverificationperiod: ::std::option::Option<crate::runtime::LooseInt>,
+        pub userverificationperiod: ::std::option::Option<::dam_runtime::LooseInt>,
         ///`1` when versions are enabled, else null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub versions: ::std::option::Option<crate::runtime::LooseBool>,
+        pub versions: ::std::option::Option<::dam_runtime::LooseBool>,
     }
     impl LoginResponse {
         pub fn builder() -> builder::LoginResponse {
@@ -564,12 +564,12 @@ come from the document's template, the browser-login example and facts.md (`sid`
         >,
         ///Whether the file has annotations (`1` or `0`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub annotations: ::std::option::Option<crate::runtime::LooseBool>,
+        pub annotations: ::std::option::Option<::dam_runtime::LooseBool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///File size in bytes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub filesize: ::std::option::Option<crate::runtime::LooseInt>,
+        pub filesize: ::std::option::Option<::dam_runtime::LooseInt>,
         ///The file type (extension).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub filetype: ::std::option::Option<::std::string::String>,
@@ -583,19 +583,19 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub ownershiptype: ::std::option::Option<::std::string::String>,
         ///Size of the preview file in bytes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub prevfilesize: ::std::option::Option<crate::runtime::LooseInt>,
+        pub prevfilesize: ::std::option::Option<::dam_runtime::LooseInt>,
         ///The type of the preview file.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub prevfiletype: ::std::option::Option<::std::string::String>,
         ///`1` if printing is allowed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub printing: ::std::option::Option<crate::runtime::LooseBool>,
+        pub printing: ::std::option::Option<::dam_runtime::LooseBool>,
         ///When the file was processed (UTC).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub processedat: ::std::option::Option<crate::runtime::Timestamp>,
+        pub processedat: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The date the file was created or a date set by the user (UTC).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub resourcedate: ::std::option::Option<crate::runtime::Timestamp>,
+        pub resourcedate: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The resource type, e.g. `file`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resourcetype: ::std::option::Option<::std::string::String>,
@@ -603,13 +603,13 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub resourceuuid: ::std::option::Option<::std::string::String>,
         ///When the file is due for review, if set. The Sync and Search templates repeat the key `resourcedate` with "UTC datetime review due"; we read the second one as `reviewdate`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reviewdate: ::std::option::Option<crate::runtime::Timestamp>,
+        pub reviewdate: ::std::option::Option<::dam_runtime::Timestamp>,
         ///`1` if the user has opened this resource, else `0`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub seen: ::std::option::Option<crate::runtime::LooseBool>,
+        pub seen: ::std::option::Option<::dam_runtime::LooseBool>,
         ///Position within the folder; text, a number or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sortorder: ::std::option::Option<crate::runtime::LooseInt>,
+        pub sortorder: ::std::option::Option<::dam_runtime::LooseInt>,
         ///The keywords.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tags: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -620,15 +620,15 @@ come from the document's template, the browser-login example and facts.md (`sid`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tree: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updatedat: ::std::option::Option<crate::runtime::Timestamp>,
+        pub updatedat: ::std::option::Option<::dam_runtime::Timestamp>,
         ///First and last name of who last updated (or created) the resource.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updatedby: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub uploadedtime: ::std::option::Option<crate::runtime::Timestamp>,
+        pub uploadedtime: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The current version number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub version: ::std::option::Option<crate::runtime::LooseInt>,
+        pub version: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub versions: ::std::option::Option<::std::vec::Vec<ResourceVersion>>,
     }
@@ -673,10 +673,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub createdby: ::std::option::Option<::std::string::String>,
         ///When this version was uploaded (UTC).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub datecreated: ::std::option::Option<crate::runtime::Timestamp>,
+        pub datecreated: ::std::option::Option<::dam_runtime::Timestamp>,
         ///File size in bytes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub filesize: ::std::option::Option<crate::runtime::LooseInt>,
+        pub filesize: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub filetype: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -684,11 +684,11 @@ come from the document's template, the browser-login example and facts.md (`sid`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ownershiptype: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub prevfilesize: ::std::option::Option<crate::runtime::LooseInt>,
+        pub prevfilesize: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub prevfiletype: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub versionnumber: ::std::option::Option<crate::runtime::LooseInt>,
+        pub versionnumber: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl ResourceVersion {
         pub fn builder() -> builder::ResourceVersion {
@@ -709,7 +709,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub file: ::std::option::Option<Resource>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -747,7 +747,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
             rename = "numFound",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub num_found: ::std::option::Option<crate::runtime::LooseInt>,
+        pub num_found: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl SearchResponse {
         pub fn builder() -> builder::SearchResponse {
@@ -776,7 +776,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub content: ::std::option::Option<SsoInfoContent>,
         ///A request-level id. Do NOT use it as the session id (L227).
         #[serde(rename = "SID", skip_serializing_if = "::std::option::Option::is_none")]
-        pub sid: ::std::option::Option<crate::runtime::Secret>,
+        pub sid: ::std::option::Option<::dam_runtime::Secret>,
     }
     impl SsoInfoResponse {
         pub fn builder() -> builder::SsoInfoResponse {
@@ -792,7 +792,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
             rename = "loginTime",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub login_time: ::std::option::Option<crate::runtime::Timestamp>,
+        pub login_time: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Null in the example; presumably the original user when one user acts as another.
         #[serde(
             rename = "originalUserUuid",
@@ -801,7 +801,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub original_user_uuid: ::std::option::Option<::std::string::String>,
         ///The session id; use it in `_aid`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sid: ::std::option::Option<crate::runtime::Secret>,
+        pub sid: ::std::option::Option<::dam_runtime::Secret>,
         #[serde(
             rename = "userUuid",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -819,10 +819,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
     pub struct SsoTokenResponse {
         ///The one-time token for the browser login page and `sso_get_session_info`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub content: ::std::option::Option<crate::runtime::Secret>,
+        pub content: ::std::option::Option<::dam_runtime::Secret>,
         ///An id of this anonymous request; not a login session.
         #[serde(rename = "SID", skip_serializing_if = "::std::option::Option::is_none")]
-        pub sid: ::std::option::Option<crate::runtime::Secret>,
+        pub sid: ::std::option::Option<::dam_runtime::Secret>,
     }
     impl SsoTokenResponse {
         pub fn builder() -> builder::SsoTokenResponse {
@@ -842,12 +842,12 @@ come from the document's template, the browser-login example and facts.md (`sid`
         >,
         ///Whether the file has annotations (`1` or `0`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub annotations: ::std::option::Option<crate::runtime::LooseBool>,
+        pub annotations: ::std::option::Option<::dam_runtime::LooseBool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         ///File size in bytes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub filesize: ::std::option::Option<crate::runtime::LooseInt>,
+        pub filesize: ::std::option::Option<::dam_runtime::LooseInt>,
         ///The file type (extension).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub filetype: ::std::option::Option<::std::string::String>,
@@ -861,19 +861,19 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub ownershiptype: ::std::option::Option<::std::string::String>,
         ///Size of the preview file in bytes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub prevfilesize: ::std::option::Option<crate::runtime::LooseInt>,
+        pub prevfilesize: ::std::option::Option<::dam_runtime::LooseInt>,
         ///The type of the preview file.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub prevfiletype: ::std::option::Option<::std::string::String>,
         ///`1` if printing is allowed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub printing: ::std::option::Option<crate::runtime::LooseBool>,
+        pub printing: ::std::option::Option<::dam_runtime::LooseBool>,
         ///When the file was processed (UTC).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub processedat: ::std::option::Option<crate::runtime::Timestamp>,
+        pub processedat: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The date the file was created or a date set by the user (UTC).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub resourcedate: ::std::option::Option<crate::runtime::Timestamp>,
+        pub resourcedate: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The resource type, e.g. `file`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resourcetype: ::std::option::Option<::std::string::String>,
@@ -881,13 +881,13 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub resourceuuid: ::std::option::Option<::std::string::String>,
         ///When the file is due for review, if set. The Sync and Search templates repeat the key `resourcedate` with "UTC datetime review due"; we read the second one as `reviewdate`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reviewdate: ::std::option::Option<crate::runtime::Timestamp>,
+        pub reviewdate: ::std::option::Option<::dam_runtime::Timestamp>,
         ///`1` if the user has opened this resource, else `0`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub seen: ::std::option::Option<crate::runtime::LooseBool>,
+        pub seen: ::std::option::Option<::dam_runtime::LooseBool>,
         ///Position within the folder; text, a number or null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sortorder: ::std::option::Option<crate::runtime::LooseInt>,
+        pub sortorder: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::generated::types::SyncFileStatus>,
         ///The keywords.
@@ -900,15 +900,15 @@ come from the document's template, the browser-login example and facts.md (`sid`
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tree: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updatedat: ::std::option::Option<crate::runtime::Timestamp>,
+        pub updatedat: ::std::option::Option<::dam_runtime::Timestamp>,
         ///First and last name of who last updated (or created) the resource.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updatedby: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub uploadedtime: ::std::option::Option<crate::runtime::Timestamp>,
+        pub uploadedtime: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The current version number.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub version: ::std::option::Option<crate::runtime::LooseInt>,
+        pub version: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub versions: ::std::option::Option<::std::vec::Vec<ResourceVersion>>,
     }
@@ -925,7 +925,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub folderuuid: ::std::option::Option<::std::string::String>,
         ///`1` if versions are enabled, `0` if not.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub hasversions: ::std::option::Option<crate::runtime::LooseBool>,
+        pub hasversions: ::std::option::Option<::dam_runtime::LooseBool>,
         ///This user's permission level.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub perm: ::std::option::Option<::std::string::String>,
@@ -1009,7 +1009,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub fileuuid: ::std::option::Option<::std::string::String>,
         ///The `updatedat` of the client's copy, e.g. `2015-01-01 11:00:00`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updatedat: ::std::option::Option<crate::runtime::Timestamp>,
+        pub updatedat: ::std::option::Option<::dam_runtime::Timestamp>,
     }
     impl SyncRequestFile {
         pub fn builder() -> builder::SyncRequestFile {
@@ -1113,7 +1113,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             sid: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
         }
@@ -1140,9 +1140,7 @@ each element of `files` as the file object itself.
             }
             pub fn sid<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sid = value
@@ -1179,11 +1177,11 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             commentid: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             createdat: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             createdby: ::std::result::Result<
@@ -1195,7 +1193,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             updatedat: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             updatedby: ::std::result::Result<
@@ -1203,7 +1201,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             version: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -1237,7 +1235,7 @@ each element of `files` as the file object itself.
             pub fn commentid<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1251,7 +1249,7 @@ each element of `files` as the file object itself.
             pub fn createdat<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1289,7 +1287,7 @@ each element of `files` as the file object itself.
             pub fn updatedat<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1315,7 +1313,7 @@ each element of `files` as the file object itself.
             pub fn version<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1674,27 +1672,27 @@ each element of `files` as the file object itself.
         #[derive(Clone, Debug)]
         pub struct DownloadPreset {
             compression_quality: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             compression_type: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             crop_height: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             crop_width: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             custom_height: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             custom_width: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             file_size: ::std::result::Result<
@@ -1706,7 +1704,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -1739,7 +1737,7 @@ each element of `files` as the file object itself.
             pub fn compression_quality<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1755,7 +1753,7 @@ each element of `files` as the file object itself.
             pub fn compression_type<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1771,7 +1769,7 @@ each element of `files` as the file object itself.
             pub fn crop_height<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1785,7 +1783,7 @@ each element of `files` as the file object itself.
             pub fn crop_width<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1799,7 +1797,7 @@ each element of `files` as the file object itself.
             pub fn custom_height<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1813,7 +1811,7 @@ each element of `files` as the file object itself.
             pub fn custom_width<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1851,7 +1849,7 @@ each element of `files` as the file object itself.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2011,7 +2009,7 @@ each element of `files` as the file object itself.
         #[derive(Clone, Debug)]
         pub struct FileSizeEstimate {
             estimated_file_size: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -2026,7 +2024,7 @@ each element of `files` as the file object itself.
             pub fn estimated_file_size<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2064,11 +2062,11 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             comments: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             createdtime: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             defaultorder: ::std::result::Result<
@@ -2092,7 +2090,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             sortorder: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -2127,7 +2125,7 @@ each element of `files` as the file object itself.
             pub fn comments<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2141,7 +2139,7 @@ each element of `files` as the file object itself.
             pub fn createdtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2215,7 +2213,7 @@ each element of `files` as the file object itself.
             pub fn sortorder<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2263,11 +2261,11 @@ each element of `files` as the file object itself.
         #[derive(Clone, Debug)]
         pub struct FolderChildren {
             folders: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             resources: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -2283,7 +2281,7 @@ each element of `files` as the file object itself.
             pub fn folders<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2297,7 +2295,7 @@ each element of `files` as the file object itself.
             pub fn resources<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2335,7 +2333,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             hasversions: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             resource: ::std::result::Result<
@@ -2370,7 +2368,7 @@ each element of `files` as the file object itself.
             pub fn hasversions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2467,7 +2465,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             p70: ::std::result::Result<::std::string::String, ::std::string::String>,
-            p80: ::std::result::Result<crate::runtime::Secret, ::std::string::String>,
+            p80: ::std::result::Result<::dam_runtime::Secret, ::std::string::String>,
             p90: ::std::result::Result<::std::string::String, ::std::string::String>,
         }
         impl ::std::default::Default for LoginForm {
@@ -2507,7 +2505,7 @@ each element of `files` as the file object itself.
             }
             pub fn p80<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::runtime::Secret>,
+                T: ::std::convert::TryInto<::dam_runtime::Secret>,
                 T::Error: ::std::fmt::Display,
             {
                 self.p80 = value
@@ -2568,11 +2566,11 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             apikey: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             clientid: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             clientname: ::std::result::Result<
@@ -2604,7 +2602,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             comments: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             default_folder_sort_order: ::std::result::Result<
@@ -2612,27 +2610,27 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             emailexpired: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             enable_annotations: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             enable_app_open_in: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             enable_custom_branding: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             enable_image_reader: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             enable_master_sync: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             firstname: ::std::result::Result<
@@ -2644,7 +2642,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             is_resource_main_admin: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             lastname: ::std::result::Result<
@@ -2652,7 +2650,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             logintimeoutperiod: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<
@@ -2660,23 +2658,23 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             offlineexpiryperiod: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             passwordexpired: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             passwordexpiryperiod: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             rows_on_page: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             sid: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             thumbnail: ::std::result::Result<
@@ -2692,11 +2690,11 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             userverificationperiod: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             versions: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
         }
@@ -2781,9 +2779,7 @@ each element of `files` as the file object itself.
             }
             pub fn apikey<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.apikey = value
@@ -2796,7 +2792,7 @@ each element of `files` as the file object itself.
             pub fn clientid<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2904,7 +2900,7 @@ each element of `files` as the file object itself.
             pub fn comments<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2932,7 +2928,7 @@ each element of `files` as the file object itself.
             pub fn emailexpired<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2946,7 +2942,7 @@ each element of `files` as the file object itself.
             pub fn enable_annotations<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2962,7 +2958,7 @@ each element of `files` as the file object itself.
             pub fn enable_app_open_in<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2978,7 +2974,7 @@ each element of `files` as the file object itself.
             pub fn enable_custom_branding<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2994,7 +2990,7 @@ each element of `files` as the file object itself.
             pub fn enable_image_reader<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3010,7 +3006,7 @@ each element of `files` as the file object itself.
             pub fn enable_master_sync<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3050,7 +3046,7 @@ each element of `files` as the file object itself.
             pub fn is_resource_main_admin<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3078,7 +3074,7 @@ each element of `files` as the file object itself.
             pub fn logintimeoutperiod<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3106,7 +3102,7 @@ each element of `files` as the file object itself.
             pub fn offlineexpiryperiod<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3122,7 +3118,7 @@ each element of `files` as the file object itself.
             pub fn passwordexpired<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3138,7 +3134,7 @@ each element of `files` as the file object itself.
             pub fn passwordexpiryperiod<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3154,7 +3150,7 @@ each element of `files` as the file object itself.
             pub fn rows_on_page<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3167,9 +3163,7 @@ each element of `files` as the file object itself.
             }
             pub fn sid<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sid = value
@@ -3222,7 +3216,7 @@ each element of `files` as the file object itself.
             pub fn userverificationperiod<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3238,7 +3232,7 @@ each element of `files` as the file object itself.
             pub fn versions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3592,7 +3586,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             annotations: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -3600,7 +3594,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             filesize: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             filetype: ::std::result::Result<
@@ -3620,7 +3614,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             prevfilesize: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             prevfiletype: ::std::result::Result<
@@ -3628,15 +3622,15 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             printing: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             processedat: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             resourcedate: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             resourcetype: ::std::result::Result<
@@ -3648,15 +3642,15 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             reviewdate: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             seen: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             sortorder: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             tags: ::std::result::Result<
@@ -3672,7 +3666,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             updatedat: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             updatedby: ::std::result::Result<
@@ -3680,11 +3674,11 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             uploadedtime: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             version: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             versions: ::std::result::Result<
@@ -3746,7 +3740,7 @@ each element of `files` as the file object itself.
             pub fn annotations<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3772,7 +3766,7 @@ each element of `files` as the file object itself.
             pub fn filesize<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3834,7 +3828,7 @@ each element of `files` as the file object itself.
             pub fn prevfilesize<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3860,7 +3854,7 @@ each element of `files` as the file object itself.
             pub fn printing<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3874,7 +3868,7 @@ each element of `files` as the file object itself.
             pub fn processedat<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3888,7 +3882,7 @@ each element of `files` as the file object itself.
             pub fn resourcedate<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3926,7 +3920,7 @@ each element of `files` as the file object itself.
             pub fn reviewdate<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3940,7 +3934,7 @@ each element of `files` as the file object itself.
             pub fn seen<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3954,7 +3948,7 @@ each element of `files` as the file object itself.
             pub fn sortorder<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4008,7 +4002,7 @@ each element of `files` as the file object itself.
             pub fn updatedat<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4034,7 +4028,7 @@ each element of `files` as the file object itself.
             pub fn uploadedtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4048,7 +4042,7 @@ each element of `files` as the file object itself.
             pub fn version<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4240,11 +4234,11 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             datecreated: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             filesize: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             filetype: ::std::result::Result<
@@ -4260,7 +4254,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             prevfilesize: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             prevfiletype: ::std::result::Result<
@@ -4268,7 +4262,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             versionnumber: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -4316,7 +4310,7 @@ each element of `files` as the file object itself.
             pub fn datecreated<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4330,7 +4324,7 @@ each element of `files` as the file object itself.
             pub fn filesize<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4380,7 +4374,7 @@ each element of `files` as the file object itself.
             pub fn prevfilesize<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4406,7 +4400,7 @@ each element of `files` as the file object itself.
             pub fn versionnumber<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4472,7 +4466,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             title: ::std::result::Result<
@@ -4549,7 +4543,7 @@ each element of `files` as the file object itself.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4685,7 +4679,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             num_found: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -4715,7 +4709,7 @@ each element of `files` as the file object itself.
             pub fn num_found<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4817,7 +4811,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             sid: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
         }
@@ -4844,9 +4838,7 @@ each element of `files` as the file object itself.
             }
             pub fn sid<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sid = value
@@ -4879,7 +4871,7 @@ each element of `files` as the file object itself.
         #[derive(Clone, Debug)]
         pub struct SsoSession {
             login_time: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             original_user_uuid: ::std::result::Result<
@@ -4887,7 +4879,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             sid: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             user_uuid: ::std::result::Result<
@@ -4909,7 +4901,7 @@ each element of `files` as the file object itself.
             pub fn login_time<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4936,9 +4928,7 @@ each element of `files` as the file object itself.
             }
             pub fn sid<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sid = value
@@ -4987,11 +4977,11 @@ each element of `files` as the file object itself.
         #[derive(Clone, Debug)]
         pub struct SsoTokenResponse {
             content: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             sid: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
         }
@@ -5006,9 +4996,7 @@ each element of `files` as the file object itself.
         impl SsoTokenResponse {
             pub fn content<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.content = value
@@ -5020,9 +5008,7 @@ each element of `files` as the file object itself.
             }
             pub fn sid<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sid = value
@@ -5063,7 +5049,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             annotations: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -5071,7 +5057,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             filesize: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             filetype: ::std::result::Result<
@@ -5091,7 +5077,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             prevfilesize: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             prevfiletype: ::std::result::Result<
@@ -5099,15 +5085,15 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             printing: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             processedat: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             resourcedate: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             resourcetype: ::std::result::Result<
@@ -5119,15 +5105,15 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             reviewdate: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             seen: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             sortorder: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
@@ -5147,7 +5133,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             updatedat: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             updatedby: ::std::result::Result<
@@ -5155,11 +5141,11 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             uploadedtime: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             version: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             versions: ::std::result::Result<
@@ -5222,7 +5208,7 @@ each element of `files` as the file object itself.
             pub fn annotations<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5248,7 +5234,7 @@ each element of `files` as the file object itself.
             pub fn filesize<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5310,7 +5296,7 @@ each element of `files` as the file object itself.
             pub fn prevfilesize<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5336,7 +5322,7 @@ each element of `files` as the file object itself.
             pub fn printing<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5350,7 +5336,7 @@ each element of `files` as the file object itself.
             pub fn processedat<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5364,7 +5350,7 @@ each element of `files` as the file object itself.
             pub fn resourcedate<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5402,7 +5388,7 @@ each element of `files` as the file object itself.
             pub fn reviewdate<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5416,7 +5402,7 @@ each element of `files` as the file object itself.
             pub fn seen<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5430,7 +5416,7 @@ each element of `files` as the file object itself.
             pub fn sortorder<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5498,7 +5484,7 @@ each element of `files` as the file object itself.
             pub fn updatedat<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5524,7 +5510,7 @@ each element of `files` as the file object itself.
             pub fn uploadedtime<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5538,7 +5524,7 @@ each element of `files` as the file object itself.
             pub fn version<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5640,7 +5626,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             hasversions: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseBool>,
+                ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
             perm: ::std::result::Result<
@@ -5678,7 +5664,7 @@ each element of `files` as the file object itself.
             pub fn hasversions<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseBool>,
+                    ::std::option::Option<::dam_runtime::LooseBool>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5895,7 +5881,7 @@ each element of `files` as the file object itself.
                 ::std::string::String,
             >,
             updatedat: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
         }
@@ -5938,7 +5924,7 @@ each element of `files` as the file object itself.
             pub fn updatedat<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6291,7 +6277,7 @@ each element of `files` as the file object itself.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -6303,7 +6289,7 @@ each element of `files` as the file object itself.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// A download size as a percentage of the original (L309).
@@ -6377,7 +6363,7 @@ each element of `files` as the file object itself.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -6389,7 +6375,7 @@ each element of `files` as the file object itself.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// What happened to a file the client holds (Sync Response, L899).
@@ -6468,7 +6454,7 @@ each element of `files` as the file object itself.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -6480,7 +6466,7 @@ each element of `files` as the file object itself.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Folder uuids, sent joined with commas in one `folderlist` value.
@@ -6503,13 +6489,13 @@ each element of `files` as the file object itself.
     }
     impl ::std::fmt::Display for FolderUuidList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&crate::runtime::join_display(&self.0, ","))
+            f.write_str(&::dam_runtime::join_display(&self.0, ","))
         }
     }
     impl ::std::str::FromStr for FolderUuidList {
         type Err = ::std::string::String;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            crate::runtime::split_parse(value, &[",", ","]).map(Self)
+            ::dam_runtime::split_parse(value, &[",", ","]).map(Self)
         }
     }
     impl ::serde::Serialize for FolderUuidList {
@@ -6517,14 +6503,14 @@ each element of `files` as the file object itself.
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(&crate::runtime::join_display(&self.0, ","))
+            serializer.serialize_str(&::dam_runtime::join_display(&self.0, ","))
         }
     }
     impl<'de> ::serde::Deserialize<'de> for FolderUuidList {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let text = crate::runtime::deserialize_open_string(deserializer)?;
+            let text = ::dam_runtime::deserialize_open_string(deserializer)?;
             text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
@@ -6585,7 +6571,7 @@ Version: 2.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::runtime::ClientState,
+    pub(crate) inner: ::dam_runtime::ClientState,
 }
 impl Client {
     /// Create a new client.
@@ -6593,7 +6579,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::runtime::ClientState) -> Self {
+    pub fn new(baseurl: &str, inner: ::dam_runtime::ClientState) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(300u64);
@@ -6612,7 +6598,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::runtime::ClientState,
+        inner: ::dam_runtime::ClientState,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -6621,7 +6607,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::runtime::ClientState> for Client {
+impl ClientInfo<::dam_runtime::ClientState> for Client {
     fn api_version() -> &'static str {
         "2.0"
     }
@@ -6631,17 +6617,11 @@ impl ClientInfo<crate::runtime::ClientState> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::runtime::ClientState {
+    fn inner(&self) -> &::dam_runtime::ClientState {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::runtime::ClientState>,
-    {}
-};
+impl ClientHooks<::dam_runtime::ClientState> for &Client {}
 impl Client {
     /**Discover the API server of a platform
 
@@ -7239,20 +7219,12 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/auth/app/getYapiAddress`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::ApiAddressResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client } = self;
             let url = format!("{}/v1/auth/app/getYapiAddress", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7261,33 +7233,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_api_address",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::ApiAddressResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_api_address",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::sso_get_session_info`]
@@ -7320,21 +7280,13 @@ pub mod builder {
         ///Sends a `GET` request to `/v1/auth/app/info`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::SsoInfoResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, token } = self;
-            let token = token.map_err(Error::InvalidRequest)?;
+            let token = token.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/v1/auth/app/info", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7344,33 +7296,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("token", &token))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "sso_get_session_info",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::SsoInfoResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "sso_get_session_info",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::sso_create_token`]
@@ -7387,20 +7327,12 @@ pub mod builder {
         ///Sends a `POST` request to `/v1/auth/app/token`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::SsoTokenResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client } = self;
             let url = format!("{}/v1/auth/app/token", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7409,33 +7341,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "sso_create_token",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::SsoTokenResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "sso_create_token",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_comments`]
@@ -7468,21 +7388,13 @@ pub mod builder {
         ///Sends a `GET` request to `/webapp/1.0/comments`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::CommentResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, fileuuid } = self;
-            let fileuuid = fileuuid.map_err(Error::InvalidRequest)?;
+            let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/comments", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7492,33 +7404,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("fileuuid", &fileuuid))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_comments",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::CommentResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_comments",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::add_comment`]
@@ -7577,23 +7477,15 @@ pub mod builder {
         ///Sends a `POST` request to `/webapp/1.0/comments`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, fileuuid, body } = self;
-            let fileuuid = fileuuid.map_err(Error::InvalidRequest)?;
+            let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::AddCommentForm::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/comments", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7602,35 +7494,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
+                .form(&body)
                 .query(&progenitor_client::QueryParam::new("fileuuid", &fileuuid))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "add_comment",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "add_comment",
+                        ok: &[204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_download_presets`]
@@ -7647,20 +7525,12 @@ pub mod builder {
         ///Sends a `GET` request to `/webapp/1.0/downloadpresets`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::DownloadPresetsResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client } = self;
             let url = format!("{}/webapp/1.0/downloadpresets", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7669,33 +7539,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_download_presets",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::DownloadPresetsResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_download_presets",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_icon`]
@@ -7759,20 +7617,12 @@ pub mod builder {
         ///Sends a `GET` request to `/webapp/1.0/icon`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<ByteStream>, ::dam_runtime::Error> {
             let Self { client, ext, name, type_ } = self;
-            let ext = ext.map_err(Error::InvalidRequest)?;
-            let name = name.map_err(Error::InvalidRequest)?;
-            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let ext = ext.map_err(::dam_runtime::Error::InvalidInput)?;
+            let name = name.map_err(::dam_runtime::Error::InvalidInput)?;
+            let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/icon", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7780,33 +7630,19 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("ext", &ext))
                 .query(&progenitor_client::QueryParam::new("name", &name))
                 .query(&progenitor_client::QueryParam::new("type", &type_))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_icon",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_stream(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_icon",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::login`]
@@ -7847,23 +7683,15 @@ pub mod builder {
         ///Sends a `POST` request to `/webapp/1.0/login`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::LoginResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::LoginForm::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/login", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7872,34 +7700,22 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
-                .headers(header_map)
+                .form(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "login",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::LoginResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "login",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::reset_password`]
@@ -7944,22 +7760,14 @@ pub mod builder {
         ///Sends a `POST` request to `/webapp/1.0/reset`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::PasswordResetForm::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/reset", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7968,34 +7776,20 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
-                .headers(header_map)
+                .form(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "reset_password",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "reset_password",
+                        ok: &[204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::download_resource`]
@@ -8163,7 +7957,7 @@ pub mod builder {
         ///Sends a `GET` request to `/webapp/1.0/resources#download`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<ByteStream>, ::dam_runtime::Error> {
             let Self {
                 client,
                 compression,
@@ -8178,26 +7972,19 @@ pub mod builder {
                 size,
                 version,
             } = self;
-            let compression = compression.map_err(Error::InvalidRequest)?;
-            let compressiontype = compressiontype.map_err(Error::InvalidRequest)?;
-            let cropheight = cropheight.map_err(Error::InvalidRequest)?;
-            let cropwidth = cropwidth.map_err(Error::InvalidRequest)?;
-            let cropx = cropx.map_err(Error::InvalidRequest)?;
-            let cropy = cropy.map_err(Error::InvalidRequest)?;
-            let ext = ext.map_err(Error::InvalidRequest)?;
-            let fileuuid = fileuuid.map_err(Error::InvalidRequest)?;
-            let preview = preview.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let version = version.map_err(Error::InvalidRequest)?;
+            let compression = compression.map_err(::dam_runtime::Error::InvalidInput)?;
+            let compressiontype = compressiontype
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let cropheight = cropheight.map_err(::dam_runtime::Error::InvalidInput)?;
+            let cropwidth = cropwidth.map_err(::dam_runtime::Error::InvalidInput)?;
+            let cropx = cropx.map_err(::dam_runtime::Error::InvalidInput)?;
+            let cropy = cropy.map_err(::dam_runtime::Error::InvalidInput)?;
+            let ext = ext.map_err(::dam_runtime::Error::InvalidInput)?;
+            let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
+            let preview = preview.map_err(::dam_runtime::Error::InvalidInput)?;
+            let size = size.map_err(::dam_runtime::Error::InvalidInput)?;
+            let version = version.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/resources#download", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8218,33 +8005,19 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("preview", &preview))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("version", &version))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "download_resource",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_stream(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "download_resource",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_folder`]
@@ -8303,26 +8076,18 @@ pub mod builder {
         ///Sends a `PUT` request to `/webapp/1.0/resources#folder`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::FolderResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, folderuuid, body } = self;
-            let folderuuid = folderuuid.map_err(Error::InvalidRequest)?;
+            let folderuuid = folderuuid.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::UpdateFolderForm::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/resources#folder", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8331,35 +8096,23 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
+                .form(&body)
                 .query(&progenitor_client::QueryParam::new("folderuuid", &folderuuid))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::FolderResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_folder`]
@@ -8419,26 +8172,18 @@ pub mod builder {
         ///Sends a `POST` request to `/webapp/1.0/resources#folder`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::FolderResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, folderuuid, body } = self;
-            let folderuuid = folderuuid.map_err(Error::InvalidRequest)?;
+            let folderuuid = folderuuid.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::CreateFolderForm::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/resources#folder", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8447,35 +8192,23 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
+                .form(&body)
                 .query(&progenitor_client::QueryParam::new("folderuuid", &folderuuid))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::FolderResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_folder`]
@@ -8508,18 +8241,10 @@ pub mod builder {
         ///Sends a `DELETE` request to `/webapp/1.0/resources#folder`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, folderuuid } = self;
-            let folderuuid = folderuuid.map_err(Error::InvalidRequest)?;
+            let folderuuid = folderuuid.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/resources#folder", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8529,33 +8254,19 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("folderuuid", &folderuuid))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_folder",
+                        ok: &[204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_folder_contents`]
@@ -8615,25 +8326,17 @@ pub mod builder {
         ///Sends a `GET` request to `/webapp/1.0/resources#folder-contents`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::FolderResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, folderuuid, limit, skip } = self;
-            let folderuuid = folderuuid.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let skip = skip.map_err(Error::InvalidRequest)?;
+            let folderuuid = folderuuid.map_err(::dam_runtime::Error::InvalidInput)?;
+            let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
+            let skip = skip.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/webapp/1.0/resources#folder-contents", client.baseurl,
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8645,33 +8348,21 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("folderuuid", &folderuuid))
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("skip", &skip))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_folder_contents",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::FolderResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_folder_contents",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_folders_by_uuid`]
@@ -8704,21 +8395,13 @@ pub mod builder {
         ///Sends a `GET` request to `/webapp/1.0/resources#folder-list`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::FolderResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, folderlist } = self;
-            let folderlist = folderlist.map_err(Error::InvalidRequest)?;
+            let folderlist = folderlist.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/resources#folder-list", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8728,33 +8411,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("folderlist", &folderlist))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_folders_by_uuid",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::FolderResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_folders_by_uuid",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_resource_metadata`]
@@ -8816,27 +8487,19 @@ pub mod builder {
         ///Sends a `PUT` request to `/webapp/1.0/resources#resource`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::ResourceResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, fileuuid, body } = self;
-            let fileuuid = fileuuid.map_err(Error::InvalidRequest)?;
+            let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::UpdateResourceMetadataForm::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/resources#resource", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8845,35 +8508,23 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
+                .form(&body)
                 .query(&progenitor_client::QueryParam::new("fileuuid", &fileuuid))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_resource_metadata",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::ResourceResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_resource_metadata",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_resource`]
@@ -8906,18 +8557,10 @@ pub mod builder {
         ///Sends a `DELETE` request to `/webapp/1.0/resources#resource`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, fileuuid } = self;
-            let fileuuid = fileuuid.map_err(Error::InvalidRequest)?;
+            let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/resources#resource", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8927,33 +8570,19 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("fileuuid", &fileuuid))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_resource",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_resource",
+                        ok: &[204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_root_folder`]
@@ -8970,20 +8599,12 @@ pub mod builder {
         ///Sends a `GET` request to `/webapp/1.0/resources#root-folder`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::FolderResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client } = self;
             let url = format!("{}/webapp/1.0/resources#root-folder", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8992,33 +8613,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_root_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::FolderResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_root_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::estimate_resource_file_size`]
@@ -9186,9 +8795,9 @@ pub mod builder {
         ///Sends a `GET` request to `/webapp/1.0/resources?fileinfo=true`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::FileSizeEstimate>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -9204,26 +8813,19 @@ pub mod builder {
                 size,
                 version,
             } = self;
-            let compression = compression.map_err(Error::InvalidRequest)?;
-            let compressiontype = compressiontype.map_err(Error::InvalidRequest)?;
-            let cropheight = cropheight.map_err(Error::InvalidRequest)?;
-            let cropwidth = cropwidth.map_err(Error::InvalidRequest)?;
-            let cropx = cropx.map_err(Error::InvalidRequest)?;
-            let cropy = cropy.map_err(Error::InvalidRequest)?;
-            let ext = ext.map_err(Error::InvalidRequest)?;
-            let fileuuid = fileuuid.map_err(Error::InvalidRequest)?;
-            let preview = preview.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let version = version.map_err(Error::InvalidRequest)?;
+            let compression = compression.map_err(::dam_runtime::Error::InvalidInput)?;
+            let compressiontype = compressiontype
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let cropheight = cropheight.map_err(::dam_runtime::Error::InvalidInput)?;
+            let cropwidth = cropwidth.map_err(::dam_runtime::Error::InvalidInput)?;
+            let cropx = cropx.map_err(::dam_runtime::Error::InvalidInput)?;
+            let cropy = cropy.map_err(::dam_runtime::Error::InvalidInput)?;
+            let ext = ext.map_err(::dam_runtime::Error::InvalidInput)?;
+            let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
+            let preview = preview.map_err(::dam_runtime::Error::InvalidInput)?;
+            let size = size.map_err(::dam_runtime::Error::InvalidInput)?;
+            let version = version.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/resources?fileinfo=true", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9248,33 +8850,21 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("preview", &preview))
                 .query(&progenitor_client::QueryParam::new("size", &size))
                 .query(&progenitor_client::QueryParam::new("version", &version))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "estimate_resource_file_size",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::FileSizeEstimate,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "estimate_resource_file_size",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::search`]
@@ -9364,25 +8954,17 @@ pub mod builder {
         ///Sends a `GET` request to `/webapp/1.0/search`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::SearchResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, folderuuid, from_date, limit, searchterm, skip } = self;
-            let folderuuid = folderuuid.map_err(Error::InvalidRequest)?;
-            let from_date = from_date.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let searchterm = searchterm.map_err(Error::InvalidRequest)?;
-            let skip = skip.map_err(Error::InvalidRequest)?;
+            let folderuuid = folderuuid.map_err(::dam_runtime::Error::InvalidInput)?;
+            let from_date = from_date.map_err(::dam_runtime::Error::InvalidInput)?;
+            let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
+            let searchterm = searchterm.map_err(::dam_runtime::Error::InvalidInput)?;
+            let skip = skip.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/search", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9396,33 +8978,21 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("limit", &limit))
                 .query(&progenitor_client::QueryParam::new("searchterm", &searchterm))
                 .query(&progenitor_client::QueryParam::new("skip", &skip))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "search",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::SearchResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "search",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::sync_changes`]
@@ -9461,23 +9031,15 @@ pub mod builder {
         ///Sends a `POST` request to `/webapp/1.0/sync`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::SyncResponse>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::SyncForm::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/webapp/1.0/sync", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9486,34 +9048,22 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
-                .headers(header_map)
+                .form(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "sync_changes",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::SyncResponse,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "sync_changes",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
 }
@@ -9521,9 +9071,9 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
-/// What the runtime needs to know about this provider, derived from the spec and
-/// `codegen/src/providers.rs`.
-pub(crate) const PROVIDER: crate::runtime::ProviderInfo = crate::runtime::ProviderInfo {
+/// What the shared runtime needs to know about IntelligenceBank: derived from the spec and
+/// `codegen/src/providers.rs`, handed to `dam_runtime` by every generated call.
+pub const PROVIDER: ::dam_runtime::ProviderInfo = ::dam_runtime::ProviderInfo {
     name: "intelligencebank",
     request_id_header: "x-request-id",
     reauth_statuses: &[401u16, 403u16],
@@ -9535,7 +9085,28 @@ pub(crate) const PROVIDER: crate::runtime::ProviderInfo = crate::runtime::Provid
         "sso_get_session_info",
     ],
     idempotent_posts: &["sync_changes"],
+    user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
 };
+impl Client {
+    /// A client without credentials, for public endpoints and tests: an HTTP client with
+    /// the runtime's default [`Timeouts`](::dam_runtime::Timeouts) and the default
+    /// [`RetryPolicy`](::dam_runtime::RetryPolicy).
+    pub fn unauthenticated(
+        base_url: &str,
+    ) -> ::std::result::Result<Self, ::dam_runtime::Error> {
+        let http = ::dam_runtime::http_client_with_agent(
+            ::dam_runtime::Timeouts::default(),
+            PROVIDER.user_agent,
+        )?;
+        Ok(
+            Self::new_with_client(
+                base_url,
+                http,
+                ::dam_runtime::ClientState::unauthenticated(&PROVIDER),
+            ),
+        )
+    }
+}
 /// Operations the spec describes but progenitor does not generate, as
 /// `(operationId, method, path, reason)`. Each is implemented by hand in this crate or
 /// documented as unavailable.

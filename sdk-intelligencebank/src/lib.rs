@@ -87,13 +87,36 @@
 //!
 //! # Errors
 //!
-//! Every call returns [`Error`] (generated calls return progenitor's error, which converts with
-//! `?` or `Error::from`). An error answer is [`Error::Api`] with the status, the request id and the
-//! body as [`ErrorBody`]: IntelligenceBank's `{"message": ...}` in `message` (also
-//! [`Error::message`]), anything else (an HTML proxy page, an empty body) in `raw`. A success body
-//! that does not fit its model is [`Error::Decode`]; a transfer cut off midway is
-//! [`Error::Transport`]. Nothing from the network panics. Models are tolerant: numbers and flags
-//! sent as text (`"filesize": "1234"`, `"seen": "1"`), `null`s and missing fields all decode.
+//! Every call returns [`Error`] — generated and hand-written alike, with no conversion — and it is
+//! the same type in every DAM SDK crate ([`runtime::Error`]). Match on what happened:
+//!
+//! - [`Error::Api`]: the service refused. `status`, the provider's `code` and `message` (the
+//!   message text alone), the `request_id` (`X-Request-Id`) and, in `details`, the whole body as
+//!   [`ErrorBody`] (IntelligenceBank's `{"message": …}`; an HTML proxy page or an empty body is kept in `raw`), the headers
+//!   and `Retry-After`.
+//! - [`Error::Transport`]: the service could not be reached, or the connection broke mid-answer.
+//! - [`Error::Decode`]: a success answer did not fit the model; it names the operation, the field
+//!   path (`items[3].created`) and a bounded excerpt.
+//! - [`Error::InvalidInput`]: the caller's input cannot be sent; nothing was sent.
+//! - [`Error::Auth`]: credentials were refused and could not be renewed. A refused login (even one answered with status 200) is [`Error::Auth`].
+//! - [`Error::UnexpectedStatus`]: a success status the operation does not model, with its body.
+//!
+//! Nothing from the network panics.
+//!
+//! ```no_run
+//! # async fn run(client: sdk_intelligencebank::Client) {
+//! use sdk_intelligencebank::Error;
+//!
+//! match client.get_root_folder().send().await {
+//!     Ok(answer) => println!("{:?}", answer.into_inner()),
+//!     Err(Error::Api { status, message, request_id, .. }) if status.as_u16() == 404 => {
+//!         println!("not found: {message:?} (request id {request_id:?})")
+//!     }
+//!     Err(Error::Transport(e)) => println!("network trouble, try later: {e}"),
+//!     Err(other) => println!("{other}"),
+//! }
+//! # }
+//! ```
 //!
 //! # Transport
 //!
@@ -129,7 +152,8 @@
 #[allow(missing_docs, clippy::all, unused_imports, dead_code)]
 #[rustfmt::skip]
 mod generated;
-pub mod runtime;
+/// The shared runtime (`dam-runtime`): errors, the request pipeline, tolerant scalars, paging.
+pub use dam_runtime as runtime;
 
 pub mod auth;
 pub mod download;
@@ -137,6 +161,6 @@ pub mod pagination;
 pub mod upload;
 
 pub use auth::{ClientBuilder, Session, SessionAuth, SsoLogin};
-pub use generated::{ByteStream, Client, NOT_GENERATED, ResponseValue, builder, types};
-pub use runtime::{Error, ErrorBody, RetryPolicy, Secret, Timeouts};
+pub use generated::{ByteStream, Client, NOT_GENERATED, PROVIDER, ResponseValue, builder, types};
+pub use runtime::{ApiError, Error, ErrorBody, RetryPolicy, Secret, Timeouts};
 pub use upload::FilePart;

@@ -164,7 +164,7 @@ impl Client {
         query: &[(&str, &str)],
         options: &O,
         mut file: FilePart,
-        operation: &str,
+        operation: &'static str,
     ) -> Result<types::ResourceResponse, Error> {
         let options = serde_json::to_string(options).map_err(|e| Error::InvalidInput(e.to_string()))?;
         let url = format!("{}{RESOURCES_PATH}", self.baseurl);
@@ -181,12 +181,12 @@ impl Client {
                 // The runtime has already renewed the session (a failed renewal would be
                 // Error::Auth), but cannot resend a streamed body: reopen the file and send it once
                 // more.
-                Err(Error::Api(e))
-                    if refused(e.status) && !resent && file.reopenable() && self.inner.authenticator().can_renew() =>
+                Err(Error::Api { status, .. })
+                    if refused(status) && !resent && file.reopenable() && self.inner.authenticator().can_renew() =>
                 {
                     resent = true;
                 }
-                response => return runtime::json_body(response?).await,
+                response => return runtime::json_body(operation, response?).await,
             }
         }
     }

@@ -3,15 +3,13 @@
 //! for many concurrent calls), refused logins, existing sessions, the browser (SSO) login, and
 //! secrets kept out of `Debug` output and logs.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime};
 
+use dam_test_server::{MockServer, Reply};
 use sdk_intelligencebank::{Client, Error, RetryPolicy, Secret, Session, types};
 use serde_json::json;
-use support::{MockServer, Reply};
 
 // The document's example credentials (L213-225).
 const APIKEY: &str = "4a0658df9084f078d0cbc506e0f29b57";
@@ -287,9 +285,9 @@ async fn a_session_refused_twice_is_an_api_error_after_one_new_login() {
     })
     .await;
     let client = builder(&server).build().await.unwrap();
-    let err = Error::from(client.get_root_folder().send().await.unwrap_err());
+    let err = client.get_root_folder().send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
-    assert_eq!(err.message().as_deref(), Some("Not logged in"));
+    assert_eq!(err.message(), Some("Not logged in"));
     assert_eq!(paths(&server), [LOGIN, RESOURCES, LOGIN, RESOURCES]);
 }
 
@@ -428,9 +426,9 @@ async fn an_existing_session_is_used_without_login_and_cannot_be_renewed() {
     .await;
     let client = Client::from_session(Session::new(server.url() + "/", APIKEY, USERUUID, SID)).unwrap();
     client.get_root_folder().send().await.unwrap();
-    let err = Error::from(client.list_download_presets().send().await.unwrap_err());
+    let err = client.list_download_presets().send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
-    assert_eq!(err.message().as_deref(), Some("Session timed out"));
+    assert_eq!(err.message(), Some("Session timed out"));
     assert_eq!(paths(&server), [RESOURCES, "/webapp/1.0/downloadpresets"]);
     let first = &server.requests()[0];
     assert_eq!(first.query.as_deref(), Some(SESSION_QUERY));
@@ -556,7 +554,7 @@ async fn browser_login_errors_other_than_pending_are_returned() {
         .await
         .unwrap();
     let err = sso.poll().await.unwrap_err();
-    assert_eq!(err.message().as_deref(), Some("Invalid token"));
+    assert_eq!(err.message(), Some("Invalid token"));
 }
 
 #[tokio::test]
@@ -625,7 +623,7 @@ async fn transport_errors_do_not_carry_the_session_parameters() {
         .build()
         .await
         .unwrap();
-    let err = Error::from(client.get_root_folder().send().await.unwrap_err());
+    let err = client.get_root_folder().send().await.unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     let text = format!("{err} {err:?}");
     for secret in [APIKEY, USERUUID, SID] {

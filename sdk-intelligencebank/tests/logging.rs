@@ -2,15 +2,13 @@
 //! Alone in its test binary: `tracing` caches per-callsite interest process-wide, so a capturing
 //! subscriber must not race with other tests' threads.
 
-mod support;
-
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use dam_test_server::{MockServer, Reply};
 use sdk_intelligencebank::{Client, Error, RetryPolicy};
 use serde_json::json;
-use support::{MockServer, Reply};
 
 const APIKEY: &str = "4a0658df9084f078d0cbc506e0f29b57";
 const USERUUID: &str = "4717c0b468e7a1d00872f56c81164ec1";
@@ -80,7 +78,7 @@ async fn logs_show_no_credentials() {
         .build()
         .await
         .unwrap();
-    let err = Error::from(client.get_root_folder().send().await.unwrap_err());
+    let err = client.get_root_folder().send().await.unwrap_err();
     // The session was refused and the new login failed: an auth error with the login's reason,
     // the echoed password redacted.
     assert!(

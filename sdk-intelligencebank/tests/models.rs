@@ -2,12 +2,10 @@
 //! fields, unknown enum values), and error answers of every shape become typed errors, never
 //! panics.
 
-mod support;
-
+use dam_test_server::{MockServer, Reply};
 use sdk_intelligencebank::types::{self, SyncFileStatus};
 use sdk_intelligencebank::{Client, Error, Session};
 use serde_json::json;
-use support::{MockServer, Reply};
 
 fn client_for(server: &MockServer) -> Client {
     Client::from_session(Session::new(server.url(), "k", "u", "s")).unwrap()
@@ -149,18 +147,16 @@ async fn an_error_message_is_kept_with_its_status() {
         Reply::json(404, json!({"message": "Folder not found"})).header("x-request-id", "req-42")
     })
     .await;
-    let err = Error::from(
-        client_for(&server)
-            .get_folder_contents()
-            .folderuuid("x")
-            .send()
-            .await
-            .unwrap_err(),
-    );
-    let api = err.api().unwrap();
-    assert_eq!(api.status.as_u16(), 404);
+    let err = client_for(&server)
+        .get_folder_contents()
+        .folderuuid("x")
+        .send()
+        .await
+        .unwrap_err();
+    let api = err.api_error().unwrap();
+    assert_eq!(err.status().unwrap().as_u16(), 404);
     assert_eq!(api.body.message.as_deref(), Some("Folder not found"));
-    assert_eq!(api.request_id.as_deref(), Some("req-42"));
+    assert_eq!(err.request_id(), Some("req-42"));
     assert_eq!(
         err.to_string(),
         "intelligencebank answered 404 Not Found: Folder not found (request id req-42)"
@@ -170,24 +166,22 @@ async fn an_error_message_is_kept_with_its_status() {
 #[tokio::test]
 async fn a_proxy_page_is_an_api_error_with_the_raw_text() {
     let server = MockServer::start(|_| Reply::text(502, "<html>Bad gateway</html>")).await;
-    let err = Error::from(client_for(&server).get_root_folder().send().await.unwrap_err());
+    let err = client_for(&server).get_root_folder().send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
-    assert_eq!(err.api().unwrap().body.raw, json!("<html>Bad gateway</html>"));
-    assert_eq!(err.api().unwrap().body.message, None);
-    assert_eq!(err.message().as_deref(), Some("<html>Bad gateway</html>"));
+    assert_eq!(err.api_error().unwrap().body.raw, json!("<html>Bad gateway</html>"));
+    assert_eq!(err.api_error().unwrap().body.message, None);
+    assert_eq!(err.message(), Some("<html>Bad gateway</html>"));
 }
 
 #[tokio::test]
 async fn an_empty_error_body_is_an_api_error() {
     let server = MockServer::start(|_| Reply::status(500)).await;
-    let err = Error::from(
-        client_for(&server)
-            .delete_folder()
-            .folderuuid("x")
-            .send()
-            .await
-            .unwrap_err(),
-    );
+    let err = client_for(&server)
+        .delete_folder()
+        .folderuuid("x")
+        .send()
+        .await
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
 }
 
@@ -211,14 +205,12 @@ async fn malformed_and_truncated_success_bodies_are_errors_not_panics() {
         ("html", true),
         ("truncated", false),
     ] {
-        let err = Error::from(
-            client
-                .get_folder_contents()
-                .folderuuid(folder)
-                .send()
-                .await
-                .unwrap_err(),
-        );
+        let err = client
+            .get_folder_contents()
+            .folderuuid(folder)
+            .send()
+            .await
+            .unwrap_err();
         if want_decode {
             assert!(matches!(err, Error::Decode { .. }), "{folder}: {err:?}");
         } else {
@@ -233,7 +225,7 @@ async fn malformed_and_truncated_success_bodies_are_errors_not_panics() {
 #[tokio::test]
 async fn an_undocumented_success_status_is_typed() {
     let server = MockServer::start(|_| Reply::status(202)).await;
-    let err = Error::from(client_for(&server).get_root_folder().send().await.unwrap_err());
+    let err = client_for(&server).get_root_folder().send().await.unwrap_err();
     assert!(
         matches!(err, Error::UnexpectedStatus { status, .. } if status.as_u16() == 202),
         "{err:?}"

@@ -2,14 +2,12 @@
 //! method: each test asserts the method, the path and the exact raw query (generated parameters
 //! first, then the session's `p10`/`p20`), the body where there is one, and the typed answer.
 
-mod support;
-
 use std::num::NonZeroU64;
 
+use dam_test_server::{MockServer, Recorded, Reply};
 use sdk_intelligencebank::types::{self, CompressionType, SizePercent};
 use sdk_intelligencebank::{Client, FilePart, Session};
 use serde_json::json;
-use support::{MockServer, Recorded, Reply};
 
 const APIKEY: &str = "4a0658df9084f078d0cbc506e0f29b57";
 const USERUUID: &str = "4717c0b468e7a1d00872f56c81164ec1";

@@ -1,17 +1,15 @@
 //! Uploads (the exact multipart body: part order, names, JSON options, file name, content type and
 //! bytes), the session renewal of uploads, streamed downloads, and folder paging.
 
-mod support;
-
 use std::num::NonZeroU64;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use dam_test_server::{MockServer, Recorded, Reply};
 use futures::{StreamExt, TryStreamExt};
 use sdk_intelligencebank::{Client, Error, FilePart, RetryPolicy, Session, types};
 use serde_json::json;
-use support::{MockServer, Recorded, Reply};
 
 const APIKEY: &str = "4a0658df9084f078d0cbc506e0f29b57";
 const USERUUID: &str = "4717c0b468e7a1d00872f56c81164ec1";
@@ -234,7 +232,7 @@ async fn a_streamed_upload_is_never_resent() {
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
-    assert_eq!(err.message().as_deref(), Some("busy"));
+    assert_eq!(err.message(), Some("busy"));
     assert_eq!(server.requests().len(), 1);
 
     // A path upload is not retried on 503 either (only a refused session resends it).
@@ -245,13 +243,16 @@ async fn a_streamed_upload_is_never_resent() {
 }
 
 #[tokio::test]
-async fn an_upload_of_a_missing_file_is_an_io_error_before_any_request() {
+async fn an_upload_of_a_missing_file_is_invalid_input_before_any_request() {
     let server = MockServer::start(|_| resource_reply()).await;
     let err = client_for(&server)
         .upload_file(FOLDER, "/nonexistent/dir/file.txt")
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Io(_)), "{err:?}");
+    assert!(
+        matches!(&err, Error::InvalidInput(m) if m.contains("/nonexistent/dir/file.txt")),
+        "{err:?}"
+    );
     assert!(server.requests().is_empty());
 }
 
@@ -264,7 +265,7 @@ async fn an_upload_answer_that_is_not_json_is_a_decode_error() {
         .await
         .unwrap_err();
     match err {
-        Error::Decode { body_start, .. } => assert_eq!(body_start, "<html>oops</html>"),
+        Error::Decode { excerpt, .. } => assert_eq!(excerpt, "<html>oops</html>"),
         other => panic!("expected a decode error, got {other:?}"),
     }
 }
@@ -311,7 +312,7 @@ async fn a_missing_resource_is_an_api_error_with_the_message() {
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
-    assert_eq!(err.message().as_deref(), Some("Version not found"));
+    assert_eq!(err.message(), Some("Version not found"));
     assert_eq!(
         err.to_string(),
         "intelligencebank answered 404 Not Found: Version not found"
@@ -407,7 +408,7 @@ async fn folder_resources_yields_the_error_and_stops() {
     assert_eq!(results.len(), 3);
     assert!(results[0].is_ok() && results[1].is_ok());
     let err = results[2].as_ref().unwrap_err();
-    assert_eq!(err.message().as_deref(), Some("database unavailable"));
+    assert_eq!(err.message(), Some("database unavailable"));
 }
 
 #[tokio::test]

@@ -144,12 +144,12 @@ impl ClientBuilder {
         };
         let http = match self.http {
             Some(http) => http,
-            None => runtime::http_client(self.timeouts)?,
+            None => runtime::http_client_with_agent(self.timeouts, crate::PROVIDER.user_agent)?,
         };
         Ok(Client::new_with_client(
             &self.base_url,
             http,
-            ClientState::new(auth, self.retry),
+            ClientState::new(&crate::PROVIDER, auth, self.retry),
         ))
     }
 }
@@ -421,7 +421,7 @@ impl OAuthConfig {
     fn http(&self) -> Result<reqwest::Client, Error> {
         match &self.http {
             Some(http) => Ok(http.clone()),
-            None => runtime::http_client(self.timeouts),
+            None => runtime::http_client_with_agent(self.timeouts, crate::PROVIDER.user_agent),
         }
     }
 
@@ -726,7 +726,7 @@ async fn token_request(
         .build()?;
     let sent = runtime::send(
         http,
-        &ClientState::unauthenticated(),
+        &ClientState::unauthenticated(&crate::PROVIDER),
         request,
         "oauth_token",
         Idempotency::Never,
@@ -734,13 +734,17 @@ async fn token_request(
     .await;
     let response = match sent {
         Ok(response) => response,
-        Err(Error::Api(e)) if e.status.is_client_error() => return Err(runtime::grant_refused(grant, &e, secrets)),
+        Err(e @ Error::Api { status, .. }) if status.is_client_error() => {
+            return Err(runtime::grant_refused(grant, e, secrets));
+        }
         Err(e) => return Err(e),
     };
     let bytes = response.bytes().await?;
     serde_json::from_slice(&bytes).map_err(|_| Error::Decode {
+        operation: "token",
+        path: String::new(),
         message: "the token answer is not a JSON token object".into(),
-        body_start: String::new(),
+        excerpt: String::new(),
     })
 }
 
@@ -756,7 +760,7 @@ async fn revoke(http: &reqwest::Client, config: &OAuthConfig, token: &Secret) ->
         .build()?;
     runtime::send(
         http,
-        &ClientState::unauthenticated(),
+        &ClientState::unauthenticated(&crate::PROVIDER),
         request,
         "oauth_revoke",
         Idempotency::Never,

@@ -66,10 +66,7 @@ fn content_range(value: &str) -> Option<(u64, Option<u64>)> {
 }
 
 fn mismatch(message: String) -> Error {
-    Error::Decode {
-        message,
-        body_start: String::new(),
-    }
+    Error::decode("download_asset", message)
 }
 
 impl Client {
@@ -116,7 +113,7 @@ impl Client {
                 Ok(response) => response,
                 // Everything was written and the range is now past the end.
                 Err(e) if e.status().map(|s| s.as_u16()) == Some(416) && total == Some(position) => break,
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             };
             let mut skip = 0u64;
             match response.status().as_u16() {

@@ -109,7 +109,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub block_level: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub captured_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub captured_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub captured_at_offset: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -117,9 +117,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub catalogue_number: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub checked_in_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub checked_in_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub checked_out_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub checked_out_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub checkout_integration: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -133,11 +133,11 @@ pub mod types {
         ///Assets set as this asset's collective work (`update_asset_collective_work`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub collective_work_asset_ids: ::std::option::Option<
-            ::std::vec::Vec<crate::runtime::LooseId>,
+            ::std::vec::Vec<::dam_runtime::LooseId>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub collective_work_ids: ::std::option::Option<
-            ::std::vec::Vec<crate::runtime::LooseId>,
+            ::std::vec::Vec<::dam_runtime::LooseId>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub content_preview: ::std::option::Option<::std::string::String>,
@@ -150,13 +150,13 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub country_code: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Service that created the asset, e.g. `api` or `lightroom`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_via: ::std::option::Option<::std::string::String>,
         ///The creating service's own id for the file (a string such as `external-file-id` in the document).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_via_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub created_via_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator: ::std::option::Option<
             ::std::vec::Vec<
@@ -201,7 +201,7 @@ pub mod types {
         pub downloads_count: ::std::option::Option<i64>,
         ///Play time of audio and video assets.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duration: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub duration: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub editable: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -209,7 +209,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expired: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub expires_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub expires_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///File extension.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ext: ::std::option::Option<::std::string::String>,
@@ -218,18 +218,18 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub face_indexing_state: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub faces_searched_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub faces_searched_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub featured_organization_name: ::std::option::Option<::std::string::String>,
         ///File size in bytes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub file_size: ::std::option::Option<crate::runtime::LooseInt>,
+        pub file_size: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub file_type: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub filename: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub frame_asset_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub frame_asset_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub frame_status: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -252,10 +252,10 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub headline: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub height: ::std::option::Option<crate::runtime::LooseInt>,
+        pub height: ::std::option::Option<::dam_runtime::LooseInt>,
         ///Asset id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ignored_face_ids: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -282,9 +282,9 @@ pub mod types {
         pub iptc_source: ::std::option::Option<::std::string::String>,
         ///Set by Search, Details and Update when they are called with `sync=true`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_external_sync_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub last_external_sync_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub latitude: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub latitude: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub licensor: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -300,7 +300,7 @@ pub mod types {
             >,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub longitude: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub longitude: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub manageable: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -328,14 +328,14 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub nsfw_detected: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub optimization_completed_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub optimization_completed_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Who completed optimization (collapsed in the document).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub optimization_completed_by: ::std::option::Option<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub optimization_requested_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub optimization_requested_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Who requested optimization (collapsed in the document).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub optimization_requested_by: ::std::option::Option<
@@ -353,7 +353,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub permalink_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ppi: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub ppi: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub preview_image_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -361,31 +361,31 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub processing_error: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub processing_finished_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub processing_finished_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub processing_progress: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub processing_progress: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub processing_started_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub processing_started_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub product_in_image: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub property_release_status: ::std::option::Option<::std::string::String>,
         ///Star rating, 0 to 5.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rating: ::std::option::Option<crate::runtime::LooseInt>,
+        pub rating: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rekognition_faces: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rekognition_faces_requested_at: ::std::option::Option<
-            crate::runtime::Timestamp,
+            ::dam_runtime::Timestamp,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rekognition_faces_retrieved_at: ::std::option::Option<
-            crate::runtime::Timestamp,
+            ::dam_runtime::Timestamp,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rekognition_labels_retrieved_at: ::std::option::Option<
-            crate::runtime::Timestamp,
+            ::dam_runtime::Timestamp,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub release: ::std::option::Option<bool>,
@@ -410,7 +410,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rights_package_block_level: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rights_package_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub rights_package_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub rights_package_met: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -450,7 +450,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub submitted: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub submitted_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub submitted_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tag_suggesters_met: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -462,7 +462,7 @@ pub mod types {
             >,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub textract_retrieved_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub textract_retrieved_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub thumb_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -474,11 +474,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transcript_output_json_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub transcript_version: ::std::option::Option<crate::runtime::LooseInt>,
+        pub transcript_version: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub transcription_job_status: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub trashed_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub trashed_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub trashed_by: ::std::option::Option<AnyValue>,
         ///Asset kind as the service names it, e.g. `Image`, `Video`, `Document`.
@@ -486,22 +486,22 @@ pub mod types {
         pub type_: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unmet_tag_suggester_ids: ::std::option::Option<
-            ::std::vec::Vec<crate::runtime::LooseId>,
+            ::std::vec::Vec<::dam_runtime::LooseId>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub updated_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The upload session the asset arrived in (collapsed in the document).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub upload: ::std::option::Option<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub upload_finished_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub upload_finished_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Id of the upload session the asset arrived in.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub upload_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub upload_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub upload_started_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub upload_started_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub usage_terms: ::std::option::Option<::std::string::String>,
         ///The uploading user (collapsed in the document).
@@ -510,7 +510,7 @@ pub mod types {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub vector: ::std::option::Option<bool>,
         ///The current user's vote (collapsed in the document).
@@ -523,7 +523,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub web_statement: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub width: ::std::option::Option<crate::runtime::LooseInt>,
+        pub width: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl Asset {
         pub fn builder() -> builder::Asset {
@@ -542,35 +542,35 @@ pub mod types {
             ::std::boxed::Box<AssetDataVersion>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub asset_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub asset_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub captured_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub captured_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_via: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_via_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub created_via_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_via_meta: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub duration: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub duration: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ext: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub file_size: ::std::option::Option<crate::runtime::LooseInt>,
+        pub file_size: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub filename: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub frame_rate: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub frame_rate: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub full_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub grid_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub height: ::std::option::Option<crate::runtime::LooseInt>,
+        pub height: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         ///True for the version that is current.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_head: ::std::option::Option<bool>,
@@ -587,28 +587,28 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub number: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ppi: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub ppi: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub previews_generated_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub previews_generated_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub storage_folder_path: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub thumb_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub thumbs_count: ::std::option::Option<crate::runtime::LooseInt>,
+        pub thumbs_count: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub updated_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Who added the version (collapsed in the document).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user: ::std::option::Option<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub width: ::std::option::Option<crate::runtime::LooseInt>,
+        pub width: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl AssetDataVersion {
         pub fn builder() -> builder::AssetDataVersion {
@@ -633,9 +633,7 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Collection {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ancestor_ids: ::std::option::Option<
-            ::std::vec::Vec<crate::runtime::LooseId>,
-        >,
+        pub ancestor_ids: ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub asset_group_admins: ::std::option::Option<
             ::std::vec::Vec<
@@ -644,7 +642,7 @@ pub mod types {
         >,
         ///The id to use as `asset_group_id` in `add_assets_to_group`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub asset_group_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub asset_group_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub auto_group: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -655,17 +653,17 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub collection: ::std::option::Option<::std::boxed::Box<Collection>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_via: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_via_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub created_via_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub editable: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub embargo_ends_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub embargo_ends_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub embargoed: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -681,9 +679,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub has_workflow_steps: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_lightroom_sync_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub last_lightroom_sync_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub links: ::std::option::Option<
             ::std::vec::Vec<
@@ -695,7 +693,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub organizer: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parent_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub parent_id: ::std::option::Option<::dam_runtime::LooseId>,
         ///Names from the root down to this collection.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path_names: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
@@ -704,7 +702,7 @@ pub mod types {
         pub path_slugs: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub permission_ids: ::std::option::Option<
-            ::std::vec::Vec<crate::runtime::LooseId>,
+            ::std::vec::Vec<::dam_runtime::LooseId>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub permissions: ::std::option::Option<
@@ -717,7 +715,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub poster_image: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reindexing_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub reindexing_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sandbox: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -739,11 +737,11 @@ pub mod types {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_group_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub user_group_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub view_settings: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub visible_assets_count: ::std::option::Option<crate::runtime::LooseInt>,
+        pub visible_assets_count: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhooks: ::std::option::Option<
             ::std::vec::Vec<
@@ -767,25 +765,25 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CollectionAsset {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub approval_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub approval_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub asset_group_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub asset_group_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub asset_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub asset_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_lightroom_sync_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub last_lightroom_sync_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub position: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub updated_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub workflow_step_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub workflow_step_id: ::std::option::Option<::dam_runtime::LooseId>,
     }
     impl CollectionAsset {
         pub fn builder() -> builder::CollectionAsset {
@@ -842,9 +840,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub can_create_orgs: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub confirmed_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub confirmed_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub default_username: ::std::option::Option<::std::string::String>,
         ///The document's sample shows `[email protected]`: the dump hid the address.
@@ -859,7 +857,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub guest_email: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub initials: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -873,7 +871,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub oauth_token: ::std::option::Option<crate::runtime::Secret>,
+        pub oauth_token: ::std::option::Option<::dam_runtime::Secret>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub organization: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -884,10 +882,10 @@ pub mod types {
         pub title: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_group_ids: ::std::option::Option<
-            ::std::vec::Vec<crate::runtime::LooseId>,
+            ::std::vec::Vec<::dam_runtime::LooseId>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -1021,27 +1019,25 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub always_create_lightroom_assets: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ancestor_ids: ::std::option::Option<
-            ::std::vec::Vec<crate::runtime::LooseId>,
-        >,
+        pub ancestor_ids: ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub archived: ::std::option::Option<bool>,
         ///The id to use as `asset_group_id` in `add_assets_to_group`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub asset_group_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub asset_group_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub can_update_assets: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub commentable: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub commentable_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub commentable_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub comments_count: ::std::option::Option<i64>,
         ///Contribution id, or `false` when the lightbox has none (the document shows `false`).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contribution_id: ::std::option::Option<ContributionRef>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1055,13 +1051,13 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub featured: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub folder_root_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub folder_root_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub frame_project_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub frame_project_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub frame_project_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub frame_team_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub frame_team_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub frame_team_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1072,9 +1068,9 @@ pub mod types {
         pub has_workflow_steps: ::std::option::Option<bool>,
         ///Id of the current user's membership to the lightbox; `get_lightbox` takes this id.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_lightroom_sync_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub last_lightroom_sync_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Present only when the service answers with the record wrapped as `{"lightbox": {...}}` instead of bare (facts.md: detail answers come either way). The wrapped record is decoded here and every other field is then absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub lightbox: ::std::option::Option<::std::boxed::Box<Lightbox>>,
@@ -1093,7 +1089,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub organizer: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parent_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub parent_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path_names: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1101,9 +1097,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub poster_image: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub project_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub project_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reindexing_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub reindexing_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub share_links_count: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1120,7 +1116,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub toc_copy: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_file_size: ::std::option::Option<crate::runtime::LooseInt>,
+        pub total_file_size: ::std::option::Option<::dam_runtime::LooseInt>,
         ///`Lightbox`.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
@@ -1139,7 +1135,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub view_settings: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub visible_assets_count: ::std::option::Option<crate::runtime::LooseInt>,
+        pub visible_assets_count: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhooks: ::std::option::Option<
             ::std::vec::Vec<
@@ -1167,60 +1163,60 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub avatar_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub box_token: ::std::option::Option<crate::runtime::Secret>,
+        pub box_token: ::std::option::Option<::dam_runtime::Secret>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub box_token_set_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub box_token_set_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub box_user: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_via: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub dropbox_token: ::std::option::Option<crate::runtime::Secret>,
+        pub dropbox_token: ::std::option::Option<::dam_runtime::Secret>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub dropbox_token_set_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub dropbox_token_set_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub dropbox_user: ::std::option::Option<AnyValue>,
         ///The document's samples show `[email protected]`: the dump hid the address.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub email: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub face_tag_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub face_tag_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub frame_account: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub frame_token: ::std::option::Option<crate::runtime::Secret>,
+        pub frame_token: ::std::option::Option<::dam_runtime::Secret>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub frame_token_set_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub frame_token_set_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub google_drive_access_token: ::std::option::Option<crate::runtime::Secret>,
+        pub google_drive_access_token: ::std::option::Option<::dam_runtime::Secret>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub google_drive_account: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub google_drive_connected_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub google_drive_connected_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub google_drive_refresh_token: ::std::option::Option<crate::runtime::Secret>,
+        pub google_drive_refresh_token: ::std::option::Option<::dam_runtime::Secret>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub grid_color: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub initials: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub invite_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub invite_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_owner: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_login_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub last_login_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub lightroom_account: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub lightroom_catalog_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub lightroom_catalog_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub lightroom_token: ::std::option::Option<crate::runtime::Secret>,
+        pub lightroom_token: ::std::option::Option<::dam_runtime::Secret>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub lightroom_token_set_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub lightroom_token_set_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Present only when the service answers with the record wrapped as `{"membership": {...}}` instead of bare (facts.md: detail answers come either way). The wrapped record is decoded here and every other field is then absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub membership: ::std::option::Option<::std::boxed::Box<Membership>>,
@@ -1229,18 +1225,18 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub notify_new_membership_requests: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub organization_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub organization_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub otp_required_for_login: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub rekognition_user_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub rekognition_user_id: ::std::option::Option<::dam_runtime::LooseId>,
         ///Role, e.g. `general`, `global_library`, `global_content`, `admin`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role_level: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role_level_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub single_use_token: ::std::option::Option<crate::runtime::Secret>,
+        pub single_use_token: ::std::option::Option<::dam_runtime::Secret>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub switchable: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1248,7 +1244,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub updated_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The member's user record (collapsed in the document).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user: ::std::option::Option<
@@ -1256,7 +1252,7 @@ pub mod types {
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_group_ids: ::std::option::Option<
-            ::std::vec::Vec<crate::runtime::LooseId>,
+            ::std::vec::Vec<::dam_runtime::LooseId>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_groups: ::std::option::Option<
@@ -1267,7 +1263,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_groups_count: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
     }
@@ -1334,7 +1330,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contact_phone: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub current_role_level_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1401,7 +1397,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub hide_password_login: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub inactivity_timeout_minutes: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1413,7 +1409,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub large_logo_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_login_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub last_login_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub lightbox_upload_role_level: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1425,7 +1421,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub medium_download_size: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub minimum_usage: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub minimum_usage: ::std::option::Option<::dam_runtime::LooseFloat>,
         ///Present only when the service answers with the record wrapped as `{"organization": {...}}` instead of bare (facts.md: detail answers come either way). The wrapped record is decoded here and every other field is then absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub organization: ::std::option::Option<::std::boxed::Box<Organization>>,
@@ -1456,7 +1452,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub reindexing_eta: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reindexing_started_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub reindexing_started_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The current user's role in the organization.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub role_level: ::std::option::Option<::std::string::String>,
@@ -1482,7 +1478,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub slug: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub sso_token: ::std::option::Option<crate::runtime::Secret>,
+        pub sso_token: ::std::option::Option<::dam_runtime::Secret>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sso_type: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1504,9 +1500,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub trial_ends_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub trial_ends_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub updated_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The current user (collapsed in the document).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user: ::std::option::Option<
@@ -1569,7 +1565,7 @@ pub mod types {
         pub assets: ::std::vec::Vec<Asset>,
         ///Number of matching assets.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total: ::std::option::Option<crate::runtime::LooseInt>,
+        pub total: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl SearchAssetsResult {
         pub fn builder() -> builder::SearchAssetsResult {
@@ -1593,30 +1589,28 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StorageFolder {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ancestor_ids: ::std::option::Option<
-            ::std::vec::Vec<crate::runtime::LooseId>,
-        >,
+        pub ancestor_ids: ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub asset_group_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub asset_group_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub block_destroy: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub box_folder_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub box_folder_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub box_folder_name: ::std::option::Option<::std::string::String>,
         ///The folder's contribution (a number in the document's storage-folder samples).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub contribution_id: ::std::option::Option<ContributionRef>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub created_via: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_via_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub created_via_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub dropbox_folder_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub dropbox_folder_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub dropbox_folder_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1624,15 +1618,15 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub enable_contribution: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub frame_project_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub frame_project_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub frame_project_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub frame_team_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub frame_team_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub frame_team_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub google_drive_folder_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub google_drive_folder_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub google_drive_folder_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1640,12 +1634,12 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub has_workflow_steps: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub last_lightroom_sync_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub last_lightroom_sync_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///A string in the document (`lr-catalog-id`) although other ids are numbers.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub lightroom_publish_service_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub lightroom_publish_service_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub links: ::std::option::Option<
             ::std::vec::Vec<
@@ -1657,7 +1651,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub organizer: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parent_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub parent_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path_names: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1667,9 +1661,9 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub publish_user: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub publish_user_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub publish_user_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub reindexing_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub reindexing_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub slug: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1680,7 +1674,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_type: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub total_file_size: ::std::option::Option<crate::runtime::LooseInt>,
+        pub total_file_size: ::std::option::Option<::dam_runtime::LooseInt>,
         ///`StorageFolder`.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
@@ -1692,7 +1686,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub view_settings: ::std::option::Option<AnyValue>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub visible_assets_count: ::std::option::Option<crate::runtime::LooseInt>,
+        pub visible_assets_count: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub webhooks: ::std::option::Option<
             ::std::vec::Vec<
@@ -1734,11 +1728,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub content: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub date_end: ::std::option::Option<crate::runtime::Timestamp>,
+        pub date_end: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub date_start: ::std::option::Option<crate::runtime::Timestamp>,
+        pub date_start: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1746,13 +1740,13 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub featured_organization_name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub in_taxonomy: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_lead_tag: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub lead_tag_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub lead_tag_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1775,7 +1769,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub location_state: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub main_face_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub main_face_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1783,9 +1777,9 @@ pub mod types {
             ::std::vec::Vec<::std::string::String>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub set_synonym_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub set_synonym_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub set_synonym_by_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub set_synonym_by_id: ::std::option::Option<::dam_runtime::LooseId>,
         ///e.g. `keyword`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sub_type: ::std::option::Option<::std::string::String>,
@@ -1793,7 +1787,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub tag: ::std::option::Option<::std::boxed::Box<Tag>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub tag_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub tag_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub taxonomy_names: ::std::option::Option<
             ::std::vec::Vec<::std::string::String>,
@@ -1806,16 +1800,16 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub thumb_url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub updated_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Creator (collapsed in the document).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user: ::std::option::Option<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub visible_assets_count: ::std::option::Option<crate::runtime::LooseInt>,
+        pub visible_assets_count: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl Tag {
         pub fn builder() -> builder::Tag {
@@ -1840,17 +1834,17 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Taxonomy {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub editable: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub organization_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub organization_id: ::std::option::Option<::dam_runtime::LooseId>,
         ///Present only when the service answers with the record wrapped as `{"taxonomy": {...}}` instead of bare (facts.md: detail answers come either way). The wrapped record is decoded here and every other field is then absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub taxonomy: ::std::option::Option<::std::boxed::Box<Taxonomy>>,
@@ -1861,7 +1855,7 @@ pub mod types {
             >,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub updated_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Creator (collapsed in the document).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user: ::std::option::Option<
@@ -1869,7 +1863,7 @@ pub mod types {
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_group_ids: ::std::option::Option<
-            ::std::vec::Vec<crate::runtime::LooseId>,
+            ::std::vec::Vec<::dam_runtime::LooseId>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_groups: ::std::option::Option<
@@ -1878,7 +1872,7 @@ pub mod types {
             >,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
     }
     impl Taxonomy {
         pub fn builder() -> builder::Taxonomy {
@@ -1903,15 +1897,13 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TaxonomyTag {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ancestor_ids: ::std::option::Option<
-            ::std::vec::Vec<crate::runtime::LooseId>,
-        >,
+        pub ancestor_ids: ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub date_end: ::std::option::Option<crate::runtime::Timestamp>,
+        pub date_end: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub date_start: ::std::option::Option<crate::runtime::Timestamp>,
+        pub date_start: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1921,11 +1913,11 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub has_children: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub is_lead_tag: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub lead_tag_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub lead_tag_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub link: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1939,12 +1931,12 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub organization_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub organization_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub organizer: ::std::option::Option<bool>,
         ///Parent taxonomy tag; null at the top level.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parent_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub parent_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path_names: ::std::option::Option<::std::vec::Vec<::std::string::String>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1973,7 +1965,7 @@ pub mod types {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub visible_assets_count: ::std::option::Option<crate::runtime::LooseInt>,
+        pub visible_assets_count: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl TaxonomyTag {
         pub fn builder() -> builder::TaxonomyTag {
@@ -2116,23 +2108,23 @@ pub mod types {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub contribution_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub contribution_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created_at: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub creator_tags_met: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub default_rights_package_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub default_rights_package_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub done: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub done_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub done_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///SFTP password for this upload session.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ftp_password: ::std::option::Option<crate::runtime::Secret>,
+        pub ftp_password: ::std::option::Option<::dam_runtime::Secret>,
         ///SFTP URL; it embeds the user name and password, so it is treated as a secret.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub ftp_url: ::std::option::Option<crate::runtime::Secret>,
+        pub ftp_url: ::std::option::Option<::dam_runtime::Secret>,
         ///SFTP user name; the document's samples show `[email protected]` (hidden by the dump).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub ftp_username: ::std::option::Option<::std::string::String>,
@@ -2141,7 +2133,7 @@ pub mod types {
         pub guid: ::std::option::Option<::std::string::String>,
         ///Upload id; `set_upload_session_done` takes it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2162,12 +2154,12 @@ pub mod types {
         pub tag_suggesters_met: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unmet_tag_suggester_ids: ::std::option::Option<
-            ::std::vec::Vec<crate::runtime::LooseId>,
+            ::std::vec::Vec<::dam_runtime::LooseId>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub unsubmitted_assets_count: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub updated_at: ::std::option::Option<crate::runtime::Timestamp>,
+        pub updated_at: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Present only when the service answers with the record wrapped as `{"upload": {...}}` instead of bare (facts.md: detail answers come either way). The wrapped record is decoded here and every other field is then absent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub upload: ::std::option::Option<::std::boxed::Box<UploadSession>>,
@@ -2177,7 +2169,7 @@ pub mod types {
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub user_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
     }
     impl UploadSession {
         pub fn builder() -> builder::UploadSession {
@@ -2454,7 +2446,7 @@ pub mod types {
                 ::std::string::String,
             >,
             captured_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             captured_at_offset: ::std::result::Result<
@@ -2470,11 +2462,11 @@ pub mod types {
                 ::std::string::String,
             >,
             checked_in_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             checked_out_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             checkout_integration: ::std::result::Result<
@@ -2494,11 +2486,11 @@ pub mod types {
                 ::std::string::String,
             >,
             collective_work_asset_ids: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 ::std::string::String,
             >,
             collective_work_ids: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 ::std::string::String,
             >,
             content_preview: ::std::result::Result<
@@ -2522,7 +2514,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             created_via: ::std::result::Result<
@@ -2530,7 +2522,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_via_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             creator: ::std::result::Result<
@@ -2602,7 +2594,7 @@ pub mod types {
                 ::std::string::String,
             >,
             duration: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
             editable: ::std::result::Result<
@@ -2618,7 +2610,7 @@ pub mod types {
                 ::std::string::String,
             >,
             expires_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             ext: ::std::result::Result<
@@ -2634,7 +2626,7 @@ pub mod types {
                 ::std::string::String,
             >,
             faces_searched_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             featured_organization_name: ::std::result::Result<
@@ -2642,7 +2634,7 @@ pub mod types {
                 ::std::string::String,
             >,
             file_size: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             file_type: ::std::result::Result<
@@ -2654,7 +2646,7 @@ pub mod types {
                 ::std::string::String,
             >,
             frame_asset_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             frame_status: ::std::result::Result<
@@ -2698,11 +2690,11 @@ pub mod types {
                 ::std::string::String,
             >,
             height: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             ignored_face_ids: ::std::result::Result<
@@ -2754,11 +2746,11 @@ pub mod types {
                 ::std::string::String,
             >,
             last_external_sync_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             latitude: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
             licensor: ::std::result::Result<
@@ -2782,7 +2774,7 @@ pub mod types {
                 ::std::string::String,
             >,
             longitude: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
             manageable: ::std::result::Result<
@@ -2834,7 +2826,7 @@ pub mod types {
                 ::std::string::String,
             >,
             optimization_completed_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             optimization_completed_by: ::std::result::Result<
@@ -2844,7 +2836,7 @@ pub mod types {
                 ::std::string::String,
             >,
             optimization_requested_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             optimization_requested_by: ::std::result::Result<
@@ -2874,7 +2866,7 @@ pub mod types {
                 ::std::string::String,
             >,
             ppi: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
             preview_image_url: ::std::result::Result<
@@ -2890,15 +2882,15 @@ pub mod types {
                 ::std::string::String,
             >,
             processing_finished_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             processing_progress: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
             processing_started_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             product_in_image: ::std::result::Result<
@@ -2910,7 +2902,7 @@ pub mod types {
                 ::std::string::String,
             >,
             rating: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             rekognition_faces: ::std::result::Result<
@@ -2918,15 +2910,15 @@ pub mod types {
                 ::std::string::String,
             >,
             rekognition_faces_requested_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             rekognition_faces_retrieved_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             rekognition_labels_retrieved_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             release: ::std::result::Result<
@@ -2964,7 +2956,7 @@ pub mod types {
                 ::std::string::String,
             >,
             rights_package_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             rights_package_met: ::std::result::Result<
@@ -3034,7 +3026,7 @@ pub mod types {
                 ::std::string::String,
             >,
             submitted_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             tag_suggesters_met: ::std::result::Result<
@@ -3054,7 +3046,7 @@ pub mod types {
                 ::std::string::String,
             >,
             textract_retrieved_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             thumb_url: ::std::result::Result<
@@ -3078,7 +3070,7 @@ pub mod types {
                 ::std::string::String,
             >,
             transcript_version: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             transcription_job_status: ::std::result::Result<
@@ -3086,7 +3078,7 @@ pub mod types {
                 ::std::string::String,
             >,
             trashed_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             trashed_by: ::std::result::Result<
@@ -3098,11 +3090,11 @@ pub mod types {
                 ::std::string::String,
             >,
             unmet_tag_suggester_ids: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             upload: ::std::result::Result<
@@ -3112,15 +3104,15 @@ pub mod types {
                 ::std::string::String,
             >,
             upload_finished_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             upload_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             upload_started_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             usage_terms: ::std::result::Result<
@@ -3134,7 +3126,7 @@ pub mod types {
                 ::std::string::String,
             >,
             user_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             vector: ::std::result::Result<
@@ -3156,7 +3148,7 @@ pub mod types {
                 ::std::string::String,
             >,
             width: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -3502,7 +3494,7 @@ pub mod types {
             pub fn captured_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3558,7 +3550,7 @@ pub mod types {
             pub fn checked_in_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3572,7 +3564,7 @@ pub mod types {
             pub fn checked_out_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3632,7 +3624,7 @@ pub mod types {
             pub fn collective_work_asset_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                    ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3648,7 +3640,7 @@ pub mod types {
             pub fn collective_work_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                    ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3728,7 +3720,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3754,7 +3746,7 @@ pub mod types {
             pub fn created_via_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3984,7 +3976,7 @@ pub mod types {
             pub fn duration<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4034,7 +4026,7 @@ pub mod types {
             pub fn expires_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4088,7 +4080,7 @@ pub mod types {
             pub fn faces_searched_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4118,7 +4110,7 @@ pub mod types {
             pub fn file_size<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4156,7 +4148,7 @@ pub mod types {
             pub fn frame_asset_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4298,7 +4290,7 @@ pub mod types {
             pub fn height<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4312,7 +4304,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4482,7 +4474,7 @@ pub mod types {
             pub fn last_external_sync_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4498,7 +4490,7 @@ pub mod types {
             pub fn latitude<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4560,7 +4552,7 @@ pub mod types {
             pub fn longitude<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4720,7 +4712,7 @@ pub mod types {
             pub fn optimization_completed_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4754,7 +4746,7 @@ pub mod types {
             pub fn optimization_requested_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4852,7 +4844,7 @@ pub mod types {
             pub fn ppi<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4906,7 +4898,7 @@ pub mod types {
             pub fn processing_finished_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4922,7 +4914,7 @@ pub mod types {
             pub fn processing_progress<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4938,7 +4930,7 @@ pub mod types {
             pub fn processing_started_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4982,7 +4974,7 @@ pub mod types {
             pub fn rating<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5010,7 +5002,7 @@ pub mod types {
             pub fn rekognition_faces_requested_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5026,7 +5018,7 @@ pub mod types {
             pub fn rekognition_faces_retrieved_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5042,7 +5034,7 @@ pub mod types {
             pub fn rekognition_labels_retrieved_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5160,7 +5152,7 @@ pub mod types {
             pub fn rights_package_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5384,7 +5376,7 @@ pub mod types {
             pub fn submitted_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5442,7 +5434,7 @@ pub mod types {
             pub fn textract_retrieved_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5522,7 +5514,7 @@ pub mod types {
             pub fn transcript_version<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5552,7 +5544,7 @@ pub mod types {
             pub fn trashed_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5590,7 +5582,7 @@ pub mod types {
             pub fn unmet_tag_suggester_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                    ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5606,7 +5598,7 @@ pub mod types {
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5636,7 +5628,7 @@ pub mod types {
             pub fn upload_finished_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5652,7 +5644,7 @@ pub mod types {
             pub fn upload_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5666,7 +5658,7 @@ pub mod types {
             pub fn upload_started_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5710,7 +5702,7 @@ pub mod types {
             pub fn user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -5776,7 +5768,7 @@ pub mod types {
             pub fn width<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6175,15 +6167,15 @@ pub mod types {
                 ::std::string::String,
             >,
             asset_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             captured_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             created_via: ::std::result::Result<
@@ -6191,7 +6183,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_via_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             created_via_meta: ::std::result::Result<
@@ -6199,7 +6191,7 @@ pub mod types {
                 ::std::string::String,
             >,
             duration: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
             ext: ::std::result::Result<
@@ -6207,7 +6199,7 @@ pub mod types {
                 ::std::string::String,
             >,
             file_size: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             filename: ::std::result::Result<
@@ -6215,7 +6207,7 @@ pub mod types {
                 ::std::string::String,
             >,
             frame_rate: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
             full_url: ::std::result::Result<
@@ -6227,11 +6219,11 @@ pub mod types {
                 ::std::string::String,
             >,
             height: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             is_head: ::std::result::Result<
@@ -6259,11 +6251,11 @@ pub mod types {
                 ::std::string::String,
             >,
             ppi: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
             previews_generated_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             storage_folder_path: ::std::result::Result<
@@ -6275,7 +6267,7 @@ pub mod types {
                 ::std::string::String,
             >,
             thumbs_count: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -6283,7 +6275,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             user: ::std::result::Result<
@@ -6293,11 +6285,11 @@ pub mod types {
                 ::std::string::String,
             >,
             user_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             width: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -6374,7 +6366,7 @@ pub mod types {
             pub fn asset_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6388,7 +6380,7 @@ pub mod types {
             pub fn captured_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6402,7 +6394,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6428,7 +6420,7 @@ pub mod types {
             pub fn created_via_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6458,7 +6450,7 @@ pub mod types {
             pub fn duration<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6484,7 +6476,7 @@ pub mod types {
             pub fn file_size<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6510,7 +6502,7 @@ pub mod types {
             pub fn frame_rate<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6548,7 +6540,7 @@ pub mod types {
             pub fn height<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6562,7 +6554,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6646,7 +6638,7 @@ pub mod types {
             pub fn ppi<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6660,7 +6652,7 @@ pub mod types {
             pub fn previews_generated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6702,7 +6694,7 @@ pub mod types {
             pub fn thumbs_count<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6728,7 +6720,7 @@ pub mod types {
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6758,7 +6750,7 @@ pub mod types {
             pub fn user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6772,7 +6764,7 @@ pub mod types {
             pub fn width<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -6911,7 +6903,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Collection {
             ancestor_ids: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 ::std::string::String,
             >,
             asset_group_admins: ::std::result::Result<
@@ -6923,7 +6915,7 @@ pub mod types {
                 ::std::string::String,
             >,
             asset_group_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             auto_group: ::std::result::Result<
@@ -6943,7 +6935,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             created_via: ::std::result::Result<
@@ -6951,7 +6943,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_via_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -6963,7 +6955,7 @@ pub mod types {
                 ::std::string::String,
             >,
             embargo_ends_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             embargoed: ::std::result::Result<
@@ -6995,11 +6987,11 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             last_lightroom_sync_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             links: ::std::result::Result<
@@ -7019,7 +7011,7 @@ pub mod types {
                 ::std::string::String,
             >,
             parent_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             path_names: ::std::result::Result<
@@ -7031,7 +7023,7 @@ pub mod types {
                 ::std::string::String,
             >,
             permission_ids: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 ::std::string::String,
             >,
             permissions: ::std::result::Result<
@@ -7051,7 +7043,7 @@ pub mod types {
                 ::std::string::String,
             >,
             reindexing_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             sandbox: ::std::result::Result<
@@ -7089,7 +7081,7 @@ pub mod types {
                 ::std::string::String,
             >,
             user_group_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             view_settings: ::std::result::Result<
@@ -7097,7 +7089,7 @@ pub mod types {
                 ::std::string::String,
             >,
             visible_assets_count: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             webhooks: ::std::result::Result<
@@ -7173,7 +7165,7 @@ pub mod types {
             pub fn ancestor_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                    ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7207,7 +7199,7 @@ pub mod types {
             pub fn asset_group_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7277,7 +7269,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7303,7 +7295,7 @@ pub mod types {
             pub fn created_via_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7343,7 +7335,7 @@ pub mod types {
             pub fn embargo_ends_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7449,7 +7441,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7461,7 +7453,7 @@ pub mod types {
             pub fn last_lightroom_sync_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7519,7 +7511,7 @@ pub mod types {
             pub fn parent_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7561,7 +7553,7 @@ pub mod types {
             pub fn permission_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                    ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7619,7 +7611,7 @@ pub mod types {
             pub fn reindexing_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7733,7 +7725,7 @@ pub mod types {
             pub fn user_group_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7759,7 +7751,7 @@ pub mod types {
             pub fn visible_assets_count<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7921,27 +7913,27 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct CollectionAsset {
             approval_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             asset_group_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             asset_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             last_lightroom_sync_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             position: ::std::result::Result<
@@ -7949,15 +7941,15 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             user_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             workflow_step_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
         }
@@ -7981,7 +7973,7 @@ pub mod types {
             pub fn approval_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -7995,7 +7987,7 @@ pub mod types {
             pub fn asset_group_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8011,7 +8003,7 @@ pub mod types {
             pub fn asset_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8025,7 +8017,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8039,7 +8031,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8051,7 +8043,7 @@ pub mod types {
             pub fn last_lightroom_sync_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8079,7 +8071,7 @@ pub mod types {
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8093,7 +8085,7 @@ pub mod types {
             pub fn user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8107,7 +8099,7 @@ pub mod types {
             pub fn workflow_step_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8214,11 +8206,11 @@ pub mod types {
                 ::std::string::String,
             >,
             confirmed_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             default_username: ::std::result::Result<
@@ -8246,7 +8238,7 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             initials: ::std::result::Result<
@@ -8274,7 +8266,7 @@ pub mod types {
                 ::std::string::String,
             >,
             oauth_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             organization: ::std::result::Result<
@@ -8294,11 +8286,11 @@ pub mod types {
                 ::std::string::String,
             >,
             user_group_ids: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 ::std::string::String,
             >,
             user_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             username: ::std::result::Result<
@@ -8367,7 +8359,7 @@ pub mod types {
             pub fn confirmed_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8381,7 +8373,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8471,7 +8463,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8556,9 +8548,7 @@ pub mod types {
             }
             pub fn oauth_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.oauth_token = value
@@ -8621,7 +8611,7 @@ pub mod types {
             pub fn user_group_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                    ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -8637,7 +8627,7 @@ pub mod types {
             pub fn user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9011,7 +9001,7 @@ pub mod types {
                 ::std::string::String,
             >,
             ancestor_ids: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 ::std::string::String,
             >,
             archived: ::std::result::Result<
@@ -9019,7 +9009,7 @@ pub mod types {
                 ::std::string::String,
             >,
             asset_group_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             can_update_assets: ::std::result::Result<
@@ -9031,7 +9021,7 @@ pub mod types {
                 ::std::string::String,
             >,
             commentable_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             comments_count: ::std::result::Result<
@@ -9043,7 +9033,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -9071,11 +9061,11 @@ pub mod types {
                 ::std::string::String,
             >,
             folder_root_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             frame_project_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             frame_project_name: ::std::result::Result<
@@ -9083,7 +9073,7 @@ pub mod types {
                 ::std::string::String,
             >,
             frame_team_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             frame_team_name: ::std::result::Result<
@@ -9103,11 +9093,11 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             last_lightroom_sync_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             lightbox: ::std::result::Result<
@@ -9135,7 +9125,7 @@ pub mod types {
                 ::std::string::String,
             >,
             parent_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             path_names: ::std::result::Result<
@@ -9151,11 +9141,11 @@ pub mod types {
                 ::std::string::String,
             >,
             project_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             reindexing_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             share_links_count: ::std::result::Result<
@@ -9187,7 +9177,7 @@ pub mod types {
                 ::std::string::String,
             >,
             total_file_size: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -9213,7 +9203,7 @@ pub mod types {
                 ::std::string::String,
             >,
             visible_assets_count: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             webhooks: ::std::result::Result<
@@ -9309,7 +9299,7 @@ pub mod types {
             pub fn ancestor_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                    ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9335,7 +9325,7 @@ pub mod types {
             pub fn asset_group_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9377,7 +9367,7 @@ pub mod types {
             pub fn commentable_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9423,7 +9413,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9513,7 +9503,7 @@ pub mod types {
             pub fn folder_root_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9529,7 +9519,7 @@ pub mod types {
             pub fn frame_project_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9559,7 +9549,7 @@ pub mod types {
             pub fn frame_team_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9627,7 +9617,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9639,7 +9629,7 @@ pub mod types {
             pub fn last_lightroom_sync_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9727,7 +9717,7 @@ pub mod types {
             pub fn parent_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9781,7 +9771,7 @@ pub mod types {
             pub fn project_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9795,7 +9785,7 @@ pub mod types {
             pub fn reindexing_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9897,7 +9887,7 @@ pub mod types {
             pub fn total_file_size<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -9971,7 +9961,7 @@ pub mod types {
             pub fn visible_assets_count<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10156,11 +10146,11 @@ pub mod types {
                 ::std::string::String,
             >,
             box_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             box_token_set_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             box_user: ::std::result::Result<
@@ -10168,7 +10158,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             created_via: ::std::result::Result<
@@ -10176,11 +10166,11 @@ pub mod types {
                 ::std::string::String,
             >,
             dropbox_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             dropbox_token_set_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             dropbox_user: ::std::result::Result<
@@ -10192,7 +10182,7 @@ pub mod types {
                 ::std::string::String,
             >,
             face_tag_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             frame_account: ::std::result::Result<
@@ -10200,15 +10190,15 @@ pub mod types {
                 ::std::string::String,
             >,
             frame_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             frame_token_set_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             google_drive_access_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             google_drive_account: ::std::result::Result<
@@ -10216,11 +10206,11 @@ pub mod types {
                 ::std::string::String,
             >,
             google_drive_connected_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             google_drive_refresh_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             grid_color: ::std::result::Result<
@@ -10228,7 +10218,7 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             initials: ::std::result::Result<
@@ -10236,7 +10226,7 @@ pub mod types {
                 ::std::string::String,
             >,
             invite_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             is_owner: ::std::result::Result<
@@ -10244,7 +10234,7 @@ pub mod types {
                 ::std::string::String,
             >,
             last_login_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             lightroom_account: ::std::result::Result<
@@ -10252,15 +10242,15 @@ pub mod types {
                 ::std::string::String,
             >,
             lightroom_catalog_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             lightroom_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             lightroom_token_set_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             membership: ::std::result::Result<
@@ -10276,7 +10266,7 @@ pub mod types {
                 ::std::string::String,
             >,
             organization_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             otp_required_for_login: ::std::result::Result<
@@ -10284,7 +10274,7 @@ pub mod types {
                 ::std::string::String,
             >,
             rekognition_user_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             role_level: ::std::result::Result<
@@ -10296,7 +10286,7 @@ pub mod types {
                 ::std::string::String,
             >,
             single_use_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             switchable: ::std::result::Result<
@@ -10312,7 +10302,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             user: ::std::result::Result<
@@ -10322,7 +10312,7 @@ pub mod types {
                 ::std::string::String,
             >,
             user_group_ids: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 ::std::string::String,
             >,
             user_groups: ::std::result::Result<
@@ -10338,7 +10328,7 @@ pub mod types {
                 ::std::string::String,
             >,
             user_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             username: ::std::result::Result<
@@ -10429,9 +10419,7 @@ pub mod types {
             }
             pub fn box_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.box_token = value
@@ -10444,7 +10432,7 @@ pub mod types {
             pub fn box_token_set_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10472,7 +10460,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10497,9 +10485,7 @@ pub mod types {
             }
             pub fn dropbox_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.dropbox_token = value
@@ -10512,7 +10498,7 @@ pub mod types {
             pub fn dropbox_token_set_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10552,7 +10538,7 @@ pub mod types {
             pub fn face_tag_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10577,9 +10563,7 @@ pub mod types {
             }
             pub fn frame_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.frame_token = value
@@ -10592,7 +10576,7 @@ pub mod types {
             pub fn frame_token_set_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10607,9 +10591,7 @@ pub mod types {
             }
             pub fn google_drive_access_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.google_drive_access_token = value
@@ -10638,7 +10620,7 @@ pub mod types {
             pub fn google_drive_connected_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10653,9 +10635,7 @@ pub mod types {
             }
             pub fn google_drive_refresh_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.google_drive_refresh_token = value
@@ -10682,7 +10662,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10706,7 +10686,7 @@ pub mod types {
             pub fn invite_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10732,7 +10712,7 @@ pub mod types {
             pub fn last_login_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10760,7 +10740,7 @@ pub mod types {
             pub fn lightroom_catalog_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10775,9 +10755,7 @@ pub mod types {
             }
             pub fn lightroom_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.lightroom_token = value
@@ -10792,7 +10770,7 @@ pub mod types {
             pub fn lightroom_token_set_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10848,7 +10826,7 @@ pub mod types {
             pub fn organization_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10878,7 +10856,7 @@ pub mod types {
             pub fn rekognition_user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -10919,9 +10897,7 @@ pub mod types {
             }
             pub fn single_use_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.single_use_token = value
@@ -10972,7 +10948,7 @@ pub mod types {
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -11002,7 +10978,7 @@ pub mod types {
             pub fn user_group_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                    ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -11050,7 +11026,7 @@ pub mod types {
             pub fn user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -11330,7 +11306,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             current_role_level_name: ::std::result::Result<
@@ -11458,7 +11434,7 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             inactivity_timeout_minutes: ::std::result::Result<
@@ -11482,7 +11458,7 @@ pub mod types {
                 ::std::string::String,
             >,
             last_login_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             lightbox_upload_role_level: ::std::result::Result<
@@ -11506,7 +11482,7 @@ pub mod types {
                 ::std::string::String,
             >,
             minimum_usage: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
             organization: ::std::result::Result<
@@ -11558,7 +11534,7 @@ pub mod types {
                 ::std::string::String,
             >,
             reindexing_started_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             role_level: ::std::result::Result<
@@ -11598,7 +11574,7 @@ pub mod types {
                 ::std::string::String,
             >,
             sso_token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             sso_type: ::std::result::Result<
@@ -11642,11 +11618,11 @@ pub mod types {
                 ::std::string::String,
             >,
             trial_ends_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             user: ::std::result::Result<
@@ -11909,7 +11885,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12339,7 +12315,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12417,7 +12393,7 @@ pub mod types {
             pub fn last_login_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12497,7 +12473,7 @@ pub mod types {
             pub fn minimum_usage<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12667,7 +12643,7 @@ pub mod types {
             pub fn reindexing_started_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12786,9 +12762,7 @@ pub mod types {
             }
             pub fn sso_token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.sso_token = value
@@ -12931,7 +12905,7 @@ pub mod types {
             pub fn trial_ends_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -12945,7 +12919,7 @@ pub mod types {
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13331,7 +13305,7 @@ pub mod types {
                 ::std::string::String,
             >,
             total: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -13376,7 +13350,7 @@ pub mod types {
             pub fn total<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13451,11 +13425,11 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct StorageFolder {
             ancestor_ids: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 ::std::string::String,
             >,
             asset_group_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             block_destroy: ::std::result::Result<
@@ -13463,7 +13437,7 @@ pub mod types {
                 ::std::string::String,
             >,
             box_folder_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             box_folder_name: ::std::result::Result<
@@ -13475,7 +13449,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             created_via: ::std::result::Result<
@@ -13483,7 +13457,7 @@ pub mod types {
                 ::std::string::String,
             >,
             created_via_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -13491,7 +13465,7 @@ pub mod types {
                 ::std::string::String,
             >,
             dropbox_folder_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             dropbox_folder_name: ::std::result::Result<
@@ -13507,7 +13481,7 @@ pub mod types {
                 ::std::string::String,
             >,
             frame_project_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             frame_project_name: ::std::result::Result<
@@ -13515,7 +13489,7 @@ pub mod types {
                 ::std::string::String,
             >,
             frame_team_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             frame_team_name: ::std::result::Result<
@@ -13523,7 +13497,7 @@ pub mod types {
                 ::std::string::String,
             >,
             google_drive_folder_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             google_drive_folder_name: ::std::result::Result<
@@ -13539,15 +13513,15 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             last_lightroom_sync_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             lightroom_publish_service_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             links: ::std::result::Result<
@@ -13567,7 +13541,7 @@ pub mod types {
                 ::std::string::String,
             >,
             parent_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             path_names: ::std::result::Result<
@@ -13587,11 +13561,11 @@ pub mod types {
                 ::std::string::String,
             >,
             publish_user_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             reindexing_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             slug: ::std::result::Result<
@@ -13611,7 +13585,7 @@ pub mod types {
                 ::std::string::String,
             >,
             total_file_size: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -13629,7 +13603,7 @@ pub mod types {
                 ::std::string::String,
             >,
             visible_assets_count: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             webhooks: ::std::result::Result<
@@ -13705,7 +13679,7 @@ pub mod types {
             pub fn ancestor_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                    ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13719,7 +13693,7 @@ pub mod types {
             pub fn asset_group_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13747,7 +13721,7 @@ pub mod types {
             pub fn box_folder_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13791,7 +13765,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13817,7 +13791,7 @@ pub mod types {
             pub fn created_via_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13845,7 +13819,7 @@ pub mod types {
             pub fn dropbox_folder_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13901,7 +13875,7 @@ pub mod types {
             pub fn frame_project_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13931,7 +13905,7 @@ pub mod types {
             pub fn frame_team_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -13959,7 +13933,7 @@ pub mod types {
             pub fn google_drive_folder_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14015,7 +13989,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14027,7 +14001,7 @@ pub mod types {
             pub fn last_lightroom_sync_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14043,7 +14017,7 @@ pub mod types {
             pub fn lightroom_publish_service_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14101,7 +14075,7 @@ pub mod types {
             pub fn parent_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14169,7 +14143,7 @@ pub mod types {
             pub fn publish_user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14185,7 +14159,7 @@ pub mod types {
             pub fn reindexing_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14251,7 +14225,7 @@ pub mod types {
             pub fn total_file_size<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14307,7 +14281,7 @@ pub mod types {
             pub fn visible_assets_count<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14522,15 +14496,15 @@ pub mod types {
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             date_end: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             date_start: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -14546,7 +14520,7 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             in_taxonomy: ::std::result::Result<
@@ -14558,7 +14532,7 @@ pub mod types {
                 ::std::string::String,
             >,
             lead_tag_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             link: ::std::result::Result<
@@ -14598,7 +14572,7 @@ pub mod types {
                 ::std::string::String,
             >,
             main_face_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -14610,11 +14584,11 @@ pub mod types {
                 ::std::string::String,
             >,
             set_synonym_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             set_synonym_by_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             sub_type: ::std::result::Result<
@@ -14626,7 +14600,7 @@ pub mod types {
                 ::std::string::String,
             >,
             tag_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             taxonomy_names: ::std::result::Result<
@@ -14644,7 +14618,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             user: ::std::result::Result<
@@ -14654,11 +14628,11 @@ pub mod types {
                 ::std::string::String,
             >,
             user_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             visible_assets_count: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -14718,7 +14692,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14732,7 +14706,7 @@ pub mod types {
             pub fn date_end<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14746,7 +14720,7 @@ pub mod types {
             pub fn date_start<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14798,7 +14772,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14834,7 +14808,7 @@ pub mod types {
             pub fn lead_tag_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14956,7 +14930,7 @@ pub mod types {
             pub fn main_face_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -14998,7 +14972,7 @@ pub mod types {
             pub fn set_synonym_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15014,7 +14988,7 @@ pub mod types {
             pub fn set_synonym_by_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15056,7 +15030,7 @@ pub mod types {
             pub fn tag_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15116,7 +15090,7 @@ pub mod types {
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15146,7 +15120,7 @@ pub mod types {
             pub fn user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15160,7 +15134,7 @@ pub mod types {
             pub fn visible_assets_count<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15303,7 +15277,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Taxonomy {
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -15315,7 +15289,7 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -15323,7 +15297,7 @@ pub mod types {
                 ::std::string::String,
             >,
             organization_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             taxonomy: ::std::result::Result<
@@ -15339,7 +15313,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             user: ::std::result::Result<
@@ -15349,7 +15323,7 @@ pub mod types {
                 ::std::string::String,
             >,
             user_group_ids: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 ::std::string::String,
             >,
             user_groups: ::std::result::Result<
@@ -15361,7 +15335,7 @@ pub mod types {
                 ::std::string::String,
             >,
             user_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
         }
@@ -15388,7 +15362,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15426,7 +15400,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15450,7 +15424,7 @@ pub mod types {
             pub fn organization_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15500,7 +15474,7 @@ pub mod types {
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15530,7 +15504,7 @@ pub mod types {
             pub fn user_group_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                    ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15564,7 +15538,7 @@ pub mod types {
             pub fn user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15665,19 +15639,19 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct TaxonomyTag {
             ancestor_ids: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             date_end: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             date_start: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -15697,7 +15671,7 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             is_lead_tag: ::std::result::Result<
@@ -15705,7 +15679,7 @@ pub mod types {
                 ::std::string::String,
             >,
             lead_tag_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             link: ::std::result::Result<
@@ -15733,7 +15707,7 @@ pub mod types {
                 ::std::string::String,
             >,
             organization_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             organizer: ::std::result::Result<
@@ -15741,7 +15715,7 @@ pub mod types {
                 ::std::string::String,
             >,
             parent_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             path_names: ::std::result::Result<
@@ -15785,7 +15759,7 @@ pub mod types {
                 ::std::string::String,
             >,
             visible_assets_count: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -15829,7 +15803,7 @@ pub mod types {
             pub fn ancestor_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                    ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15843,7 +15817,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15857,7 +15831,7 @@ pub mod types {
             pub fn date_end<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15871,7 +15845,7 @@ pub mod types {
             pub fn date_start<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15935,7 +15909,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -15959,7 +15933,7 @@ pub mod types {
             pub fn lead_tag_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16049,7 +16023,7 @@ pub mod types {
             pub fn organization_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16077,7 +16051,7 @@ pub mod types {
             pub fn parent_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16217,7 +16191,7 @@ pub mod types {
             pub fn visible_assets_count<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -16840,11 +16814,11 @@ pub mod types {
                 ::std::string::String,
             >,
             contribution_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             creator_tags_met: ::std::result::Result<
@@ -16852,7 +16826,7 @@ pub mod types {
                 ::std::string::String,
             >,
             default_rights_package_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             done: ::std::result::Result<
@@ -16860,15 +16834,15 @@ pub mod types {
                 ::std::string::String,
             >,
             done_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             ftp_password: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             ftp_url: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             ftp_username: ::std::result::Result<
@@ -16880,7 +16854,7 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -16916,7 +16890,7 @@ pub mod types {
                 ::std::string::String,
             >,
             unmet_tag_suggester_ids: ::std::result::Result<
-                ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 ::std::string::String,
             >,
             unsubmitted_assets_count: ::std::result::Result<
@@ -16924,7 +16898,7 @@ pub mod types {
                 ::std::string::String,
             >,
             updated_at: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             upload: ::std::result::Result<
@@ -16938,7 +16912,7 @@ pub mod types {
                 ::std::string::String,
             >,
             user_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
         }
@@ -17060,7 +17034,7 @@ pub mod types {
             pub fn contribution_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17076,7 +17050,7 @@ pub mod types {
             pub fn created_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17104,7 +17078,7 @@ pub mod types {
             pub fn default_rights_package_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17132,7 +17106,7 @@ pub mod types {
             pub fn done_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17145,9 +17119,7 @@ pub mod types {
             }
             pub fn ftp_password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ftp_password = value
@@ -17159,9 +17131,7 @@ pub mod types {
             }
             pub fn ftp_url<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.ftp_url = value
@@ -17198,7 +17168,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17308,7 +17278,7 @@ pub mod types {
             pub fn unmet_tag_suggester_ids<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<::std::vec::Vec<crate::runtime::LooseId>>,
+                    ::std::option::Option<::std::vec::Vec<::dam_runtime::LooseId>>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17338,7 +17308,7 @@ pub mod types {
             pub fn updated_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17382,7 +17352,7 @@ pub mod types {
             pub fn user_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -17578,7 +17548,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17590,7 +17560,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Processing state of an asset (`aasm_state`).
@@ -17674,7 +17644,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17686,7 +17656,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Largest rendition to download (default `original`).
@@ -17765,7 +17735,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17777,7 +17747,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// File size bucket in megabytes.
@@ -17861,7 +17831,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17873,7 +17843,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Filter on whether the asset has alt text.
@@ -17939,7 +17909,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -17951,7 +17921,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Filter on whether people were tagged in the asset.
@@ -18021,7 +17991,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18033,7 +18003,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// `folder` marks a folder ("bin") inside a lightbox.
@@ -18095,7 +18065,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18107,7 +18077,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// State of a membership.
@@ -18173,7 +18143,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18185,7 +18155,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Filter on the asset's optimization request.
@@ -18255,7 +18225,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18267,7 +18237,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Text field searched by a proximity query.
@@ -18341,7 +18311,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18353,7 +18323,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Publish connection type of a storage folder.
@@ -18415,7 +18385,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18427,7 +18397,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Sort order of search results. The document lists the six field names and says to append `-asc` or `-desc` for the direction; the suffixed forms are listed too.
@@ -18576,7 +18546,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18588,7 +18558,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// How several taxonomy filters combine.
@@ -18654,7 +18624,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18666,7 +18636,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Kind of upload the assets arrived through.
@@ -18740,7 +18710,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18752,7 +18722,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Show the assets of every Collection or every Lightbox.
@@ -18818,7 +18788,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -18830,7 +18800,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// One or more asset processing states; the service takes several as one comma-delimited value (`aasm_state=pending,uploaded`).
@@ -18854,13 +18824,13 @@ pub mod types {
     }
     impl ::std::fmt::Display for AssetStateList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&crate::runtime::join_display(&self.0, ","))
+            f.write_str(&::dam_runtime::join_display(&self.0, ","))
         }
     }
     impl ::std::str::FromStr for AssetStateList {
         type Err = ::std::string::String;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            crate::runtime::split_parse(value, &[",", ","]).map(Self)
+            ::dam_runtime::split_parse(value, &[",", ","]).map(Self)
         }
     }
     impl ::serde::Serialize for AssetStateList {
@@ -18868,14 +18838,14 @@ pub mod types {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(&crate::runtime::join_display(&self.0, ","))
+            serializer.serialize_str(&::dam_runtime::join_display(&self.0, ","))
         }
     }
     impl<'de> ::serde::Deserialize<'de> for AssetStateList {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let text = crate::runtime::deserialize_open_string(deserializer)?;
+            let text = ::dam_runtime::deserialize_open_string(deserializer)?;
             text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
@@ -18933,7 +18903,7 @@ Version: 1.1.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::runtime::ClientState,
+    pub(crate) inner: ::dam_runtime::ClientState,
 }
 impl Client {
     /// Create a new client.
@@ -18941,7 +18911,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::runtime::ClientState) -> Self {
+    pub fn new(baseurl: &str, inner: ::dam_runtime::ClientState) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(300u64);
@@ -18960,7 +18930,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::runtime::ClientState,
+        inner: ::dam_runtime::ClientState,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -18969,7 +18939,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::runtime::ClientState> for Client {
+impl ClientInfo<::dam_runtime::ClientState> for Client {
     fn api_version() -> &'static str {
         "1.1.0"
     }
@@ -18979,17 +18949,11 @@ impl ClientInfo<crate::runtime::ClientState> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::runtime::ClientState {
+    fn inner(&self) -> &::dam_runtime::ClientState {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::runtime::ClientState>,
-    {}
-};
+impl ClientHooks<::dam_runtime::ClientState> for &Client {}
 impl Client {
     /**Add assets to a collection or lightbox
 
@@ -20279,25 +20243,17 @@ pub mod builder {
         ///Sends a `POST` request to `/api/assets/add_group`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::AddAssetsToGroupResult>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::AddAssetsToGroupBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/assets/add_group", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -20307,33 +20263,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "add_assets_to_group",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::AddAssetsToGroupResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "add_assets_to_group",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::search_assets`]
@@ -21199,9 +21143,9 @@ pub mod builder {
         ///Sends a `GET` request to `/api/assets/search`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::SearchAssetsResult>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -21266,82 +21210,88 @@ pub mod builder {
                 view_all,
                 vote,
             } = self;
-            let aasm_state = aasm_state.map_err(Error::InvalidRequest)?;
-            let all_ids = all_ids.map_err(Error::InvalidRequest)?;
-            let as_filters = as_filters.map_err(Error::InvalidRequest)?;
-            let aspect = aspect.map_err(Error::InvalidRequest)?;
-            let bounds = bounds.map_err(Error::InvalidRequest)?;
-            let captured_at = captured_at.map_err(Error::InvalidRequest)?;
-            let collection_id = collection_id.map_err(Error::InvalidRequest)?;
-            let contract_asset_id = contract_asset_id.map_err(Error::InvalidRequest)?;
-            let contracts = contracts.map_err(Error::InvalidRequest)?;
-            let created_at = created_at.map_err(Error::InvalidRequest)?;
-            let creator_tag_id = creator_tag_id.map_err(Error::InvalidRequest)?;
-            let custom_meta = custom_meta.map_err(Error::InvalidRequest)?;
-            let expired = expired.map_err(Error::InvalidRequest)?;
-            let exts = exts.map_err(Error::InvalidRequest)?;
-            let file_size_range = file_size_range.map_err(Error::InvalidRequest)?;
-            let gps = gps.map_err(Error::InvalidRequest)?;
-            let guids = guids.map_err(Error::InvalidRequest)?;
-            let has_alt_text = has_alt_text.map_err(Error::InvalidRequest)?;
-            let has_people = has_people.map_err(Error::InvalidRequest)?;
-            let hide_tags = hide_tags.map_err(Error::InvalidRequest)?;
-            let hide_taxonomy = hide_taxonomy.map_err(Error::InvalidRequest)?;
-            let ids = ids.map_err(Error::InvalidRequest)?;
-            let include_meta = include_meta.map_err(Error::InvalidRequest)?;
-            let include_renditions = include_renditions.map_err(Error::InvalidRequest)?;
-            let include_totals = include_totals.map_err(Error::InvalidRequest)?;
-            let lightbox_folder_id = lightbox_folder_id.map_err(Error::InvalidRequest)?;
-            let lightbox_id = lightbox_id.map_err(Error::InvalidRequest)?;
+            let aasm_state = aasm_state.map_err(::dam_runtime::Error::InvalidInput)?;
+            let all_ids = all_ids.map_err(::dam_runtime::Error::InvalidInput)?;
+            let as_filters = as_filters.map_err(::dam_runtime::Error::InvalidInput)?;
+            let aspect = aspect.map_err(::dam_runtime::Error::InvalidInput)?;
+            let bounds = bounds.map_err(::dam_runtime::Error::InvalidInput)?;
+            let captured_at = captured_at.map_err(::dam_runtime::Error::InvalidInput)?;
+            let collection_id = collection_id
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let contract_asset_id = contract_asset_id
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let contracts = contracts.map_err(::dam_runtime::Error::InvalidInput)?;
+            let created_at = created_at.map_err(::dam_runtime::Error::InvalidInput)?;
+            let creator_tag_id = creator_tag_id
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let custom_meta = custom_meta.map_err(::dam_runtime::Error::InvalidInput)?;
+            let expired = expired.map_err(::dam_runtime::Error::InvalidInput)?;
+            let exts = exts.map_err(::dam_runtime::Error::InvalidInput)?;
+            let file_size_range = file_size_range
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let gps = gps.map_err(::dam_runtime::Error::InvalidInput)?;
+            let guids = guids.map_err(::dam_runtime::Error::InvalidInput)?;
+            let has_alt_text = has_alt_text.map_err(::dam_runtime::Error::InvalidInput)?;
+            let has_people = has_people.map_err(::dam_runtime::Error::InvalidInput)?;
+            let hide_tags = hide_tags.map_err(::dam_runtime::Error::InvalidInput)?;
+            let hide_taxonomy = hide_taxonomy
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let ids = ids.map_err(::dam_runtime::Error::InvalidInput)?;
+            let include_meta = include_meta.map_err(::dam_runtime::Error::InvalidInput)?;
+            let include_renditions = include_renditions
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let include_totals = include_totals
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let lightbox_folder_id = lightbox_folder_id
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let lightbox_id = lightbox_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let missing_captured_at = missing_captured_at
-                .map_err(Error::InvalidRequest)?;
-            let no_collections = no_collections.map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let no_collections = no_collections
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let omit_child_collections = omit_child_collections
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let omit_child_lightbox_folders = omit_child_lightbox_folders
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let omit_child_lightboxes = omit_child_lightboxes
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let omit_child_storage_folders = omit_child_storage_folders
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let optimization_request = optimization_request
-                .map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let per_page = per_page.map_err(Error::InvalidRequest)?;
-            let proximity_field = proximity_field.map_err(Error::InvalidRequest)?;
-            let proximity_max_gaps = proximity_max_gaps.map_err(Error::InvalidRequest)?;
-            let proximity_word_1 = proximity_word_1.map_err(Error::InvalidRequest)?;
-            let proximity_word_2 = proximity_word_2.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let rating = rating.map_err(Error::InvalidRequest)?;
-            let release_ids = release_ids.map_err(Error::InvalidRequest)?;
-            let releases = releases.map_err(Error::InvalidRequest)?;
-            let rights = rights.map_err(Error::InvalidRequest)?;
-            let rights_code = rights_code.map_err(Error::InvalidRequest)?;
-            let sort = sort.map_err(Error::InvalidRequest)?;
-            let storage_folder_id = storage_folder_id.map_err(Error::InvalidRequest)?;
-            let submitted = submitted.map_err(Error::InvalidRequest)?;
-            let sync = sync.map_err(Error::InvalidRequest)?;
-            let tags = tags.map_err(Error::InvalidRequest)?;
-            let taxonomy = taxonomy.map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
+            let per_page = per_page.map_err(::dam_runtime::Error::InvalidInput)?;
+            let proximity_field = proximity_field
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let proximity_max_gaps = proximity_max_gaps
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let proximity_word_1 = proximity_word_1
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let proximity_word_2 = proximity_word_2
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
+            let rating = rating.map_err(::dam_runtime::Error::InvalidInput)?;
+            let release_ids = release_ids.map_err(::dam_runtime::Error::InvalidInput)?;
+            let releases = releases.map_err(::dam_runtime::Error::InvalidInput)?;
+            let rights = rights.map_err(::dam_runtime::Error::InvalidInput)?;
+            let rights_code = rights_code.map_err(::dam_runtime::Error::InvalidInput)?;
+            let sort = sort.map_err(::dam_runtime::Error::InvalidInput)?;
+            let storage_folder_id = storage_folder_id
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let submitted = submitted.map_err(::dam_runtime::Error::InvalidInput)?;
+            let sync = sync.map_err(::dam_runtime::Error::InvalidInput)?;
+            let tags = tags.map_err(::dam_runtime::Error::InvalidInput)?;
+            let taxonomy = taxonomy.map_err(::dam_runtime::Error::InvalidInput)?;
             let taxonomy_filter_mode = taxonomy_filter_mode
-                .map_err(Error::InvalidRequest)?;
-            let updated_at = updated_at.map_err(Error::InvalidRequest)?;
-            let upload_guid = upload_guid.map_err(Error::InvalidRequest)?;
-            let upload_id = upload_id.map_err(Error::InvalidRequest)?;
-            let upload_type = upload_type.map_err(Error::InvalidRequest)?;
-            let user_ids = user_ids.map_err(Error::InvalidRequest)?;
-            let view_all = view_all.map_err(Error::InvalidRequest)?;
-            let vote = vote.map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let updated_at = updated_at.map_err(::dam_runtime::Error::InvalidInput)?;
+            let upload_guid = upload_guid.map_err(::dam_runtime::Error::InvalidInput)?;
+            let upload_id = upload_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let upload_type = upload_type.map_err(::dam_runtime::Error::InvalidInput)?;
+            let user_ids = user_ids.map_err(::dam_runtime::Error::InvalidInput)?;
+            let view_all = view_all.map_err(::dam_runtime::Error::InvalidInput)?;
+            let vote = vote.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/assets/search", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21517,33 +21467,21 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("user_ids[]", &user_ids))
                 .query(&progenitor_client::QueryParam::new("view_all", &view_all))
                 .query(&progenitor_client::QueryParam::new("vote", &vote))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "search_assets",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::SearchAssetsResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "search_assets",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_asset_ids_updated_since_last_sync`]
@@ -21577,21 +21515,13 @@ pub mod builder {
         ///Sends a `GET` request to `/api/assets/updated_since_last_sync`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<crate::runtime::LooseId>>,
-            Error<crate::runtime::ErrorBody>,
+        ) -> ::std::result::Result<
+            ResponseValue<::std::vec::Vec<::dam_runtime::LooseId>>,
+            ::dam_runtime::Error,
         > {
             let Self { client, created_via } = self;
-            let created_via = created_via.map_err(Error::InvalidRequest)?;
+            let created_via = created_via.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/assets/updated_since_last_sync", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21601,33 +21531,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("created_via", &created_via))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_asset_ids_updated_since_last_sync",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<::dam_runtime::LooseId>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_asset_ids_updated_since_last_sync",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_asset_data_versions`]
@@ -21671,25 +21589,18 @@ pub mod builder {
         ///Sends a `GET` request to `/api/assets/{asset_id}/asset_data_versions`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::AssetDataVersion>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, asset_id, include_renditions } = self;
-            let asset_id = asset_id.map_err(Error::InvalidRequest)?;
-            let include_renditions = include_renditions.map_err(Error::InvalidRequest)?;
+            let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let include_renditions = include_renditions
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}/asset_data_versions", client.baseurl, encode_path(&
                 asset_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21704,33 +21615,21 @@ pub mod builder {
                         &include_renditions,
                     ),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_asset_data_versions",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::AssetDataVersion>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_asset_data_versions",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_asset_data_version`]
@@ -21771,25 +21670,17 @@ pub mod builder {
         ///Sends a `GET` request to `/api/assets/{asset_id}/asset_data_versions/{number}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::AssetDataVersion>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, asset_id, number } = self;
-            let asset_id = asset_id.map_err(Error::InvalidRequest)?;
-            let number = number.map_err(Error::InvalidRequest)?;
+            let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let number = number.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}/asset_data_versions/{}", client.baseurl, encode_path(&
                 asset_id.to_string()), encode_path(& number.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21798,33 +21689,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_asset_data_version",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::AssetDataVersion,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_asset_data_version",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::set_asset_upload_complete`]
@@ -21869,22 +21748,14 @@ pub mod builder {
         ///Sends a `GET` request to `/api/assets/{guid}/set_uploaded`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Asset>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, guid, skip_meta } = self;
-            let guid = guid.map_err(Error::InvalidRequest)?;
-            let skip_meta = skip_meta.map_err(Error::InvalidRequest)?;
+            let guid = guid.map_err(::dam_runtime::Error::InvalidInput)?;
+            let skip_meta = skip_meta.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}/set_uploaded", client.baseurl, encode_path(& guid
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -21894,33 +21765,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("skip_meta", &skip_meta))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "set_asset_upload_complete",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Asset,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "set_asset_upload_complete",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_asset`]
@@ -21979,22 +21838,15 @@ pub mod builder {
         ///Sends a `GET` request to `/api/assets/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Asset>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id, include_renditions, sync } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let include_renditions = include_renditions.map_err(Error::InvalidRequest)?;
-            let sync = sync.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let include_renditions = include_renditions
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let sync = sync.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22010,33 +21862,21 @@ pub mod builder {
                     ),
                 )
                 .query(&progenitor_client::QueryParam::new("sync", &sync))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_asset",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Asset,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_asset",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_asset`]
@@ -22092,25 +21932,17 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/assets/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Asset>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::UpdateAssetBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22120,33 +21952,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_asset",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Asset,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_asset",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_asset`]
@@ -22176,23 +21996,15 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/assets/{id}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::EmptyResult>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22201,33 +22013,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_asset",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::EmptyResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_asset",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::add_asset_version`]
@@ -22283,26 +22083,18 @@ pub mod builder {
         ///Sends a `POST` request to `/api/assets/{id}/add_version`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Asset>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::AssetVersionBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}/add_version", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22312,33 +22104,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "add_asset_version",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Asset,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "add_asset_version",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::complete_asset_optimization`]
@@ -22368,21 +22148,13 @@ pub mod builder {
         ///Sends a `POST` request to `/api/assets/{id}/complete_optimization`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Asset>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}/complete_optimization", client.baseurl, encode_path(&
                 id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22391,33 +22163,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "complete_asset_optimization",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Asset,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "complete_asset_optimization",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::download_asset`]
@@ -22530,7 +22290,7 @@ pub mod builder {
         ///Sends a `GET` request to `/api/assets/{id}/download`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<ByteStream>, ::dam_runtime::Error> {
             let Self {
                 client,
                 id,
@@ -22541,25 +22301,19 @@ pub mod builder {
                 watermarked,
                 range,
             } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let skip_meta = skip_meta.map_err(Error::InvalidRequest)?;
-            let version_number = version_number.map_err(Error::InvalidRequest)?;
-            let via = via.map_err(Error::InvalidRequest)?;
-            let watermarked = watermarked.map_err(Error::InvalidRequest)?;
-            let range = range.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let size = size.map_err(::dam_runtime::Error::InvalidInput)?;
+            let skip_meta = skip_meta.map_err(::dam_runtime::Error::InvalidInput)?;
+            let version_number = version_number
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let via = via.map_err(::dam_runtime::Error::InvalidInput)?;
+            let watermarked = watermarked.map_err(::dam_runtime::Error::InvalidInput)?;
+            let range = range.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}/download", client.baseurl, encode_path(& id
                 .to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             if let Some(value) = range {
                 header_map.append("Range", value.to_string().try_into()?);
             }
@@ -22579,32 +22333,18 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("watermarked", &watermarked))
                 .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "download_asset",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                206u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_stream(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "download_asset",
+                        ok: &[200u16, 206u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::head_download_asset`]
@@ -22634,21 +22374,13 @@ pub mod builder {
         ///Sends a `HEAD` request to `/api/assets/{id}/download`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}/download", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22657,33 +22389,19 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "head_download_asset",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "head_download_asset",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::remove_asset_optimization_request`]
@@ -22713,21 +22431,13 @@ pub mod builder {
         ///Sends a `POST` request to `/api/assets/{id}/remove_optimization_request`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Asset>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}/remove_optimization_request", client.baseurl,
                 encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22736,33 +22446,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_asset_optimization_request",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Asset,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "remove_asset_optimization_request",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::request_asset_optimization`]
@@ -22792,21 +22490,13 @@ pub mod builder {
         ///Sends a `POST` request to `/api/assets/{id}/request_optimization`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Asset>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}/request_optimization", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22815,33 +22505,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "request_asset_optimization",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Asset,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "request_asset_optimization",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::set_asset_version`]
@@ -22897,25 +22575,17 @@ pub mod builder {
         ///Sends a `POST` request to `/api/assets/{id}/revert`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Asset>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::SetAssetVersionForm::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}/revert", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -22924,34 +22594,22 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
-                .headers(header_map)
+                .form(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "set_asset_version",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Asset,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "set_asset_version",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_asset_collective_work`]
@@ -23009,27 +22667,19 @@ pub mod builder {
         ///Sends a `POST` request to `/api/assets/{id}/update_collective_work`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Asset>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::UpdateCollectiveWorkBody::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/assets/{}/update_collective_work", client.baseurl, encode_path(&
                 id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23039,33 +22689,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_asset_collective_work",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Asset,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_asset_collective_work",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::can_upload`]
@@ -23082,20 +22720,12 @@ pub mod builder {
         ///Sends a `GET` request to `/api/can_upload`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::UploadPermissions>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client } = self;
             let url = format!("{}/api/can_upload", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23104,33 +22734,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "can_upload",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::UploadPermissions,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "can_upload",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_collections`]
@@ -23175,22 +22793,14 @@ pub mod builder {
         ///Sends a `GET` request to `/api/collections`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Collection>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, parent_id, q } = self;
-            let parent_id = parent_id.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
+            let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/collections", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23201,33 +22811,21 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("parent_id", &parent_id))
                 .query(&progenitor_client::QueryParam::new("q", &q))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_collections",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Collection>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_collections",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_collection`]
@@ -23272,22 +22870,17 @@ pub mod builder {
         ///Sends a `POST` request to `/api/collections`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Collection>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Collection>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::CollectionBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/collections", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23297,33 +22890,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_collection",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Collection,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_collection",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_collections_tree`]
@@ -23354,21 +22935,13 @@ pub mod builder {
         ///Sends a `GET` request to `/api/collections/tree`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Collection>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, parent_id } = self;
-            let parent_id = parent_id.map_err(Error::InvalidRequest)?;
+            let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/collections/tree", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23378,33 +22951,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("parent_id", &parent_id))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_collections_tree",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Collection>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_collections_tree",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_collection`]
@@ -23434,20 +22995,15 @@ pub mod builder {
         ///Sends a `GET` request to `/api/collections/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Collection>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Collection>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/collections/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23456,33 +23012,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_collection",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Collection,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_collection",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::add_asset_to_collection`]
@@ -23540,30 +23084,22 @@ pub mod builder {
         ///Sends a `POST` request to `/api/collections/{id}/add_asset`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::CollectionAsset>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::AddAssetToCollectionForm::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/collections/{}/add_asset", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23572,34 +23108,22 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
-                .headers(header_map)
+                .form(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "add_asset_to_collection",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::CollectionAsset,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "add_asset_to_collection",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_upload_session_from_contribution`]
@@ -23660,30 +23184,23 @@ pub mod builder {
         ///Sends a `POST` request to `/api/contributions/{contribution_id}/uploads`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::UploadSession>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, contribution_id, body } = self;
-            let contribution_id = contribution_id.map_err(Error::InvalidRequest)?;
+            let contribution_id = contribution_id
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::UploadFromContributionBody::try_from(v)
                         .map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/contributions/{}/uploads", client.baseurl, encode_path(&
                 contribution_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23693,33 +23210,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_upload_session_from_contribution",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::UploadSession,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_upload_session_from_contribution",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::prepare_download`]
@@ -23762,25 +23267,17 @@ pub mod builder {
         ///Sends a `POST` request to `/api/downloads`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::DownloadToken>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::DownloadBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/downloads", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23790,33 +23287,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "prepare_download",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::DownloadToken,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "prepare_download",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::start_download`]
@@ -23864,52 +23349,31 @@ pub mod builder {
         ///Sends a `GET` request to `/api/downloads/{token}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<ByteStream>, ::dam_runtime::Error> {
             let Self { client, token, range } = self;
-            let token = token.map_err(Error::InvalidRequest)?;
-            let range = range.map_err(Error::InvalidRequest)?;
+            let token = token.map_err(::dam_runtime::Error::InvalidInput)?;
+            let range = range.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/downloads/{}", client.baseurl, encode_path(& token.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             if let Some(value) = range {
                 header_map.append("Range", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "start_download",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                206u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_stream(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "start_download",
+                        ok: &[200u16, 206u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_lightboxes`]
@@ -23940,21 +23404,13 @@ pub mod builder {
         ///Sends a `GET` request to `/api/lightboxes`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Lightbox>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, user_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/lightboxes", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -23964,33 +23420,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("user_id", &user_id))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_lightboxes",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Lightbox>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_lightboxes",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_lightboxes_tree`]
@@ -24036,22 +23480,14 @@ pub mod builder {
         ///Sends a `GET` request to `/api/lightboxes/tree`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Lightbox>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, parent_id, sub_type } = self;
-            let parent_id = parent_id.map_err(Error::InvalidRequest)?;
-            let sub_type = sub_type.map_err(Error::InvalidRequest)?;
+            let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let sub_type = sub_type.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/lightboxes/tree", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24062,33 +23498,21 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("parent_id", &parent_id))
                 .query(&progenitor_client::QueryParam::new("sub_type", &sub_type))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_lightboxes_tree",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Lightbox>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_lightboxes_tree",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_lightbox`]
@@ -24133,21 +23557,16 @@ pub mod builder {
         ///Sends a `GET` request to `/api/lightboxes/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Lightbox>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Lightbox>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, id, sub_type } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let sub_type = sub_type.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let sub_type = sub_type.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/lightboxes/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24157,33 +23576,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("sub_type", &sub_type))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_lightbox",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Lightbox,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_lightbox",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_memberships`]
@@ -24200,20 +23607,12 @@ pub mod builder {
         ///Sends a `GET` request to `/api/memberships`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Membership>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client } = self;
             let url = format!("{}/api/memberships", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24222,33 +23621,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_memberships",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Membership>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_memberships",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_membership`]
@@ -24278,20 +23665,15 @@ pub mod builder {
         ///Sends a `GET` request to `/api/memberships/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Membership>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Membership>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/memberships/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24300,33 +23682,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_membership",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Membership,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_membership",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_membership`]
@@ -24382,25 +23752,20 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/memberships/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Membership>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Membership>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::MembershipBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/memberships/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24410,33 +23775,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_membership",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Membership,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_membership",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_membership_status`]
@@ -24494,26 +23847,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/memberships/{id}/update_status`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Membership>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Membership>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::MembershipStatusForm::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/memberships/{}/update_status", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24522,34 +23870,22 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
-                .headers(header_map)
+                .form(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_membership_status",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Membership,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_membership_status",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::find_organization_by_slug`]
@@ -24583,21 +23919,13 @@ pub mod builder {
         ///Sends a `GET` request to `/api/organizations/find`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::OrganizationWithAbilities>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, slug } = self;
-            let slug = slug.map_err(Error::InvalidRequest)?;
+            let slug = slug.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/organizations/find", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24607,33 +23935,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("slug", &slug))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "find_organization_by_slug",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::OrganizationWithAbilities,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "find_organization_by_slug",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_organization`]
@@ -24663,23 +23979,15 @@ pub mod builder {
         ///Sends a `GET` request to `/api/organizations/{id}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::Organization>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/organizations/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24688,33 +23996,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_organization",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Organization,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_organization",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_storage_folders`]
@@ -24762,22 +24058,15 @@ pub mod builder {
         ///Sends a `GET` request to `/api/storage_folders`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::StorageFolder>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, publish_type, publish_user_id } = self;
-            let publish_type = publish_type.map_err(Error::InvalidRequest)?;
-            let publish_user_id = publish_user_id.map_err(Error::InvalidRequest)?;
+            let publish_type = publish_type.map_err(::dam_runtime::Error::InvalidInput)?;
+            let publish_user_id = publish_user_id
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/storage_folders", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24795,33 +24084,21 @@ pub mod builder {
                         &publish_user_id,
                     ),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_storage_folders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::StorageFolder>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_storage_folders",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_storage_folder`]
@@ -24866,25 +24143,17 @@ pub mod builder {
         ///Sends a `POST` request to `/api/storage_folders`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::StorageFolder>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::StorageFolderBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/storage_folders", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24894,33 +24163,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_storage_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::StorageFolder,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_storage_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_storage_folders_tree`]
@@ -24951,21 +24208,13 @@ pub mod builder {
         ///Sends a `GET` request to `/api/storage_folders/tree`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::StorageFolder>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, parent_id } = self;
-            let parent_id = parent_id.map_err(Error::InvalidRequest)?;
+            let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/storage_folders/tree", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -24975,33 +24224,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("parent_id", &parent_id))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_storage_folders_tree",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::StorageFolder>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_storage_folders_tree",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_storage_folder`]
@@ -25031,24 +24268,16 @@ pub mod builder {
         ///Sends a `GET` request to `/api/storage_folders/{id}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::StorageFolder>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/storage_folders/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25057,33 +24286,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_storage_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::StorageFolder,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_storage_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_storage_folder`]
@@ -25139,29 +24356,21 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/storage_folders/{id}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::StorageFolder>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::StorageFolderBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/storage_folders/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25171,33 +24380,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_storage_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::StorageFolder,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_storage_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_storage_folder`]
@@ -25227,24 +24424,16 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/storage_folders/{id}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::EmptyResult>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/storage_folders/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25253,33 +24442,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_storage_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::EmptyResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_storage_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_storage_folder_asset_ids`]
@@ -25309,24 +24486,16 @@ pub mod builder {
         ///Sends a `GET` request to `/api/storage_folders/{id}/asset_ids`
         pub async fn send(
             self,
-        ) -> Result<
-            ResponseValue<::std::vec::Vec<crate::runtime::LooseId>>,
-            Error<crate::runtime::ErrorBody>,
+        ) -> ::std::result::Result<
+            ResponseValue<::std::vec::Vec<::dam_runtime::LooseId>>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/storage_folders/{}/asset_ids", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25335,33 +24504,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_storage_folder_asset_ids",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<::dam_runtime::LooseId>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_storage_folder_asset_ids",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_tags`]
@@ -25406,22 +24563,14 @@ pub mod builder {
         ///Sends a `GET` request to `/api/tags`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Tag>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, page, q } = self;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
+            let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/tags", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25432,33 +24581,21 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("q", &q))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Tag>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_tags",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_tag`]
@@ -25497,20 +24634,12 @@ pub mod builder {
         ///Sends a `POST` request to `/api/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Tag>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Tag>, ::dam_runtime::Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::TagBody::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/tags", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25520,33 +24649,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Tag,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_tag",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_tag`]
@@ -25576,20 +24693,12 @@ pub mod builder {
         ///Sends a `GET` request to `/api/tags/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Tag>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Tag>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/tags/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25598,33 +24707,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Tag,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_tag",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_tag`]
@@ -25674,23 +24771,15 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/tags/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Tag>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Tag>, ::dam_runtime::Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| types::TagBody::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/tags/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25700,33 +24789,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Tag,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_tag",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_tag`]
@@ -25756,23 +24833,15 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/tags/{id}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::EmptyResult>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/tags/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25781,33 +24850,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::EmptyResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_tag",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_taxonomies`]
@@ -25824,20 +24881,12 @@ pub mod builder {
         ///Sends a `GET` request to `/api/taxonomies`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Taxonomy>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client } = self;
             let url = format!("{}/api/taxonomies", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25846,33 +24895,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_taxonomies",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Taxonomy>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_taxonomies",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_taxonomy`]
@@ -25915,22 +24952,17 @@ pub mod builder {
         ///Sends a `POST` request to `/api/taxonomies`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Taxonomy>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Taxonomy>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::TaxonomyBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/taxonomies", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25940,33 +24972,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_taxonomy",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Taxonomy,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_taxonomy",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_taxonomy`]
@@ -25996,20 +25016,15 @@ pub mod builder {
         ///Sends a `GET` request to `/api/taxonomies/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Taxonomy>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Taxonomy>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/taxonomies/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26018,33 +25033,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_taxonomy",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Taxonomy,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_taxonomy",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_taxonomy`]
@@ -26098,25 +25101,20 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/taxonomies/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Taxonomy>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Taxonomy>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::TaxonomyBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/taxonomies/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26126,33 +25124,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_taxonomy",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Taxonomy,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_taxonomy",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_taxonomy`]
@@ -26182,23 +25168,15 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/taxonomies/{id}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::EmptyResult>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/taxonomies/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26207,33 +25185,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_taxonomy",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::EmptyResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_taxonomy",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_taxonomy_tags`]
@@ -26289,26 +25255,18 @@ pub mod builder {
         ///Sends a `GET` request to `/api/taxonomies/{taxonomy_id}/taxonomy_tags`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::TaxonomyTag>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, taxonomy_id, page, q } = self;
-            let taxonomy_id = taxonomy_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
+            let taxonomy_id = taxonomy_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
+            let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/taxonomies/{}/taxonomy_tags", client.baseurl, encode_path(&
                 taxonomy_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26319,33 +25277,21 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("q", &q))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_taxonomy_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::TaxonomyTag>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_taxonomy_tags",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_taxonomy_tag`]
@@ -26401,29 +25347,21 @@ pub mod builder {
         ///Sends a `POST` request to `/api/taxonomies/{taxonomy_id}/taxonomy_tags`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::TaxonomyTag>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, taxonomy_id, body } = self;
-            let taxonomy_id = taxonomy_id.map_err(Error::InvalidRequest)?;
+            let taxonomy_id = taxonomy_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::TaxonomyTagBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/taxonomies/{}/taxonomy_tags", client.baseurl, encode_path(&
                 taxonomy_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26433,33 +25371,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_taxonomy_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::TaxonomyTag,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_taxonomy_tag",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_taxonomy_tags_tree`]
@@ -26513,26 +25439,18 @@ pub mod builder {
         ///Sends a `GET` request to `/api/taxonomies/{taxonomy_id}/taxonomy_tags/tree`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::TaxonomyTag>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, taxonomy_id, page, parent_id } = self;
-            let taxonomy_id = taxonomy_id.map_err(Error::InvalidRequest)?;
-            let page = page.map_err(Error::InvalidRequest)?;
-            let parent_id = parent_id.map_err(Error::InvalidRequest)?;
+            let taxonomy_id = taxonomy_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
+            let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/taxonomies/{}/taxonomy_tags/tree", client.baseurl, encode_path(&
                 taxonomy_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26543,33 +25461,21 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("page", &page))
                 .query(&progenitor_client::QueryParam::new("parent_id", &parent_id))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_taxonomy_tags_tree",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::TaxonomyTag>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_taxonomy_tags_tree",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_taxonomy_tag`]
@@ -26610,25 +25516,17 @@ pub mod builder {
         ///Sends a `GET` request to `/api/taxonomies/{taxonomy_id}/taxonomy_tags/{id}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::TaxonomyTag>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, taxonomy_id, id } = self;
-            let taxonomy_id = taxonomy_id.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let taxonomy_id = taxonomy_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/taxonomies/{}/taxonomy_tags/{}", client.baseurl, encode_path(&
                 taxonomy_id.to_string()), encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26637,33 +25535,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_taxonomy_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::TaxonomyTag,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_taxonomy_tag",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_taxonomy_tag`]
@@ -26730,30 +25616,22 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/taxonomies/{taxonomy_id}/taxonomy_tags/{id}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::TaxonomyTag>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, taxonomy_id, id, body } = self;
-            let taxonomy_id = taxonomy_id.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let taxonomy_id = taxonomy_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::TaxonomyTagBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/taxonomies/{}/taxonomy_tags/{}", client.baseurl, encode_path(&
                 taxonomy_id.to_string()), encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26763,33 +25641,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_taxonomy_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::TaxonomyTag,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_taxonomy_tag",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_taxonomy_tag`]
@@ -26858,30 +25724,22 @@ pub mod builder {
         ///Sends a `DELETE` request to `/api/taxonomies/{taxonomy_id}/taxonomy_tags/{id}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::EmptyResult>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, taxonomy_id, id, body } = self;
-            let taxonomy_id = taxonomy_id.map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let taxonomy_id = taxonomy_id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::DeleteTaxonomyTagForm::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/taxonomies/{}/taxonomy_tags/{}", client.baseurl, encode_path(&
                 taxonomy_id.to_string()), encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26890,34 +25748,22 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
-                .headers(header_map)
+                .form(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_taxonomy_tag",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::EmptyResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_taxonomy_tag",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_upload_session`]
@@ -26960,23 +25806,15 @@ pub mod builder {
         ///Sends a `POST` request to `/api/uploads`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::UploadSession>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::UploadBody::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/api/uploads", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26986,33 +25824,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_upload_session",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::UploadSession,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_upload_session",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::prepare_asset_upload`]
@@ -27073,26 +25899,18 @@ pub mod builder {
         ///Sends a `POST` request to `/api/uploads/{guid}/assets`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Asset>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, guid, body } = self;
-            let guid = guid.map_err(Error::InvalidRequest)?;
+            let guid = guid.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::PrepareAssetUploadBody::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/uploads/{}/assets", client.baseurl, encode_path(& guid
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -27102,33 +25920,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "prepare_asset_upload",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Asset,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "prepare_asset_upload",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::set_upload_session_done`]
@@ -27158,24 +25964,16 @@ pub mod builder {
         ///Sends a `PUT` request to `/api/uploads/{id}/set_done`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::UploadSession>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/api/uploads/{}/set_done", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -27184,33 +25982,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "set_upload_session_done",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::UploadSession,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "set_upload_session_done",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::who_am_i`]
@@ -27227,20 +26013,12 @@ pub mod builder {
         ///Sends a `GET` request to `/api/whoami`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::CurrentUser>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client } = self;
             let url = format!("{}/api/whoami", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -27249,33 +26027,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "who_am_i",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::CurrentUser,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "who_am_i",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
 }
@@ -27283,15 +26049,36 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
-/// What the runtime needs to know about this provider, derived from the spec and
-/// `codegen/src/providers.rs`.
-pub(crate) const PROVIDER: crate::runtime::ProviderInfo = crate::runtime::ProviderInfo {
+/// What the shared runtime needs to know about Mediagraph: derived from the spec and
+/// `codegen/src/providers.rs`, handed to `dam_runtime` by every generated call.
+pub const PROVIDER: ::dam_runtime::ProviderInfo = ::dam_runtime::ProviderInfo {
     name: "mediagraph",
     request_id_header: "x-request-id",
     reauth_statuses: &[401u16],
     unauthenticated_operations: &[],
     idempotent_posts: &[],
+    user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
 };
+impl Client {
+    /// A client without credentials, for public endpoints and tests: an HTTP client with
+    /// the runtime's default [`Timeouts`](::dam_runtime::Timeouts) and the default
+    /// [`RetryPolicy`](::dam_runtime::RetryPolicy).
+    pub fn unauthenticated(
+        base_url: &str,
+    ) -> ::std::result::Result<Self, ::dam_runtime::Error> {
+        let http = ::dam_runtime::http_client_with_agent(
+            ::dam_runtime::Timeouts::default(),
+            PROVIDER.user_agent,
+        )?;
+        Ok(
+            Self::new_with_client(
+                base_url,
+                http,
+                ::dam_runtime::ClientState::unauthenticated(&PROVIDER),
+            ),
+        )
+    }
+}
 /// Operations the spec describes but progenitor does not generate, as
 /// `(operationId, method, path, reason)`. Each is implemented by hand in this crate or
 /// documented as unavailable.

@@ -75,14 +75,36 @@
 //!
 //! # Errors
 //!
-//! Every call returns [`Error`] (generated calls return progenitor's error, which converts with
-//! `?` or `Error::from`). An error answer is [`Error::Api`] with the status, the request id, the
-//! `Retry-After` and the body as [`ErrorBody`]: Mediagraph's `{error, message}`,
-//! `{error_description}` and `{errors: …}` shapes are all read ([`Error::message`] gives the most
-//! useful text; the whole body is in `raw`), and a non-JSON body (a proxy's HTML page) keeps its
-//! status. A refused token exchange or refresh is [`Error::Auth`]. A success body that does not
-//! fit its model, or is truncated, is [`Error::Decode`] or [`Error::Transport`]; nothing from the
-//! network panics.
+//! Every call returns [`Error`] — generated and hand-written alike, with no conversion — and it is
+//! the same type in every DAM SDK crate ([`runtime::Error`]). Match on what happened:
+//!
+//! - [`Error::Api`]: the service refused. `status`, the provider's `code` and `message` (the
+//!   message text alone), the `request_id` (`X-Request-Id`) and, in `details`, the whole body as
+//!   [`ErrorBody`] (Mediagraph's `{error, message}`, `{error_description}` and `{errors: …}`; an HTML proxy page or an empty body is kept in `raw`), the headers
+//!   and `Retry-After`.
+//! - [`Error::Transport`]: the service could not be reached, or the connection broke mid-answer.
+//! - [`Error::Decode`]: a success answer did not fit the model; it names the operation, the field
+//!   path (`items[3].created`) and a bounded excerpt.
+//! - [`Error::InvalidInput`]: the caller's input cannot be sent; nothing was sent.
+//! - [`Error::Auth`]: credentials were refused and could not be renewed. A refused token exchange or refresh is [`Error::Auth`].
+//! - [`Error::UnexpectedStatus`]: a success status the operation does not model, with its body.
+//!
+//! Nothing from the network panics.
+//!
+//! ```no_run
+//! # async fn run(client: sdk_mediagraph::Client) {
+//! use sdk_mediagraph::Error;
+//!
+//! match client.get_asset().id("42").send().await {
+//!     Ok(answer) => println!("{:?}", answer.into_inner()),
+//!     Err(Error::Api { status, message, request_id, .. }) if status.as_u16() == 404 => {
+//!         println!("not found: {message:?} (request id {request_id:?})")
+//!     }
+//!     Err(Error::Transport(e)) => println!("network trouble, try later: {e}"),
+//!     Err(other) => println!("{other}"),
+//! }
+//! # }
+//! ```
 //!
 //! # Transport
 //!
@@ -128,7 +150,8 @@
 #[allow(missing_docs, clippy::all, unused_imports, dead_code)]
 #[rustfmt::skip]
 mod generated;
-pub mod runtime;
+/// The shared runtime (`dam-runtime`): errors, the request pipeline, tolerant scalars, paging.
+pub use dam_runtime as runtime;
 
 pub mod auth;
 pub mod download;
@@ -138,7 +161,7 @@ pub mod wrapped;
 
 pub use auth::{AuthorizationRequest, ClientBuilder, OAuthConfig, OAuthSession, PersonalAccessToken, Pkce, TokenSet};
 pub use download::{DownloadOptions, DownloadReport};
-pub use generated::{ByteStream, Client, NOT_GENERATED, ResponseValue, builder, types};
-pub use runtime::{Error, ErrorBody, RetryPolicy, Secret, Timeouts};
+pub use generated::{ByteStream, Client, NOT_GENERATED, PROVIDER, ResponseValue, builder, types};
+pub use runtime::{ApiError, Error, ErrorBody, RetryPolicy, Secret, Timeouts};
 pub use upload::{UploadFile, UploadOptions, UploadOutcome};
 pub use wrapped::Bare;

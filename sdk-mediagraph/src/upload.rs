@@ -192,8 +192,10 @@ pub struct UploadOutcome {
 fn missing(what: &str, record: &impl serde::Serialize) -> Error {
     let body = serde_json::to_string(record).unwrap_or_default();
     Error::Decode {
+        operation: "upload",
+        path: String::new(),
         message: format!("the answer has no {what}"),
-        body_start: body.chars().take(512).collect(),
+        excerpt: body.chars().take(512).collect(),
     }
 }
 
@@ -352,7 +354,7 @@ impl Client {
             .header(CONTENT_LENGTH, len)
             .body(body)
             .build()?;
-        let storage = ClientState::without_credentials(self.inner.retry_policy());
+        let storage = ClientState::without_credentials(&crate::PROVIDER, self.inner.retry_policy());
         runtime::send(&self.client, &storage, request, "put_signed_upload", Idempotency::Never).await?;
         Ok(())
     }

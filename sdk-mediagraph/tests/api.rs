@@ -2,13 +2,11 @@
 //! service sends, no panics on malformed or truncated bodies, bare-or-wrapped detail answers,
 //! array query parameters and retries.
 
-mod support;
-
 use std::time::Duration;
 
+use dam_test_server::{MockServer, Reply};
 use sdk_mediagraph::{Bare, Client, Error, RetryPolicy};
 use serde_json::json;
-use support::{MockServer, Reply};
 
 fn client(server: &MockServer) -> Client {
     Client::builder()
@@ -25,7 +23,7 @@ fn client(server: &MockServer) -> Client {
 
 async fn get_asset_error(reply: Reply) -> Error {
     let server = MockServer::start(move |_| reply.clone()).await;
-    client(&server).get_asset().id("7").send().await.unwrap_err().into()
+    client(&server).get_asset().id("7").send().await.unwrap_err()
 }
 
 #[tokio::test]
@@ -35,14 +33,16 @@ async fn error_message_bodies_are_typed() {
             .header("x-request-id", "req-9"),
     )
     .await;
-    let api = err.api().expect("an API error");
-    assert_eq!(api.status.as_u16(), 404);
+    let api = err.api_error().expect("an API error");
+    assert_eq!(err.status().unwrap().as_u16(), 404);
     assert_eq!(api.body.error.as_deref(), Some("not_found"));
     assert_eq!(api.body.message.as_deref(), Some("Couldn't find Asset"));
     assert_eq!(err.request_id(), Some("req-9"));
+    assert_eq!(err.message(), Some("Couldn't find Asset"), "the message alone");
+    assert_eq!(err.code(), Some("not_found"));
     assert_eq!(
         err.to_string(),
-        "mediagraph answered 404 Not Found: Couldn't find Asset (request id req-9)"
+        "mediagraph answered 404 Not Found: not_found: Couldn't find Asset (request id req-9)"
     );
 }
 
@@ -54,9 +54,9 @@ async fn error_description_bodies_are_typed() {
     ))
     .await;
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
-    assert_eq!(err.message().as_deref(), Some("Not authorized for this organization"));
+    assert_eq!(err.message(), Some("Not authorized for this organization"));
     assert_eq!(
-        err.api().unwrap().body.error_description.as_deref(),
+        err.api_error().unwrap().body.error_description.as_deref(),
         Some("Not authorized for this organization")
     );
 }
@@ -69,20 +69,19 @@ async fn errors_bodies_are_typed() {
         .body(sdk_mediagraph::types::TagBody::default())
         .send()
         .await
-        .unwrap_err()
-        .into();
-    let api = err.api().unwrap();
-    assert_eq!(api.status.as_u16(), 422);
+        .unwrap_err();
+    let api = err.api_error().unwrap();
+    assert_eq!(err.status().unwrap().as_u16(), 422);
     assert_eq!(api.body.raw, json!({"errors": {"name": ["can't be blank"]}}));
-    assert_eq!(err.message().as_deref(), Some(r#"{"name":["can't be blank"]}"#));
+    assert_eq!(err.message(), Some(r#"{"name":["can't be blank"]}"#));
     assert_eq!(server.requests().len(), 1, "a POST is never retried");
 }
 
 #[tokio::test]
 async fn non_json_and_empty_error_bodies_keep_their_status() {
     let err = get_asset_error(Reply::text(502, "<html>Bad gateway</html>")).await;
-    assert_eq!(err.api().unwrap().status.as_u16(), 502);
-    assert_eq!(err.api().unwrap().body.raw, json!("<html>Bad gateway</html>"));
+    assert_eq!(err.status().unwrap().as_u16(), 502);
+    assert_eq!(err.api_error().unwrap().body.raw, json!("<html>Bad gateway</html>"));
     let err = get_asset_error(Reply::status(500)).await;
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
     assert_eq!(err.message(), None);
@@ -105,8 +104,8 @@ async fn throttled_gets_are_retried_honouring_retry_after() {
 
     let server =
         MockServer::start(|_| Reply::json(429, json!({"error": "rate_limited"})).header("retry-after", "3600")).await;
-    let err: Error = client(&server).get_asset().id("7").send().await.unwrap_err().into();
-    assert_eq!(err.api().unwrap().retry_after, Some(Duration::from_secs(3600)));
+    let err: Error = client(&server).get_asset().id("7").send().await.unwrap_err();
+    assert_eq!(err.api_error().unwrap().retry_after, Some(Duration::from_secs(3600)));
     assert_eq!(
         server.requests().len(),
         1,
@@ -135,9 +134,9 @@ async fn malformed_and_truncated_bodies_are_errors_not_panics() {
         _ => Reply::json(200, json!({})).body(b"{\"assets\": [{\"id\": 1},".to_vec()),
     })
     .await;
-    let err: Error = client(&server).list_tags().send().await.unwrap_err().into();
+    let err: Error = client(&server).list_tags().send().await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
-    let err: Error = client(&server).search_assets().send().await.unwrap_err().into();
+    let err: Error = client(&server).search_assets().send().await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 }
 

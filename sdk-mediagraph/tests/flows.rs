@@ -1,15 +1,13 @@
 //! The hand-written flows against loopback servers: the five-step upload (with the storage PUT's
 //! exact bytes and headers), resumable ranged downloads and paged listings as streams.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
+use dam_test_server::{MockServer, Recorded, Reply};
 use futures::TryStreamExt;
 use sdk_mediagraph::{Client, DownloadOptions, Error, RetryPolicy, UploadFile, UploadOptions, types};
 use serde_json::json;
-use support::{MockServer, Recorded, Reply};
 
 /// python3 -c 'import base64; print(base64.b64encode(b":tok-1").decode())'
 const BASIC: &str = "Basic OnRvay0x";
@@ -374,7 +372,7 @@ async fn download_errors_are_typed() {
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
-    assert_eq!(err.message().as_deref(), Some("Asset not found"));
+    assert_eq!(err.message(), Some("Asset not found"));
 }
 
 // ----------------------------------------------------------------------------------------------

@@ -224,7 +224,7 @@ impl ClientBuilder {
         }
         let http = match self.http {
             Some(http) => http,
-            None => runtime::http_client(self.timeouts)?,
+            None => runtime::http_client_with_agent(self.timeouts, crate::PROVIDER.user_agent)?,
         };
         let login = self.credentials.map(|credentials| Login {
             credentials,
@@ -232,7 +232,7 @@ impl ClientBuilder {
             client: Client::new_with_client(
                 &self.base_url,
                 http.clone(),
-                ClientState::without_credentials(self.retry),
+                ClientState::without_credentials(&crate::PROVIDER, self.retry),
             ),
         });
         let auth = Arc::new(TokenAuth {
@@ -244,7 +244,7 @@ impl ClientBuilder {
             renew_before: self.renew_before,
             clock: self.clock.unwrap_or_else(|| Arc::new(system_clock)),
         });
-        let state = ClientState::new(auth.clone(), self.retry);
+        let state = ClientState::new(&crate::PROVIDER, auth.clone(), self.retry);
         Ok((Client::new_with_client(&self.base_url, http, state), auth))
     }
 }
@@ -312,7 +312,7 @@ impl TokenAuth {
             .body(body)
             .send()
             .await
-            .map_err(|e| Error::Auth(format!("login failed: {}", Error::from(e))))?
+            .map_err(|e| Error::Auth(format!("login failed: {}", e)))?
             .into_inner();
         let value = answer
             .token

@@ -81,7 +81,7 @@ impl Client {
         let state = if self.is_api_url(&parsed) {
             self.inner.clone()
         } else {
-            ClientState::without_credentials(self.inner.retry_policy())
+            ClientState::without_credentials(&crate::PROVIDER, self.inner.retry_policy())
         };
         let request = self.client.get(parsed).build()?;
         let response = runtime::send(&self.client, &state, request, "download_file", Idempotency::FromMethod).await?;
@@ -107,8 +107,10 @@ impl Client {
         }
         .into_inner();
         let url = location.url.ok_or_else(|| Error::Decode {
+            operation: "download",
+            path: String::new(),
             message: "the download location has no url".into(),
-            body_start: String::new(),
+            excerpt: String::new(),
         })?;
         self.download_url(&url, writer).await
     }
@@ -120,8 +122,10 @@ impl Client {
     pub async fn zip_folder(&self, folder: impl Into<LooseId>, poll: PollOptions) -> Result<String, Error> {
         let mut job = self.create_folder_zip().id(folder.into()).send().await?.into_inner();
         let job_id = job.job_id.clone().ok_or_else(|| Error::Decode {
+            operation: "download",
+            path: String::new(),
             message: "the ZIP job has no job_id".into(),
-            body_start: job_text(&job),
+            excerpt: job_text(&job),
         })?;
         let mut poller = Poller::new(poll);
         loop {
@@ -129,8 +133,10 @@ impl Client {
                 (Some(types::ZipFileState::Done), Some(url)) => return Ok(url.clone()),
                 (Some(types::ZipFileState::Done), None) => {
                     return Err(Error::Decode {
+                        operation: "download",
+                        path: String::new(),
                         message: format!("ZIP job {job_id} is DONE but has no url"),
-                        body_start: job_text(&job),
+                        excerpt: job_text(&job),
                     });
                 }
                 (Some(types::ZipFileState::Pending) | None, _) => {}

@@ -32,14 +32,14 @@ pub mod types {
             rename = "companyId",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub company_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub company_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         ///The API key.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub key: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub secret: ::std::option::Option<crate::runtime::Secret>,
+        pub secret: ::std::option::Option<::dam_runtime::Secret>,
     }
     impl ApiKey {
         pub fn builder() -> builder::ApiKey {
@@ -54,9 +54,9 @@ pub mod types {
             rename = "ownerIdentifier",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub owner_identifier: ::std::option::Option<crate::runtime::LooseId>,
+        pub owner_identifier: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub token: ::std::option::Option<crate::runtime::Secret>,
+        pub token: ::std::option::Option<::dam_runtime::Secret>,
         ///The token type; always 1, meaning the token is bound to a user.
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<i64>,
@@ -64,7 +64,7 @@ pub mod types {
             rename = "validUntil",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
-        pub valid_until: ::std::option::Option<crate::runtime::Timestamp>,
+        pub valid_until: ::std::option::Option<::dam_runtime::Timestamp>,
     }
     impl AuthToken {
         pub fn builder() -> builder::AuthToken {
@@ -76,14 +76,14 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Clique {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         ///The clique's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub skyfish_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub skyfish_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub thumbnail_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub thumbnail_id: ::std::option::Option<::dam_runtime::LooseId>,
     }
     impl Clique {
         pub fn builder() -> builder::Clique {
@@ -140,9 +140,9 @@ pub mod types {
     pub struct CliqueInput {
         ///The clique's name.
         pub name: ::std::string::String,
-        pub skyfish_id: crate::runtime::LooseId,
+        pub skyfish_id: ::dam_runtime::LooseId,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub thumbnail_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub thumbnail_id: ::std::option::Option<::dam_runtime::LooseId>,
     }
     impl CliqueInput {
         pub fn builder() -> builder::CliqueInput {
@@ -206,7 +206,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub href: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
     }
     impl CompanyUser {
         pub fn builder() -> builder::CompanyUser {
@@ -247,7 +247,7 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ExpirationDate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub expiration_date: ::std::option::Option<crate::runtime::Timestamp>,
+        pub expiration_date: ::std::option::Option<::dam_runtime::Timestamp>,
     }
     impl ExpirationDate {
         pub fn builder() -> builder::ExpirationDate {
@@ -268,9 +268,9 @@ one form or the other; nothing is required.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expiration_date: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub expiration_month: ::std::option::Option<crate::runtime::LooseInt>,
+        pub expiration_month: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub expiration_year: ::std::option::Option<crate::runtime::LooseInt>,
+        pub expiration_year: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl ExpirationDateUpdate {
         pub fn builder() -> builder::ExpirationDateUpdate {
@@ -282,16 +282,16 @@ one form or the other; nothing is required.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Folder {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub company_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub company_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         ///The folder's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub parent: ::std::option::Option<crate::runtime::LooseId>,
+        pub parent: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub permissions: ::std::option::Option<FolderPermissions>,
     }
@@ -305,12 +305,12 @@ one form or the other; nothing is required.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FolderInput {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub company_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub company_id: ::std::option::Option<::dam_runtime::LooseId>,
         ///The folder's name.
         pub name: ::std::string::String,
         ///The parent folder's id; `null` for a folder without a parent.
         #[serde(deserialize_with = "::std::option::Option::deserialize")]
-        pub parent: ::std::option::Option<crate::runtime::LooseId>,
+        pub parent: ::std::option::Option<::dam_runtime::LooseId>,
     }
     impl FolderInput {
         pub fn builder() -> builder::FolderInput {
@@ -335,11 +335,11 @@ one form or the other; nothing is required.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct GeoLocation {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub latitude: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub latitude: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub longitude: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub longitude: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub source: ::std::option::Option<crate::runtime::LooseInt>,
+        pub source: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl GeoLocation {
         pub fn builder() -> builder::GeoLocation {
@@ -498,7 +498,7 @@ one form or the other; nothing is required.
         pub hmac: ::std::string::String,
         ///The application's API key.
         pub key: ::std::string::String,
-        pub password: crate::runtime::Secret,
+        pub password: ::dam_runtime::Secret,
         ///The current UNIX time in seconds; must be within 60 seconds of the server's clock.
         pub ts: i64,
         ///The user's username.
@@ -514,7 +514,7 @@ one form or the other; nothing is required.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Media {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The MD5 sum of the file.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub file_md5: ::std::option::Option<::std::string::String>,
@@ -522,13 +522,13 @@ one form or the other; nothing is required.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub filename: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub metadata: ::std::option::Option<MediaMetadata>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::types::MediaKind>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub uploaded_by: ::std::option::Option<crate::runtime::LooseId>,
+        pub uploaded_by: ::std::option::Option<::dam_runtime::LooseId>,
     }
     impl Media {
         pub fn builder() -> builder::Media {
@@ -540,7 +540,7 @@ one form or the other; nothing is required.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaFolderLink {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub group_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub group_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::generated::types::MediaFolderStatus>,
     }
@@ -557,7 +557,7 @@ one form or the other; nothing is required.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub adult_content: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub camera_created: ::std::option::Option<crate::runtime::Timestamp>,
+        pub camera_created: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<LocalizedText>,
         ///Whether the media is editorial.
@@ -603,7 +603,7 @@ one form or the other; nothing is required.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaVersion {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub version: ::std::option::Option<crate::runtime::LooseInt>,
+        pub version: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl MediaVersion {
         pub fn builder() -> builder::MediaVersion {
@@ -642,7 +642,7 @@ one form or the other; nothing is required.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub href: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
     }
     impl ResourceRef {
         pub fn builder() -> builder::ResourceRef {
@@ -654,9 +654,9 @@ one form or the other; nothing is required.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SearchGeoLocation {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub latitude: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub latitude: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub longitude: ::std::option::Option<crate::runtime::LooseFloat>,
+        pub longitude: ::std::option::Option<::dam_runtime::LooseFloat>,
     }
     impl SearchGeoLocation {
         pub fn builder() -> builder::SearchGeoLocation {
@@ -671,7 +671,7 @@ one form or the other; nothing is required.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub byline: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub camera_created: ::std::option::Option<crate::runtime::Timestamp>,
+        pub camera_created: ::std::option::Option<::dam_runtime::Timestamp>,
         ///Whether the media may be used without consent.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub consent_exempt: ::std::option::Option<bool>,
@@ -682,12 +682,12 @@ one form or the other; nothing is required.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub copyright: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created: ::std::option::Option<::dam_runtime::Timestamp>,
         ///The media's description, if any.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub description: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub file_disksize: ::std::option::Option<crate::runtime::LooseInt>,
+        pub file_disksize: ::std::option::Option<::dam_runtime::LooseInt>,
         ///The file's MIME type.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub file_mimetype: ::std::option::Option<::std::string::String>,
@@ -695,14 +695,14 @@ one form or the other; nothing is required.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub filename: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub folder_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub folder_id: ::std::option::Option<::dam_runtime::LooseId>,
         ///Keywords inherited from the folders. The item shape is not shown in the document; we accept any JSON value.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub folder_tags: ::std::vec::Vec<::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub geo_location: ::std::option::Option<SearchGeoLocation>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub height: ::std::option::Option<crate::runtime::LooseInt>,
+        pub height: ::std::option::Option<::dam_runtime::LooseInt>,
         ///The media's keywords (the example keeps trailing spaces as sent).
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub keywords: ::std::vec::Vec<::std::string::String>,
@@ -721,11 +721,11 @@ one form or the other; nothing is required.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub unique_media_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub unique_media_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub uploaded_by: ::std::option::Option<crate::runtime::LooseId>,
+        pub uploaded_by: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub width: ::std::option::Option<crate::runtime::LooseInt>,
+        pub width: ::std::option::Option<::dam_runtime::LooseInt>,
     }
     impl SearchMedia {
         pub fn builder() -> builder::SearchMedia {
@@ -776,7 +776,7 @@ one form or the other; nothing is required.
         pub locale: ::std::string::String,
         ///The full name of the user creating the Skyfish.
         pub name: ::std::string::String,
-        pub password: crate::runtime::Secret,
+        pub password: ::dam_runtime::Secret,
     }
     impl SignupRequest {
         pub fn builder() -> builder::SignupRequest {
@@ -817,7 +817,7 @@ one form or the other; nothing is required.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UploadDone {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub media_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub media_id: ::std::option::Option<::dam_runtime::LooseId>,
     }
     impl UploadDone {
         pub fn builder() -> builder::UploadDone {
@@ -873,7 +873,7 @@ Authorization header to `action`.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UploadRegistration {
-        pub folder: crate::runtime::LooseId,
+        pub folder: ::dam_runtime::LooseId,
         ///Where to send the browser after the upload is finalised; the media id is added to its query as `media_id`. Without it, finalising answers JSON with the `media_id`.
         #[serde(
             rename = "redirectURL",
@@ -891,7 +891,7 @@ Authorization header to `action`.
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UserDiskUsage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub company_id: ::std::option::Option<crate::runtime::LooseId>,
+        pub company_id: ::std::option::Option<::dam_runtime::LooseId>,
         ///The space used, in bytes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub diskusage: ::std::option::Option<i64>,
@@ -914,7 +914,7 @@ Authorization header to `action`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub valid_until: ::std::option::Option<crate::runtime::Timestamp>,
+        pub valid_until: ::std::option::Option<::dam_runtime::Timestamp>,
     }
     impl ZipFileJob {
         pub fn builder() -> builder::ZipFileJob {
@@ -990,11 +990,11 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct ApiKey {
             company_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             key: ::std::result::Result<
@@ -1002,7 +1002,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             secret: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
         }
@@ -1020,7 +1020,7 @@ Authorization header to `action`.
             pub fn company_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1034,7 +1034,7 @@ Authorization header to `action`.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1057,9 +1057,7 @@ Authorization header to `action`.
             }
             pub fn secret<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.secret = value
@@ -1096,11 +1094,11 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct AuthToken {
             owner_identifier: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             token: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Secret>,
+                ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -1108,7 +1106,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             valid_until: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
         }
@@ -1126,7 +1124,7 @@ Authorization header to `action`.
             pub fn owner_identifier<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1141,9 +1139,7 @@ Authorization header to `action`.
             }
             pub fn token<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Secret>,
-                >,
+                T: ::std::convert::TryInto<::std::option::Option<::dam_runtime::Secret>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.token = value
@@ -1168,7 +1164,7 @@ Authorization header to `action`.
             pub fn valid_until<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1206,7 +1202,7 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct Clique {
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -1214,11 +1210,11 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             skyfish_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             thumbnail_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
         }
@@ -1236,7 +1232,7 @@ Authorization header to `action`.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1260,7 +1256,7 @@ Authorization header to `action`.
             pub fn skyfish_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1274,7 +1270,7 @@ Authorization header to `action`.
             pub fn thumbnail_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1377,11 +1373,11 @@ Authorization header to `action`.
         pub struct CliqueInput {
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             skyfish_id: ::std::result::Result<
-                crate::runtime::LooseId,
+                ::dam_runtime::LooseId,
                 ::std::string::String,
             >,
             thumbnail_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
         }
@@ -1409,7 +1405,7 @@ Authorization header to `action`.
             }
             pub fn skyfish_id<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::runtime::LooseId>,
+                T: ::std::convert::TryInto<::dam_runtime::LooseId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.skyfish_id = value
@@ -1422,7 +1418,7 @@ Authorization header to `action`.
             pub fn thumbnail_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1530,7 +1526,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
         }
@@ -1571,7 +1567,7 @@ Authorization header to `action`.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1710,7 +1706,7 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct ExpirationDate {
             expiration_date: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
         }
@@ -1725,7 +1721,7 @@ Authorization header to `action`.
             pub fn expiration_date<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1763,11 +1759,11 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             expiration_month: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             expiration_year: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -1798,7 +1794,7 @@ Authorization header to `action`.
             pub fn expiration_month<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1814,7 +1810,7 @@ Authorization header to `action`.
             pub fn expiration_year<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1853,15 +1849,15 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct Folder {
             company_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             created: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<
@@ -1869,7 +1865,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             parent: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             permissions: ::std::result::Result<
@@ -1893,7 +1889,7 @@ Authorization header to `action`.
             pub fn company_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1907,7 +1903,7 @@ Authorization header to `action`.
             pub fn created<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1921,7 +1917,7 @@ Authorization header to `action`.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -1945,7 +1941,7 @@ Authorization header to `action`.
             pub fn parent<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2001,12 +1997,12 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct FolderInput {
             company_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             parent: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
         }
@@ -2023,7 +2019,7 @@ Authorization header to `action`.
             pub fn company_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2049,7 +2045,7 @@ Authorization header to `action`.
             pub fn parent<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2128,15 +2124,15 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct GeoLocation {
             latitude: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
             longitude: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
             source: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -2153,7 +2149,7 @@ Authorization header to `action`.
             pub fn latitude<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2167,7 +2163,7 @@ Authorization header to `action`.
             pub fn longitude<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2181,7 +2177,7 @@ Authorization header to `action`.
             pub fn source<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2219,7 +2215,7 @@ Authorization header to `action`.
             hmac: ::std::result::Result<::std::string::String, ::std::string::String>,
             key: ::std::result::Result<::std::string::String, ::std::string::String>,
             password: ::std::result::Result<
-                crate::runtime::Secret,
+                ::dam_runtime::Secret,
                 ::std::string::String,
             >,
             ts: ::std::result::Result<i64, ::std::string::String>,
@@ -2266,7 +2262,7 @@ Authorization header to `action`.
             }
             pub fn password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::runtime::Secret>,
+                T: ::std::convert::TryInto<::dam_runtime::Secret>,
                 T::Error: ::std::fmt::Display,
             {
                 self.password = value
@@ -2327,7 +2323,7 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct Media {
             created: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             file_md5: ::std::result::Result<
@@ -2339,7 +2335,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             metadata: ::std::result::Result<
@@ -2351,7 +2347,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             uploaded_by: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
         }
@@ -2372,7 +2368,7 @@ Authorization header to `action`.
             pub fn created<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2410,7 +2406,7 @@ Authorization header to `action`.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2448,7 +2444,7 @@ Authorization header to `action`.
             pub fn uploaded_by<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2492,7 +2488,7 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct MediaFolderLink {
             group_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             status: ::std::result::Result<
@@ -2512,7 +2508,7 @@ Authorization header to `action`.
             pub fn group_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2564,7 +2560,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             camera_created: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -2622,7 +2618,7 @@ Authorization header to `action`.
             pub fn camera_created<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2744,7 +2740,7 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct MediaVersion {
             version: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -2759,7 +2755,7 @@ Authorization header to `action`.
             pub fn version<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2873,7 +2869,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
         }
@@ -2901,7 +2897,7 @@ Authorization header to `action`.
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2933,11 +2929,11 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct SearchGeoLocation {
             latitude: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
             longitude: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseFloat>,
+                ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
         }
@@ -2953,7 +2949,7 @@ Authorization header to `action`.
             pub fn latitude<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -2967,7 +2963,7 @@ Authorization header to `action`.
             pub fn longitude<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseFloat>,
+                    ::std::option::Option<::dam_runtime::LooseFloat>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3005,7 +3001,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             camera_created: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             consent_exempt: ::std::result::Result<
@@ -3021,7 +3017,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             created: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             description: ::std::result::Result<
@@ -3029,7 +3025,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             file_disksize: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             file_mimetype: ::std::result::Result<
@@ -3041,7 +3037,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             folder_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             folder_tags: ::std::result::Result<
@@ -3053,7 +3049,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             height: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
             keywords: ::std::result::Result<
@@ -3081,15 +3077,15 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             unique_media_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             uploaded_by: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             width: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseInt>,
+                ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
         }
@@ -3138,7 +3134,7 @@ Authorization header to `action`.
             pub fn camera_created<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3192,7 +3188,7 @@ Authorization header to `action`.
             pub fn created<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3218,7 +3214,7 @@ Authorization header to `action`.
             pub fn file_disksize<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3256,7 +3252,7 @@ Authorization header to `action`.
             pub fn folder_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3296,7 +3292,7 @@ Authorization header to `action`.
             pub fn height<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3388,7 +3384,7 @@ Authorization header to `action`.
             pub fn unique_media_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3404,7 +3400,7 @@ Authorization header to `action`.
             pub fn uploaded_by<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3418,7 +3414,7 @@ Authorization header to `action`.
             pub fn width<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseInt>,
+                    ::std::option::Option<::dam_runtime::LooseInt>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -3644,7 +3640,7 @@ Authorization header to `action`.
             locale: ::std::result::Result<::std::string::String, ::std::string::String>,
             name: ::std::result::Result<::std::string::String, ::std::string::String>,
             password: ::std::result::Result<
-                crate::runtime::Secret,
+                ::dam_runtime::Secret,
                 ::std::string::String,
             >,
         }
@@ -3697,7 +3693,7 @@ Authorization header to `action`.
             }
             pub fn password<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::runtime::Secret>,
+                T: ::std::convert::TryInto<::dam_runtime::Secret>,
                 T::Error: ::std::fmt::Display,
             {
                 self.password = value
@@ -3845,7 +3841,7 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct UploadDone {
             media_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
         }
@@ -3860,7 +3856,7 @@ Authorization header to `action`.
             pub fn media_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4076,10 +4072,7 @@ Authorization header to `action`.
         }
         #[derive(Clone, Debug)]
         pub struct UploadRegistration {
-            folder: ::std::result::Result<
-                crate::runtime::LooseId,
-                ::std::string::String,
-            >,
+            folder: ::std::result::Result<::dam_runtime::LooseId, ::std::string::String>,
             redirect_url: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
@@ -4096,7 +4089,7 @@ Authorization header to `action`.
         impl UploadRegistration {
             pub fn folder<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<crate::runtime::LooseId>,
+                T: ::std::convert::TryInto<::dam_runtime::LooseId>,
                 T::Error: ::std::fmt::Display,
             {
                 self.folder = value
@@ -4141,7 +4134,7 @@ Authorization header to `action`.
         #[derive(Clone, Debug)]
         pub struct UserDiskUsage {
             company_id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             diskusage: ::std::result::Result<
@@ -4161,7 +4154,7 @@ Authorization header to `action`.
             pub fn company_id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4219,7 +4212,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
             valid_until: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
         }
@@ -4275,7 +4268,7 @@ Authorization header to `action`.
             pub fn valid_until<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -4406,7 +4399,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -4418,7 +4411,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The date a search filters on: `created` is when Colourbox received the media, `camera_created` when the picture was taken (from the camera's EXIF data), `last_modified` the last time a metadata change was indexed.
@@ -4492,7 +4485,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -4504,7 +4497,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The size of a scaled download, as the length of the longest side (§8.2.1). `preview` is named only in the note that for video only the preview applies (an MP4 1280 pixels wide); we include it as a value.
@@ -4603,7 +4596,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -4615,7 +4608,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// A folder permission flag. §6.7 lists six flags: `READ` (see the folder), `ADMIN` (change it),
@@ -4708,7 +4701,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -4720,7 +4713,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The field a folder listing is sorted by.
@@ -4786,7 +4779,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -4798,7 +4791,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The status of a media's folder link; always `RELEASED` in the document.
@@ -4860,7 +4853,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -4872,7 +4865,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The type of a media document. §5.1.1 lists `stock`, `vector`, `video` and `generic`, while the example sends `Stock`; both spellings are kept as separate values.
@@ -4956,7 +4949,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -4968,7 +4961,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The kind of a media in search: `generic` covers every file type Colourbox does not process, e.g. Word documents.
@@ -5047,7 +5040,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -5059,7 +5052,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The orientation of a media.
@@ -5125,7 +5118,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -5137,7 +5130,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The size of a profile image: `small` (25x25, cropped; the default), `medium` (50x50, cropped), `large` (100x100, cropped) or `original` (the unaltered image).
@@ -5216,7 +5209,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -5228,7 +5221,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// How a search matches: `strict_and_search` matches whole words only; `wildcards` tries to return as many hits as possible.
@@ -5294,7 +5287,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -5306,7 +5299,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The least print resolution of an image (A4 or A3).
@@ -5372,7 +5365,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -5384,7 +5377,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// A field a search can return for each hit (§4.1.2). `folder_id` does not apply to the Colourbox downloads search (§4.2.2).
@@ -5558,7 +5551,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -5570,7 +5563,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The language of a Colourbox downloads search.
@@ -5640,7 +5633,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -5652,7 +5645,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The sort order of search hits.
@@ -5722,7 +5715,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -5734,7 +5727,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Ascending or descending.
@@ -5800,7 +5793,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -5812,7 +5805,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The size of returned thumbnails (longest side).
@@ -5906,7 +5899,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -5918,7 +5911,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Whether a token is valid.
@@ -5984,7 +5977,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -5996,7 +5989,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// The HTML input type of an upload form field.
@@ -6062,7 +6055,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -6074,7 +6067,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Whether a ZIP file is ready.
@@ -6140,7 +6133,7 @@ Authorization header to `action`.
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -6152,7 +6145,7 @@ Authorization header to `action`.
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// Folder ids, sent joined with `+`.
@@ -6174,13 +6167,13 @@ Authorization header to `action`.
     }
     impl ::std::fmt::Display for FolderIdList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&crate::runtime::join_display(&self.0, "+"))
+            f.write_str(&::dam_runtime::join_display(&self.0, "+"))
         }
     }
     impl ::std::str::FromStr for FolderIdList {
         type Err = ::std::string::String;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            crate::runtime::split_parse(value, &["+", " "]).map(Self)
+            ::dam_runtime::split_parse(value, &["+", " "]).map(Self)
         }
     }
     impl ::serde::Serialize for FolderIdList {
@@ -6188,14 +6181,14 @@ Authorization header to `action`.
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(&crate::runtime::join_display(&self.0, " "))
+            serializer.serialize_str(&::dam_runtime::join_display(&self.0, " "))
         }
     }
     impl<'de> ::serde::Deserialize<'de> for FolderIdList {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let text = crate::runtime::deserialize_open_string(deserializer)?;
+            let text = ::dam_runtime::deserialize_open_string(deserializer)?;
             text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
@@ -6231,13 +6224,13 @@ Authorization header to `action`.
     }
     impl ::std::fmt::Display for MediaTypeList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&crate::runtime::join_display(&self.0, "+"))
+            f.write_str(&::dam_runtime::join_display(&self.0, "+"))
         }
     }
     impl ::std::str::FromStr for MediaTypeList {
         type Err = ::std::string::String;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            crate::runtime::split_parse(value, &["+", " "]).map(Self)
+            ::dam_runtime::split_parse(value, &["+", " "]).map(Self)
         }
     }
     impl ::serde::Serialize for MediaTypeList {
@@ -6245,14 +6238,14 @@ Authorization header to `action`.
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(&crate::runtime::join_display(&self.0, " "))
+            serializer.serialize_str(&::dam_runtime::join_display(&self.0, " "))
         }
     }
     impl<'de> ::serde::Deserialize<'de> for MediaTypeList {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let text = crate::runtime::deserialize_open_string(deserializer)?;
+            let text = ::dam_runtime::deserialize_open_string(deserializer)?;
             text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
@@ -6290,13 +6283,13 @@ Authorization header to `action`.
     }
     impl ::std::fmt::Display for ReturnValueList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&crate::runtime::join_display(&self.0, "+"))
+            f.write_str(&::dam_runtime::join_display(&self.0, "+"))
         }
     }
     impl ::std::str::FromStr for ReturnValueList {
         type Err = ::std::string::String;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            crate::runtime::split_parse(value, &["+", " "]).map(Self)
+            ::dam_runtime::split_parse(value, &["+", " "]).map(Self)
         }
     }
     impl ::serde::Serialize for ReturnValueList {
@@ -6304,14 +6297,14 @@ Authorization header to `action`.
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(&crate::runtime::join_display(&self.0, " "))
+            serializer.serialize_str(&::dam_runtime::join_display(&self.0, " "))
         }
     }
     impl<'de> ::serde::Deserialize<'de> for ReturnValueList {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let text = crate::runtime::deserialize_open_string(deserializer)?;
+            let text = ::dam_runtime::deserialize_open_string(deserializer)?;
             text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
@@ -6346,13 +6339,13 @@ Authorization header to `action`.
     }
     impl ::std::fmt::Display for UniqueMediaIdList {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&crate::runtime::join_display(&self.0, "+"))
+            f.write_str(&::dam_runtime::join_display(&self.0, "+"))
         }
     }
     impl ::std::str::FromStr for UniqueMediaIdList {
         type Err = ::std::string::String;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            crate::runtime::split_parse(value, &["+", " "]).map(Self)
+            ::dam_runtime::split_parse(value, &["+", " "]).map(Self)
         }
     }
     impl ::serde::Serialize for UniqueMediaIdList {
@@ -6360,14 +6353,14 @@ Authorization header to `action`.
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(&crate::runtime::join_display(&self.0, " "))
+            serializer.serialize_str(&::dam_runtime::join_display(&self.0, " "))
         }
     }
     impl<'de> ::serde::Deserialize<'de> for UniqueMediaIdList {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let text = crate::runtime::deserialize_open_string(deserializer)?;
+            let text = ::dam_runtime::deserialize_open_string(deserializer)?;
             text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
@@ -6414,7 +6407,7 @@ Version: 1.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::runtime::ClientState,
+    pub(crate) inner: ::dam_runtime::ClientState,
 }
 impl Client {
     /// Create a new client.
@@ -6422,7 +6415,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::runtime::ClientState) -> Self {
+    pub fn new(baseurl: &str, inner: ::dam_runtime::ClientState) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(300u64);
@@ -6441,7 +6434,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::runtime::ClientState,
+        inner: ::dam_runtime::ClientState,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -6450,7 +6443,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::runtime::ClientState> for Client {
+impl ClientInfo<::dam_runtime::ClientState> for Client {
     fn api_version() -> &'static str {
         "1.0"
     }
@@ -6460,17 +6453,11 @@ impl ClientInfo<crate::runtime::ClientState> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::runtime::ClientState {
+    fn inner(&self) -> &::dam_runtime::ClientState {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::runtime::ClientState>,
-    {}
-};
+impl ClientHooks<::dam_runtime::ClientState> for &Client {}
 impl Client {
     /**Validate an auth-token
 
@@ -7748,24 +7735,16 @@ pub mod builder {
         ///Sends a `GET` request to `/authenticate/simpletoken/{token}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::TokenValidation>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, token } = self;
-            let token = token.map_err(Error::InvalidRequest)?;
+            let token = token.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/authenticate/simpletoken/{}", client.baseurl, encode_path(& token
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7774,33 +7753,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "validate_token",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::TokenValidation,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "validate_token",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::reset_password`]
@@ -7847,22 +7814,14 @@ pub mod builder {
         ///Sends a `POST` request to `/authenticate/userpass/reset`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::PasswordResetRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/authenticate/userpass/reset", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7872,33 +7831,19 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "reset_password",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "reset_password",
+                        ok: &[204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::authenticate_userpasshmac`]
@@ -7941,22 +7886,17 @@ pub mod builder {
         ///Sends a `POST` request to `/authenticate/userpasshmac`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::AuthToken>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::AuthToken>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::LoginRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/authenticate/userpasshmac", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -7966,33 +7906,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "authenticate_userpasshmac",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::AuthToken,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "authenticate_userpasshmac",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_cliques`]
@@ -8009,20 +7937,12 @@ pub mod builder {
         ///Sends a `GET` request to `/clique`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Clique>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client } = self;
             let url = format!("{}/clique", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8031,33 +7951,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_cliques",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Clique>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_cliques",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_clique`]
@@ -8100,20 +8008,12 @@ pub mod builder {
         ///Sends a `POST` request to `/clique`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Clique>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Clique>, ::dam_runtime::Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::CliqueInput::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/clique", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8123,34 +8023,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_clique",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Clique,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_clique",
+                        ok: &[200u16, 201u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_clique`]
@@ -8159,7 +8046,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateClique<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
         body: Result<types::builder::CliqueInput, String>,
     }
     impl<'a> UpdateClique<'a> {
@@ -8172,13 +8059,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
@@ -8207,23 +8093,15 @@ pub mod builder {
         ///Sends a `POST` request to `/clique/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Clique>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Clique>, ::dam_runtime::Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| types::CliqueInput::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/clique/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8233,33 +8111,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_clique",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Clique,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_clique",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_clique`]
@@ -8268,7 +8134,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteClique<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> DeleteClique<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8279,33 +8145,24 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `DELETE` request to `/clique/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/clique/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8314,34 +8171,19 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_clique",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_clique",
+                        ok: &[200u16, 204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_clique_folders`]
@@ -8350,7 +8192,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCliqueFolders<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> ListCliqueFolders<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8361,36 +8203,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/clique/{id}/folder`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::CliqueFolder>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/clique/{}/folder", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8399,33 +8232,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_clique_folders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::CliqueFolder>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_clique_folders",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::add_clique_folder`]
@@ -8434,8 +8255,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AddCliqueFolder<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
-        folder_id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
+        folder_id: Result<::dam_runtime::LooseId, String>,
         body: Result<types::builder::CliqueFolderInput, String>,
     }
     impl<'a> AddCliqueFolder<'a> {
@@ -8449,24 +8270,23 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         pub fn folder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.folder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for folder_id failed"
+                    "conversion to `:: dam_runtime :: LooseId` for folder_id failed"
                         .to_string()
                 });
             self
@@ -8498,30 +8318,22 @@ pub mod builder {
         ///Sends a `POST` request to `/clique/{id}/folder/{folder_id}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::CliqueFolder>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id, folder_id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let folder_id = folder_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::CliqueFolderInput::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/clique/{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
                 encode_path(& folder_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8531,34 +8343,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "add_clique_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::CliqueFolder,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "add_clique_folder",
+                        ok: &[200u16, 201u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::remove_clique_folder`]
@@ -8567,8 +8366,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RemoveCliqueFolder<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
-        folder_id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
+        folder_id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> RemoveCliqueFolder<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8580,24 +8379,23 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         pub fn folder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.folder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for folder_id failed"
+                    "conversion to `:: dam_runtime :: LooseId` for folder_id failed"
                         .to_string()
                 });
             self
@@ -8605,22 +8403,14 @@ pub mod builder {
         ///Sends a `DELETE` request to `/clique/{id}/folder/{folder_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id, folder_id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let folder_id = folder_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/clique/{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
                 encode_path(& folder_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8629,34 +8419,19 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_clique_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "remove_clique_folder",
+                        ok: &[200u16, 204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_clique_members`]
@@ -8665,7 +8440,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCliqueMembers<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> ListCliqueMembers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8676,36 +8451,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/clique/{id}/member`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::CliqueMember>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/clique/{}/member", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8714,33 +8480,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_clique_members",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::CliqueMember>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_clique_members",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::add_clique_member`]
@@ -8749,8 +8503,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct AddCliqueMember<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
-        user_id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
+        user_id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> AddCliqueMember<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8762,24 +8516,23 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         pub fn user_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.user_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for user_id failed"
+                    "conversion to `:: dam_runtime :: LooseId` for user_id failed"
                         .to_string()
                 });
             self
@@ -8787,25 +8540,17 @@ pub mod builder {
         ///Sends a `POST` request to `/clique/{id}/member/{user_id}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::CliqueMember>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id, user_id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let user_id = user_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/clique/{}/member/{}", client.baseurl, encode_path(& id.to_string()),
                 encode_path(& user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8814,34 +8559,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "add_clique_member",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::CliqueMember,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "add_clique_member",
+                        ok: &[200u16, 201u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::remove_clique_member`]
@@ -8850,8 +8582,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RemoveCliqueMember<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
-        user_id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
+        user_id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> RemoveCliqueMember<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8863,24 +8595,23 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         pub fn user_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.user_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for user_id failed"
+                    "conversion to `:: dam_runtime :: LooseId` for user_id failed"
                         .to_string()
                 });
             self
@@ -8888,22 +8619,14 @@ pub mod builder {
         ///Sends a `DELETE` request to `/clique/{id}/member/{user_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id, user_id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let user_id = user_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/clique/{}/member/{}", client.baseurl, encode_path(& id.to_string()),
                 encode_path(& user_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8912,34 +8635,19 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_clique_member",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "remove_clique_member",
+                        ok: &[200u16, 204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_company_apiendpoint`]
@@ -8948,7 +8656,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCompanyApiendpoint<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> GetCompanyApiendpoint<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -8959,37 +8667,28 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/company/{id}/apiendpoint`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::ApiEndpoint>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/company/{}/apiendpoint", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -8998,33 +8697,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_company_apiendpoint",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::ApiEndpoint,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_company_apiendpoint",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_company_apikeys`]
@@ -9033,7 +8720,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCompanyApikeys<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> ListCompanyApikeys<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -9044,36 +8731,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/company/{id}/apikeys`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::ApiKey>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/company/{}/apikeys", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9082,33 +8760,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_company_apikeys",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::ApiKey>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_company_apikeys",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: true,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_company_diskusage`]
@@ -9117,7 +8783,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetCompanyDiskusage<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> GetCompanyDiskusage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -9128,36 +8794,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/company/{id}/diskusage`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::CompanyDiskUsage>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/company/{}/diskusage", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9166,33 +8823,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_company_diskusage",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::CompanyDiskUsage,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_company_diskusage",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_company_folders`]
@@ -9201,7 +8846,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCompanyFolders<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> ListCompanyFolders<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -9212,36 +8857,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/company/{id}/folders`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Folder>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/company/{}/folders", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9250,33 +8886,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_company_folders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Folder>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_company_folders",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_company_users`]
@@ -9285,7 +8909,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListCompanyUsers<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> ListCompanyUsers<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -9296,36 +8920,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/company/{id}/users`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::CompanyUser>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/company/{}/users", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9334,33 +8949,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_company_users",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::CompanyUser>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_company_users",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_folders`]
@@ -9369,10 +8972,10 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListFolders<'a> {
         client: &'a super::Client,
-        company_id: Result<Option<crate::runtime::LooseId>, String>,
+        company_id: Result<Option<::dam_runtime::LooseId>, String>,
         exclude_per_user_system_folders: Result<Option<bool>, String>,
         id: Result<Option<crate::generated::types::FolderIdList>, String>,
-        parent: Result<Option<crate::runtime::LooseId>, String>,
+        parent: Result<Option<::dam_runtime::LooseId>, String>,
         q: Result<Option<::std::string::String>, String>,
         sort_by: Result<Option<crate::generated::types::FolderSortField>, String>,
         sort_order: Result<Option<crate::generated::types::SortDirection>, String>,
@@ -9392,13 +8995,13 @@ pub mod builder {
         }
         pub fn company_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.company_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for company_id failed"
+                    "conversion to `:: dam_runtime :: LooseId` for company_id failed"
                         .to_string()
                 });
             self
@@ -9431,13 +9034,13 @@ pub mod builder {
         }
         pub fn parent<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.parent = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for parent failed"
+                    "conversion to `:: dam_runtime :: LooseId` for parent failed"
                         .to_string()
                 });
             self
@@ -9483,9 +9086,9 @@ pub mod builder {
         ///Sends a `GET` request to `/folder`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Folder>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -9497,23 +9100,15 @@ pub mod builder {
                 sort_by,
                 sort_order,
             } = self;
-            let company_id = company_id.map_err(Error::InvalidRequest)?;
+            let company_id = company_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let exclude_per_user_system_folders = exclude_per_user_system_folders
-                .map_err(Error::InvalidRequest)?;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let parent = parent.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let sort_by = sort_by.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let parent = parent.map_err(::dam_runtime::Error::InvalidInput)?;
+            let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
+            let sort_by = sort_by.map_err(::dam_runtime::Error::InvalidInput)?;
+            let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/folder", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9534,33 +9129,21 @@ pub mod builder {
                 .query(&progenitor_client::QueryParam::new("q", &q))
                 .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
                 .query(&progenitor_client::QueryParam::new("sort_order", &sort_order))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_folders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Folder>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_folders",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_folder`]
@@ -9603,20 +9186,12 @@ pub mod builder {
         ///Sends a `POST` request to `/folder`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Folder>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Folder>, ::dam_runtime::Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::FolderInput::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/folder", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9626,34 +9201,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Folder,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_folder",
+                        ok: &[200u16, 201u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_folder`]
@@ -9662,7 +9224,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetFolder<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> GetFolder<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -9673,33 +9235,24 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/folder/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Folder>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Folder>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9708,33 +9261,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Folder,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_folder`]
@@ -9743,7 +9284,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateFolder<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
         body: Result<types::builder::FolderInput, String>,
     }
     impl<'a> UpdateFolder<'a> {
@@ -9756,13 +9297,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
@@ -9791,23 +9331,15 @@ pub mod builder {
         ///Sends a `POST` request to `/folder/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Folder>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Folder>, ::dam_runtime::Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| types::FolderInput::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9817,33 +9349,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Folder,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_folder`]
@@ -9852,7 +9372,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteFolder<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> DeleteFolder<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -9863,33 +9383,24 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `DELETE` request to `/folder/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9898,34 +9409,19 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_folder",
+                        ok: &[200u16, 204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::download_folder`]
@@ -9934,7 +9430,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DownloadFolder<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> DownloadFolder<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -9945,60 +9441,38 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/folder/{id}/download`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<ByteStream>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folder/{}/download", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "download_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let mut request = client.client.get(url).build()?;
+            ::dam_runtime::call_stream(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "download_folder",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::move_folder_to_trash`]
@@ -10007,7 +9481,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct MoveFolderToTrash<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> MoveFolderToTrash<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10018,34 +9492,25 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `POST` request to `/folder/{id}/move_to_trash`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folder/{}/move_to_trash", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10054,34 +9519,19 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "move_folder_to_trash",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "move_folder_to_trash",
+                        ok: &[200u16, 204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::purge_folder`]
@@ -10090,7 +9540,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct PurgeFolder<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> PurgeFolder<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10101,33 +9551,24 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `POST` request to `/folder/{id}/purge`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folder/{}/purge", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10136,34 +9577,19 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "purge_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "purge_folder",
+                        ok: &[200u16, 204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::create_folder_zip`]
@@ -10172,7 +9598,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct CreateFolderZip<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> CreateFolderZip<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10183,33 +9609,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `POST` request to `/folder/{id}/zip-file`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ZipFileJob>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::ZipFileJob>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/folder/{}/zip-file", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10218,34 +9638,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "create_folder_zip",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                202u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::ZipFileJob,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "create_folder_zip",
+                        ok: &[200u16, 202u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_media`]
@@ -10254,7 +9661,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMedia<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> GetMedia<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10265,33 +9672,24 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/media/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Media>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Media>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10300,33 +9698,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_media",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Media,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_media",
+                        ok: &[200u16],
+                        other: &[202u16],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_media_download_location`]
@@ -10335,9 +9721,9 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMediaDownloadLocation<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
         download_info: Result<Option<::std::string::String>, String>,
-        user: Result<Option<crate::runtime::LooseId>, String>,
+        user: Result<Option<::dam_runtime::LooseId>, String>,
     }
     impl<'a> GetMediaDownloadLocation<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10350,13 +9736,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
@@ -10375,13 +9760,13 @@ pub mod builder {
         }
         pub fn user<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.user = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for user failed"
+                    "conversion to `:: dam_runtime :: LooseId` for user failed"
                         .to_string()
                 });
             self
@@ -10389,26 +9774,19 @@ pub mod builder {
         ///Sends a `GET` request to `/media/{id}/download_location`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::DownloadLocation>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id, download_info, user } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let download_info = download_info.map_err(Error::InvalidRequest)?;
-            let user = user.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let download_info = download_info
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let user = user.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/download_location", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10421,33 +9799,21 @@ pub mod builder {
                     &progenitor_client::QueryParam::new("download_info", &download_info),
                 )
                 .query(&progenitor_client::QueryParam::new("user", &user))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_media_download_location",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::DownloadLocation,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_media_download_location",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_media_download_location_size`]
@@ -10456,10 +9822,10 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMediaDownloadLocationSize<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
         size: Result<crate::generated::types::DownloadSize, String>,
         download_info: Result<Option<::std::string::String>, String>,
-        user: Result<Option<crate::runtime::LooseId>, String>,
+        user: Result<Option<::dam_runtime::LooseId>, String>,
     }
     impl<'a> GetMediaDownloadLocationSize<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10473,13 +9839,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
@@ -10510,13 +9875,13 @@ pub mod builder {
         }
         pub fn user<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.user = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for user failed"
+                    "conversion to `:: dam_runtime :: LooseId` for user failed"
                         .to_string()
                 });
             self
@@ -10524,27 +9889,20 @@ pub mod builder {
         ///Sends a `GET` request to `/media/{id}/download_location/{size}`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::DownloadLocation>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id, size, download_info, user } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
-            let download_info = download_info.map_err(Error::InvalidRequest)?;
-            let user = user.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let size = size.map_err(::dam_runtime::Error::InvalidInput)?;
+            let download_info = download_info
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let user = user.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/download_location/{}", client.baseurl, encode_path(& id
                 .to_string()), encode_path(& size.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10557,33 +9915,21 @@ pub mod builder {
                     &progenitor_client::QueryParam::new("download_info", &download_info),
                 )
                 .query(&progenitor_client::QueryParam::new("user", &user))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_media_download_location_size",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::DownloadLocation,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_media_download_location_size",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::remove_media_from_folder`]
@@ -10592,8 +9938,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct RemoveMediaFromFolder<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
-        folder_id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
+        folder_id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> RemoveMediaFromFolder<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10605,24 +9951,23 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         pub fn folder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.folder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for folder_id failed"
+                    "conversion to `:: dam_runtime :: LooseId` for folder_id failed"
                         .to_string()
                 });
             self
@@ -10630,22 +9975,14 @@ pub mod builder {
         ///Sends a `DELETE` request to `/media/{id}/folder/{folder_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id, folder_id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let folder_id = folder_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
                 encode_path(& folder_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10654,34 +9991,19 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "remove_media_from_folder",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "remove_media_from_folder",
+                        ok: &[200u16, 204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::move_media_to_trash`]
@@ -10690,8 +10012,8 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct MoveMediaToTrash<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
-        folder_id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
+        folder_id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> MoveMediaToTrash<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10703,24 +10025,23 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         pub fn folder_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.folder_id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for folder_id failed"
+                    "conversion to `:: dam_runtime :: LooseId` for folder_id failed"
                         .to_string()
                 });
             self
@@ -10728,22 +10049,14 @@ pub mod builder {
         ///Sends a `POST` request to `/media/{id}/folder/{folder_id}/move_to_trash`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id, folder_id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let folder_id = folder_id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/folder/{}/move_to_trash", client.baseurl, encode_path(& id
                 .to_string()), encode_path(& folder_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10752,34 +10065,19 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "move_media_to_trash",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "move_media_to_trash",
+                        ok: &[200u16, 204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_media_folders`]
@@ -10788,7 +10086,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMediaFolders<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> GetMediaFolders<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10799,36 +10097,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/media/{id}/folders`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::MediaFolderLink>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/folders", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10837,33 +10126,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_media_folders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::MediaFolderLink>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_media_folders",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_media_folders`]
@@ -10872,7 +10149,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateMediaFolders<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
         body: Result<::std::vec::Vec<types::MediaFolderLink>, String>,
     }
     impl<'a> UpdateMediaFolders<'a> {
@@ -10885,13 +10162,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
@@ -10910,21 +10186,13 @@ pub mod builder {
         ///Sends a `POST` request to `/media/{id}/folders`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/folders", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10934,33 +10202,19 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_media_folders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_media_folders",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_media_metadata`]
@@ -10969,7 +10223,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMediaMetadata<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> GetMediaMetadata<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -10980,36 +10234,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/media/{id}/metadata`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::MediaMetadata>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/metadata", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11018,33 +10263,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_media_metadata",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::MediaMetadata,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_media_metadata",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_media_metadata`]
@@ -11053,7 +10286,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateMediaMetadata<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
         body: Result<types::builder::MediaMetadata, String>,
     }
     impl<'a> UpdateMediaMetadata<'a> {
@@ -11066,13 +10299,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
@@ -11101,25 +10333,17 @@ pub mod builder {
         ///Sends a `POST` request to `/media/{id}/metadata`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::MediaMetadata::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/metadata", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11129,33 +10353,19 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_media_metadata",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_media_metadata",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_media_expiration_date`]
@@ -11164,7 +10374,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMediaExpirationDate<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> GetMediaExpirationDate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11175,37 +10385,28 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/media/{id}/metadata/expiration_date`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::ExpirationDate>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/metadata/expiration_date", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11214,33 +10415,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_media_expiration_date",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::ExpirationDate,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_media_expiration_date",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::update_media_expiration_date`]
@@ -11249,7 +10438,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct UpdateMediaExpirationDate<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
         body: Result<types::builder::ExpirationDateUpdate, String>,
     }
     impl<'a> UpdateMediaExpirationDate<'a> {
@@ -11262,13 +10451,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
@@ -11301,26 +10489,18 @@ pub mod builder {
         ///Sends a `POST` request to `/media/{id}/metadata/expiration_date`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body
                 .and_then(|v| {
                     types::ExpirationDateUpdate::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/metadata/expiration_date", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11330,33 +10510,19 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "update_media_expiration_date",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "update_media_expiration_date",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_media_expiration_date`]
@@ -11365,7 +10531,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct DeleteMediaExpirationDate<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> DeleteMediaExpirationDate<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11376,34 +10542,25 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `DELETE` request to `/media/{id}/metadata/expiration_date`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/metadata/expiration_date", client.baseurl, encode_path(& id
                 .to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11412,33 +10569,19 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_media_expiration_date",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_media_expiration_date",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_media_tags`]
@@ -11447,7 +10590,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMediaTags<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> GetMediaTags<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11458,33 +10601,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/media/{id}/tags`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::MediaTags>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::MediaTags>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/tags", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11493,33 +10630,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_media_tags",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::MediaTags,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_media_tags",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_media_version`]
@@ -11528,7 +10653,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetMediaVersion<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> GetMediaVersion<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -11539,36 +10664,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/media/{id}/version`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::MediaVersion>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/version", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11577,33 +10693,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_media_version",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::MediaVersion,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_media_version",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::search_media`]
@@ -11964,9 +11068,9 @@ pub mod builder {
         ///Sends a `GET` request to `/search`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::SearchResult>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -11995,42 +11099,38 @@ pub mod builder {
                 thumbnail_size,
                 unique_media_id,
             } = self;
-            let date_filter_field = date_filter_field.map_err(Error::InvalidRequest)?;
-            let direction = direction.map_err(Error::InvalidRequest)?;
+            let date_filter_field = date_filter_field
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let direction = direction.map_err(::dam_runtime::Error::InvalidInput)?;
             let exclude_expired_media = exclude_expired_media
-                .map_err(Error::InvalidRequest)?;
-            let folder_ids = folder_ids.map_err(Error::InvalidRequest)?;
-            let latitude = latitude.map_err(Error::InvalidRequest)?;
-            let longitude = longitude.map_err(Error::InvalidRequest)?;
-            let max_date = max_date.map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let folder_ids = folder_ids.map_err(::dam_runtime::Error::InvalidInput)?;
+            let latitude = latitude.map_err(::dam_runtime::Error::InvalidInput)?;
+            let longitude = longitude.map_err(::dam_runtime::Error::InvalidInput)?;
+            let max_date = max_date.map_err(::dam_runtime::Error::InvalidInput)?;
             let max_expiration_date = max_expiration_date
-                .map_err(Error::InvalidRequest)?;
-            let media_count = media_count.map_err(Error::InvalidRequest)?;
-            let media_offset = media_offset.map_err(Error::InvalidRequest)?;
-            let media_type = media_type.map_err(Error::InvalidRequest)?;
-            let min_date = min_date.map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let media_count = media_count.map_err(::dam_runtime::Error::InvalidInput)?;
+            let media_offset = media_offset.map_err(::dam_runtime::Error::InvalidInput)?;
+            let media_type = media_type.map_err(::dam_runtime::Error::InvalidInput)?;
+            let min_date = min_date.map_err(::dam_runtime::Error::InvalidInput)?;
             let min_expiration_date = min_expiration_date
-                .map_err(Error::InvalidRequest)?;
-            let min_height = min_height.map_err(Error::InvalidRequest)?;
-            let min_width = min_width.map_err(Error::InvalidRequest)?;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let orientation = orientation.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let query_type = query_type.map_err(Error::InvalidRequest)?;
-            let recursive = recursive.map_err(Error::InvalidRequest)?;
-            let resolution = resolution.map_err(Error::InvalidRequest)?;
-            let return_values = return_values.map_err(Error::InvalidRequest)?;
-            let thumbnail_size = thumbnail_size.map_err(Error::InvalidRequest)?;
-            let unique_media_id = unique_media_id.map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let min_height = min_height.map_err(::dam_runtime::Error::InvalidInput)?;
+            let min_width = min_width.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order = order.map_err(::dam_runtime::Error::InvalidInput)?;
+            let orientation = orientation.map_err(::dam_runtime::Error::InvalidInput)?;
+            let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
+            let query_type = query_type.map_err(::dam_runtime::Error::InvalidInput)?;
+            let recursive = recursive.map_err(::dam_runtime::Error::InvalidInput)?;
+            let resolution = resolution.map_err(::dam_runtime::Error::InvalidInput)?;
+            let return_values = return_values
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let thumbnail_size = thumbnail_size
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let unique_media_id = unique_media_id
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/search", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12097,33 +11197,21 @@ pub mod builder {
                         &unique_media_id,
                     ),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "search_media",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::SearchResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "search_media",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::search_colourbox_downloads`]
@@ -12484,9 +11572,9 @@ pub mod builder {
         ///Sends a `GET` request to `/search/colourbox/download`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::SearchResult>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self {
                 client,
@@ -12515,42 +11603,38 @@ pub mod builder {
                 thumbnail_size,
                 unique_media_id,
             } = self;
-            let date_filter_field = date_filter_field.map_err(Error::InvalidRequest)?;
-            let direction = direction.map_err(Error::InvalidRequest)?;
+            let date_filter_field = date_filter_field
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let direction = direction.map_err(::dam_runtime::Error::InvalidInput)?;
             let exclude_expired_media = exclude_expired_media
-                .map_err(Error::InvalidRequest)?;
-            let lang = lang.map_err(Error::InvalidRequest)?;
-            let latitude = latitude.map_err(Error::InvalidRequest)?;
-            let longitude = longitude.map_err(Error::InvalidRequest)?;
-            let max_date = max_date.map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let lang = lang.map_err(::dam_runtime::Error::InvalidInput)?;
+            let latitude = latitude.map_err(::dam_runtime::Error::InvalidInput)?;
+            let longitude = longitude.map_err(::dam_runtime::Error::InvalidInput)?;
+            let max_date = max_date.map_err(::dam_runtime::Error::InvalidInput)?;
             let max_expiration_date = max_expiration_date
-                .map_err(Error::InvalidRequest)?;
-            let media_count = media_count.map_err(Error::InvalidRequest)?;
-            let media_offset = media_offset.map_err(Error::InvalidRequest)?;
-            let media_type = media_type.map_err(Error::InvalidRequest)?;
-            let min_date = min_date.map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let media_count = media_count.map_err(::dam_runtime::Error::InvalidInput)?;
+            let media_offset = media_offset.map_err(::dam_runtime::Error::InvalidInput)?;
+            let media_type = media_type.map_err(::dam_runtime::Error::InvalidInput)?;
+            let min_date = min_date.map_err(::dam_runtime::Error::InvalidInput)?;
             let min_expiration_date = min_expiration_date
-                .map_err(Error::InvalidRequest)?;
-            let min_height = min_height.map_err(Error::InvalidRequest)?;
-            let min_width = min_width.map_err(Error::InvalidRequest)?;
-            let order = order.map_err(Error::InvalidRequest)?;
-            let orientation = orientation.map_err(Error::InvalidRequest)?;
-            let q = q.map_err(Error::InvalidRequest)?;
-            let query_type = query_type.map_err(Error::InvalidRequest)?;
-            let recursive = recursive.map_err(Error::InvalidRequest)?;
-            let resolution = resolution.map_err(Error::InvalidRequest)?;
-            let return_values = return_values.map_err(Error::InvalidRequest)?;
-            let thumbnail_size = thumbnail_size.map_err(Error::InvalidRequest)?;
-            let unique_media_id = unique_media_id.map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let min_height = min_height.map_err(::dam_runtime::Error::InvalidInput)?;
+            let min_width = min_width.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order = order.map_err(::dam_runtime::Error::InvalidInput)?;
+            let orientation = orientation.map_err(::dam_runtime::Error::InvalidInput)?;
+            let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
+            let query_type = query_type.map_err(::dam_runtime::Error::InvalidInput)?;
+            let recursive = recursive.map_err(::dam_runtime::Error::InvalidInput)?;
+            let resolution = resolution.map_err(::dam_runtime::Error::InvalidInput)?;
+            let return_values = return_values
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let thumbnail_size = thumbnail_size
+                .map_err(::dam_runtime::Error::InvalidInput)?;
+            let unique_media_id = unique_media_id
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/search/colourbox/download", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12617,33 +11701,21 @@ pub mod builder {
                         &unique_media_id,
                     ),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "search_colourbox_downloads",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::SearchResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "search_colourbox_downloads",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::signup`]
@@ -12686,25 +11758,17 @@ pub mod builder {
         ///Sends a `POST` request to `/signup`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<types::SignupResult>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::SignupRequest::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/signup", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12714,34 +11778,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "signup",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                201u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::SignupResult,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "signup",
+                        ok: &[200u16, 201u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::finalize_upload`]
@@ -12775,18 +11826,13 @@ pub mod builder {
         ///Sends a `GET` request to `/upload/done`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UploadDone>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::UploadDone>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, redirect } = self;
-            let redirect = redirect.map_err(Error::InvalidRequest)?;
+            let redirect = redirect.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/upload/done", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12796,33 +11842,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("redirect", &redirect))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "finalize_upload",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::UploadDone,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "finalize_upload",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::register_upload`]
@@ -12867,22 +11901,17 @@ pub mod builder {
         ///Sends a `POST` request to `/upload/register`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UploadForm>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::UploadForm>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
                     types::UploadRegistration::try_from(v).map_err(|e| e.to_string())
                 })
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/upload/register", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12892,33 +11921,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .json(&body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "register_upload",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::UploadForm,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "register_upload",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_user_cliques`]
@@ -12927,7 +11944,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListUserCliques<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> ListUserCliques<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -12938,36 +11955,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/user/{id}/clique`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Clique>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/user/{}/clique", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -12976,33 +11984,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_user_cliques",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Clique>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_user_cliques",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_user_diskusage`]
@@ -13011,7 +12007,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetUserDiskusage<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> GetUserDiskusage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13022,36 +12018,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/user/{id}/diskusage`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::UserDiskUsage>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/user/{}/diskusage", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13060,33 +12047,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_user_diskusage",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::UserDiskUsage>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_user_diskusage",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::list_user_folders`]
@@ -13095,7 +12070,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct ListUserFolders<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> ListUserFolders<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13106,36 +12081,27 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/user/{id}/folders`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Folder>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/user/{}/folders", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13144,33 +12110,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "list_user_folders",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Folder>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "list_user_folders",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_user_profile_image`]
@@ -13179,7 +12133,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetUserProfileImage<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
     }
     impl<'a> GetUserProfileImage<'a> {
         pub fn new(client: &'a super::Client) -> Self {
@@ -13190,60 +12144,38 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
         ///Sends a `GET` request to `/user/{id}/profileimage`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<ByteStream>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/user/{}/profileimage", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "get_user_profile_image",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let mut request = client.client.get(url).build()?;
+            ::dam_runtime::call_stream(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_user_profile_image",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_user_profile_image_size`]
@@ -13252,7 +12184,7 @@ pub mod builder {
     #[derive(Debug, Clone)]
     pub struct GetUserProfileImageSize<'a> {
         client: &'a super::Client,
-        id: Result<crate::runtime::LooseId, String>,
+        id: Result<::dam_runtime::LooseId, String>,
         size: Result<crate::generated::types::ProfileImageSize, String>,
     }
     impl<'a> GetUserProfileImageSize<'a> {
@@ -13265,13 +12197,12 @@ pub mod builder {
         }
         pub fn id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<crate::runtime::LooseId>,
+            V: std::convert::TryInto<::dam_runtime::LooseId>,
         {
             self.id = value
                 .try_into()
                 .map_err(|_| {
-                    "conversion to `crate :: runtime :: LooseId` for id failed"
-                        .to_string()
+                    "conversion to `:: dam_runtime :: LooseId` for id failed".to_string()
                 });
             self
         }
@@ -13290,49 +12221,28 @@ pub mod builder {
         ///Sends a `GET` request to `/user/{id}/profileimage/{size}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<ByteStream>, ::dam_runtime::Error> {
             let Self { client, id, size } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let size = size.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let size = size.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/user/{}/profileimage/{}", client.baseurl, encode_path(& id
                 .to_string()), encode_path(& size.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "get_user_profile_image_size",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            let mut request = client.client.get(url).build()?;
+            ::dam_runtime::call_stream(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_user_profile_image_size",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_zip_file`]
@@ -13365,20 +12275,15 @@ pub mod builder {
         ///Sends a `GET` request to `/zip-file/{job_id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::ZipFileJob>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::ZipFileJob>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, job_id } = self;
-            let job_id = job_id.map_err(Error::InvalidRequest)?;
+            let job_id = job_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/zip-file/{}", client.baseurl, encode_path(& job_id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -13387,34 +12292,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_zip_file",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                202u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::ZipFileJob,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_zip_file",
+                        ok: &[200u16, 202u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
 }
@@ -13422,9 +12314,9 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
-/// What the runtime needs to know about this provider, derived from the spec and
-/// `codegen/src/providers.rs`.
-pub(crate) const PROVIDER: crate::runtime::ProviderInfo = crate::runtime::ProviderInfo {
+/// What the shared runtime needs to know about Skyfish: derived from the spec and
+/// `codegen/src/providers.rs`, handed to `dam_runtime` by every generated call.
+pub const PROVIDER: ::dam_runtime::ProviderInfo = ::dam_runtime::ProviderInfo {
     name: "skyfish",
     request_id_header: "x-cbx-request-id",
     reauth_statuses: &[401u16],
@@ -13436,7 +12328,28 @@ pub(crate) const PROVIDER: crate::runtime::ProviderInfo = crate::runtime::Provid
         "validate_token",
     ],
     idempotent_posts: &["create_folder_zip"],
+    user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
 };
+impl Client {
+    /// A client without credentials, for public endpoints and tests: an HTTP client with
+    /// the runtime's default [`Timeouts`](::dam_runtime::Timeouts) and the default
+    /// [`RetryPolicy`](::dam_runtime::RetryPolicy).
+    pub fn unauthenticated(
+        base_url: &str,
+    ) -> ::std::result::Result<Self, ::dam_runtime::Error> {
+        let http = ::dam_runtime::http_client_with_agent(
+            ::dam_runtime::Timeouts::default(),
+            PROVIDER.user_agent,
+        )?;
+        Ok(
+            Self::new_with_client(
+                base_url,
+                http,
+                ::dam_runtime::ClientState::unauthenticated(&PROVIDER),
+            ),
+        )
+    }
+}
 /// Operations the spec describes but progenitor does not generate, as
 /// `(operationId, method, path, reason)`. Each is implemented by hand in this crate or
 /// documented as unavailable.

@@ -70,13 +70,36 @@
 //!
 //! # Errors
 //!
-//! Every call returns [`Error`] (generated calls return progenitor's error, which converts with
-//! `?` or `Error::from`). An error answer is [`Error::Api`] with the status, the request id from
-//! `X-Cbx-Request-Id` ([`Error::request_id`]) and the body as [`ErrorBody`]: Skyfish's
-//! `{"message": …}` in `message` ([`Error::message`]), anything else (an HTML proxy page, an empty
-//! body) in `raw`. A failed login is [`Error::Auth`]. A success body that does not fit its model,
-//! or is truncated, is [`Error::Decode`] or [`Error::Transport`]; nothing from the network panics.
-//! Polling flows that run out of time fail with [`Error::Timeout`].
+//! Every call returns [`Error`] — generated and hand-written alike, with no conversion — and it is
+//! the same type in every DAM SDK crate ([`runtime::Error`]). Match on what happened:
+//!
+//! - [`Error::Api`]: the service refused. `status`, the provider's `code` and `message` (the
+//!   message text alone), the `request_id` (`X-Cbx-Request-Id`) and, in `details`, the whole body as
+//!   [`ErrorBody`] (Skyfish's `{"message": …}`; an HTML proxy page or an empty body is kept in `raw`), the headers
+//!   and `Retry-After`.
+//! - [`Error::Transport`]: the service could not be reached, or the connection broke mid-answer.
+//! - [`Error::Decode`]: a success answer did not fit the model; it names the operation, the field
+//!   path (`items[3].created`) and a bounded excerpt.
+//! - [`Error::InvalidInput`]: the caller's input cannot be sent; nothing was sent.
+//! - [`Error::Auth`]: credentials were refused and could not be renewed. Polling flows that run out of time fail with [`Error::Timeout`]; a failed ZIP job is [`Error::JobFailed`].
+//! - [`Error::UnexpectedStatus`]: a success status the operation does not model, with its body.
+//!
+//! Nothing from the network panics.
+//!
+//! ```no_run
+//! # async fn run(client: sdk_skyfish::Client) {
+//! use sdk_skyfish::Error;
+//!
+//! match client.get_media().id(42).send().await {
+//!     Ok(answer) => println!("{:?}", answer.into_inner()),
+//!     Err(Error::Api { status, message, request_id, .. }) if status.as_u16() == 404 => {
+//!         println!("not found: {message:?} (request id {request_id:?})")
+//!     }
+//!     Err(Error::Transport(e)) => println!("network trouble, try later: {e}"),
+//!     Err(other) => println!("{other}"),
+//! }
+//! # }
+//! ```
 //!
 //! # Transport
 //!
@@ -122,7 +145,8 @@
 #[allow(missing_docs, clippy::all, unused_imports, dead_code)]
 #[rustfmt::skip]
 mod generated;
-pub mod runtime;
+/// The shared runtime (`dam-runtime`): errors, the request pipeline, tolerant scalars, paging.
+pub use dam_runtime as runtime;
 
 pub mod auth;
 pub mod download;
@@ -131,6 +155,6 @@ pub mod upload;
 
 pub use auth::{ClientBuilder, TokenAuth};
 pub use download::PollOptions;
-pub use generated::{ByteStream, Client, NOT_GENERATED, ResponseValue, builder, types};
-pub use runtime::{Error, ErrorBody, RetryPolicy, Secret, Timeouts};
+pub use generated::{ByteStream, Client, NOT_GENERATED, PROVIDER, ResponseValue, builder, types};
+pub use runtime::{ApiError, Error, ErrorBody, RetryPolicy, Secret, Timeouts};
 pub use upload::Upload;

@@ -78,11 +78,12 @@ impl Client {
         loop {
             match self.get_media().id(id.clone()).send().await {
                 Ok(media) => return Ok(media.into_inner()),
-                // The generated operation knows only the 200 body; 202 is the import progress.
-                Err(progenitor_client::Error::UnexpectedResponse(response)) if response.status().as_u16() == 202 => {
-                    on_progress(&import_progress(response).await?);
+                // The generated operation models only the 200 body; a 202 (the import progress)
+                // arrives with its body kept.
+                Err(Error::UnexpectedStatus { status, body, .. }) if status.as_u16() == 202 => {
+                    on_progress(&import_progress(&body)?);
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(e),
             }
             poller.wait(&format!("media {id} is still being imported")).await?;
         }
@@ -191,9 +192,9 @@ impl<'a> Upload<'a> {
             .send()
             .await?
             .into_inner();
-        let action = form.action.clone().ok_or_else(|| bad_form(&form, "no action"))?;
+        let action = form.action.clone().ok_or_else(|| bad_form("no action"))?;
         if let Some(method) = form.method.as_deref().filter(|m| !m.eq_ignore_ascii_case("POST")) {
-            return Err(bad_form(&form, &format!("method {method}, not POST")));
+            return Err(bad_form(&format!("method {method}, not POST")));
         }
 
         // Every field in the order received, the file part last.
@@ -221,7 +222,7 @@ impl<'a> Upload<'a> {
         multipart = multipart.part(file_field, part);
 
         let http = storage_client.unwrap_or_else(|| client.client.clone());
-        let storage = ClientState::without_credentials(RetryPolicy::disabled());
+        let storage = ClientState::without_credentials(&crate::PROVIDER, RetryPolicy::disabled());
         let request = http.post(action.as_str()).multipart(multipart).build()?;
         let mut response = runtime::send(&http, &storage, request, "upload_file", Idempotency::Never).await?;
 
@@ -235,26 +236,34 @@ impl<'a> Upload<'a> {
                 .get(LOCATION)
                 .and_then(|v| v.to_str().ok())
                 .ok_or_else(|| Error::Decode {
+                    operation: "upload",
+                    path: String::new(),
                     message: format!("the storage service answered {} without a Location", response.status()),
-                    body_start: String::new(),
+                    excerpt: String::new(),
                 })?;
             let next = response.url().join(location).map_err(|e| Error::Decode {
+                operation: "upload",
+                path: String::new(),
                 message: format!("the storage redirect is not a URL: {e}"),
-                body_start: String::new(),
+                excerpt: String::new(),
             })?;
             let request = http.get(next).header(ACCEPT, "application/json").build()?;
             response = runtime::send(&http, &storage, request, "finalize_upload", Idempotency::FromMethod).await?;
         }
         if response.status().is_redirection() {
             return Err(Error::Decode {
+                operation: "upload",
+                path: String::new(),
                 message: format!("more than {MAX_REDIRECTS} redirects after the upload"),
-                body_start: String::new(),
+                excerpt: String::new(),
             });
         }
-        let done: types::UploadDone = runtime::json_body(response).await?;
+        let done: types::UploadDone = runtime::json_body("finalize_upload", response).await?;
         let media_id = done.media_id.ok_or_else(|| Error::Decode {
+            operation: "upload",
+            path: String::new(),
             message: "the upload answer has no media_id".into(),
-            body_start: String::new(),
+            excerpt: String::new(),
         })?;
 
         if let Some(poll) = wait {
@@ -271,28 +280,23 @@ impl<'a> Upload<'a> {
     }
 }
 
-fn bad_form(form: &types::UploadForm, why: &str) -> Error {
+fn bad_form(why: &str) -> Error {
     Error::Decode {
+        operation: "upload",
+        path: String::new(),
         message: format!("the upload registration answer is unusable: {why}"),
-        body_start: serde_json::to_string(form)
-            .unwrap_or_default()
-            .chars()
-            .take(512)
-            .collect(),
+        // The form holds a signed storage policy: no excerpt.
+        excerpt: String::new(),
     }
 }
 
 /// Reads a 202 import-progress body. The document does not show its keys: a JSON object is kept
 /// as it is, any other JSON value is kept under `progress`, an empty body gives an empty map.
-async fn import_progress(response: reqwest::Response) -> Result<types::ImportProgress, Error> {
-    let bytes = response.bytes().await?;
+fn import_progress(bytes: &[u8]) -> Result<types::ImportProgress, Error> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
         return Ok(types::ImportProgress(serde_json::Map::new()));
     }
-    let value: serde_json::Value = serde_json::from_slice(&bytes).map_err(|e| Error::Decode {
-        message: e.to_string(),
-        body_start: String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).into_owned(),
-    })?;
+    let value: serde_json::Value = runtime::decode_json("get_media", bytes, false)?;
     Ok(types::ImportProgress(match value {
         serde_json::Value::Object(map) => map,
         other => [("progress".to_string(), other)].into_iter().collect(),

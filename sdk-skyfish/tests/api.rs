@@ -1,14 +1,12 @@
 //! Generated operations on the wire: `+`-joined list parameters, typed errors with the
 //! `X-Cbx-Request-Id`, malformed and truncated bodies, and ids as numbers or strings.
 
-mod support;
-
 use std::time::Duration;
 
+use dam_test_server::{MockServer, Reply};
 use sdk_skyfish::types::{MediaKind, MediaType, ReturnValue, SearchLanguage};
 use sdk_skyfish::{Client, Error, RetryPolicy};
 use serde_json::json;
-use support::{MockServer, Reply};
 
 fn client(server: &MockServer) -> Client {
     Client::builder()
@@ -83,16 +81,10 @@ async fn error_answers_carry_status_message_and_request_id() {
         Reply::json(404, json!({"message": "Media not found"})).header("X-Cbx-Request-Id", "532c00918bfba")
     })
     .await;
-    let err: Error = client(&server)
-        .get_media()
-        .id(90909090)
-        .send()
-        .await
-        .unwrap_err()
-        .into();
-    let api = err.api().expect("an API error");
-    assert_eq!(api.status.as_u16(), 404);
-    assert_eq!(api.request_id.as_deref(), Some("532c00918bfba"));
+    let err: Error = client(&server).get_media().id(90909090).send().await.unwrap_err();
+    let api = err.api_error().expect("an API error");
+    assert_eq!(err.status().unwrap().as_u16(), 404);
+    assert_eq!(err.request_id(), Some("532c00918bfba"));
     assert_eq!(api.body.message.as_deref(), Some("Media not found"));
     assert_eq!(
         err.to_string(),
@@ -108,19 +100,19 @@ async fn non_json_error_bodies_are_kept_raw() {
             .header("x-cbx-host-ip", "10.74.132.253")
     })
     .await;
-    let err: Error = client(&server).list_folders().send().await.unwrap_err().into();
-    let api = err.api().expect("an API error");
-    assert_eq!(api.status.as_u16(), 500);
-    assert_eq!(api.request_id.as_deref(), Some("r-500"));
+    let err: Error = client(&server).list_folders().send().await.unwrap_err();
+    let api = err.api_error().expect("an API error");
+    assert_eq!(err.status().unwrap().as_u16(), 500);
+    assert_eq!(err.request_id(), Some("r-500"));
     assert_eq!(api.body.raw, json!("<html>Internal error</html>"));
-    assert_eq!(err.message().as_deref(), Some("<html>Internal error</html>"));
+    assert_eq!(err.message(), Some("<html>Internal error</html>"));
     assert_eq!(
         api.headers.get("x-cbx-host-ip").and_then(|v| v.to_str().ok()),
         Some("10.74.132.253")
     );
 
     let server = MockServer::start(|_| Reply::status(400).header("x-cbx-request-id", "r-400")).await;
-    let err: Error = client(&server).list_folders().send().await.unwrap_err().into();
+    let err: Error = client(&server).list_folders().send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(400));
     assert_eq!(err.request_id(), Some("r-400"));
 }
@@ -128,7 +120,7 @@ async fn non_json_error_bodies_are_kept_raw() {
 #[tokio::test]
 async fn malformed_and_truncated_bodies_are_errors_not_panics() {
     let server = MockServer::start(|_| Reply::json(200, json!({})).body(b"{\"id\": 1, \"type\": \"St".to_vec())).await;
-    let err: Error = client(&server).get_media().id(1).send().await.unwrap_err().into();
+    let err: Error = client(&server).get_media().id(1).send().await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 
     let body = br#"{"response": {"hits": 3, "media": [{"title": "a"}, {"title": "b"}]}}"#.to_vec();
@@ -138,13 +130,12 @@ async fn malformed_and_truncated_bodies_are_errors_not_panics() {
         .return_values(vec![ReturnValue::Title])
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(matches!(err, Error::Transport(_) | Error::Decode { .. }), "{err:?}");
 
     // A body of the wrong JSON type.
     let server = MockServer::start(|_| Reply::json(200, json!({"folders": []}))).await;
-    let err: Error = client(&server).list_folders().send().await.unwrap_err().into();
+    let err: Error = client(&server).list_folders().send().await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
 }
 
@@ -178,7 +169,7 @@ async fn ids_decode_as_numbers_and_as_strings() {
 async fn gets_are_retried_on_503_and_posts_are_not() {
     let server = MockServer::start(|_| Reply::status(503)).await;
     let client = client(&server);
-    let err: Error = client.list_folders().send().await.unwrap_err().into();
+    let err: Error = client.list_folders().send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(server.requests().len(), 3, "GET: max_attempts = 3");
 
@@ -193,8 +184,7 @@ async fn gets_are_retried_on_503_and_posts_are_not() {
         .body(body)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(server.requests().len(), 1, "POST: never retried");
 }

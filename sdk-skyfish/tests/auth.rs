@@ -1,15 +1,13 @@
 //! The HMAC login, the `CBX-SIMPLE-TOKEN` header, token renewal (before `validUntil` and after a
 //! 401, once for many concurrent calls), token-only clients, URL authorization and redaction.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use dam_test_server::{MockServer, Recorded, Reply};
 use sdk_skyfish::{Client, Error, RetryPolicy};
 use serde_json::json;
-use support::{MockServer, Recorded, Reply};
 
 const LOGIN: &str = "/authenticate/userpasshmac";
 
@@ -231,8 +229,7 @@ async fn a_second_401_is_returned_not_looped() {
         .list_folders()
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(err.request_id(), Some("r-401"));
     assert_eq!(logins.load(Ordering::SeqCst), 2);
@@ -290,9 +287,9 @@ async fn a_token_only_client_sends_it_and_never_logs_in() {
         .build()
         .unwrap();
     client.list_folders().send().await.unwrap();
-    let err: Error = client.get_media().id(1).send().await.unwrap_err().into();
+    let err: Error = client.get_media().id(1).send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
-    assert_eq!(err.message().as_deref(), Some("Token expired"));
+    assert_eq!(err.message(), Some("Token expired"));
     assert_eq!(err.request_id(), Some("abc"));
     assert!(server.requests_to(LOGIN).is_empty());
     assert_eq!(server.requests().len(), 2, "the refused call is not resent");
@@ -333,12 +330,11 @@ async fn a_refused_login_is_an_auth_error_without_secrets() {
         .list_folders()
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(matches!(err, Error::Auth(_)), "{err:?}");
     assert_eq!(
         err.to_string(),
-        "skyfish authentication failed: login failed: skyfish answered 401 Unauthorized: \
+        "authentication failed: login failed: skyfish answered 401 Unauthorized: \
          Wrong username or password (request id req-9)"
     );
     let text = format!("{err} {err:?}");
@@ -368,8 +364,7 @@ async fn a_login_answer_without_token_is_an_auth_error() {
         .list_folders()
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(matches!(err, Error::Auth(ref m) if m.contains("no token")), "{err:?}");
 }
 

@@ -2,17 +2,15 @@
 //! storage → /upload/done → import polling), the profile image, ZIP polling, search pagination
 //! and downloads.
 
-mod support;
-
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use dam_test_server::{MockServer, Recorded, Reply};
 use futures::TryStreamExt;
 use sdk_skyfish::types::{DownloadSize, ReturnValue};
 use sdk_skyfish::{Client, Error, PollOptions, RetryPolicy};
 use serde_json::json;
-use support::{MockServer, Recorded, Reply};
 
 const TOKEN_HEADER: &str = "CBX-SIMPLE-TOKEN Token=tkn";
 
@@ -411,7 +409,7 @@ async fn upload_errors_are_typed_and_the_storage_post_is_not_retried() {
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
-    assert_eq!(err.message().as_deref(), Some("No write access"));
+    assert_eq!(err.message(), Some("No write access"));
     assert_eq!(err.request_id(), Some("reg-1"));
 
     // Storage answers 503 with an XML body: returned as is, never retried.
@@ -428,8 +426,8 @@ async fn upload_errors_are_typed_and_the_storage_post_is_not_retried() {
         .stream("a", 1, futures::stream::iter([Ok::<_, std::io::Error>(vec![0u8])]))
         .await
         .unwrap_err();
-    let api = err.api().expect("an API error");
-    assert_eq!(api.status.as_u16(), 503);
+    let api = err.api_error().expect("an API error");
+    assert_eq!(err.status().unwrap().as_u16(), 503);
     assert_eq!(api.body.raw, json!("<Error><Code>SlowDown</Code></Error>"));
     assert_eq!(server.requests_to("/s3-bucket").len(), 1);
 
@@ -704,9 +702,9 @@ async fn downloads_on_the_api_host_are_authorized_and_errors_typed() {
         .download_url(&format!("{}/zip/gone.zip", server.url()), &mut Vec::new())
         .await
         .unwrap_err();
-    let api = err.api().expect("an API error");
-    assert_eq!(api.status.as_u16(), 403);
-    assert_eq!(api.request_id.as_deref(), Some("dl-1"));
+    let api = err.api_error().expect("an API error");
+    assert_eq!(err.status().unwrap().as_u16(), 403);
+    assert_eq!(err.request_id(), Some("dl-1"));
     assert_eq!(api.body.raw, json!("Forbidden"));
 
     let err = client

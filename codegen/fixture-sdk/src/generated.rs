@@ -37,11 +37,11 @@ pub mod types {
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Media {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub created: ::std::option::Option<crate::runtime::Timestamp>,
+        pub created: ::std::option::Option<::dam_runtime::Timestamp>,
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub id: ::std::option::Option<crate::runtime::LooseId>,
+        pub id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::types::MediaKind>,
     }
@@ -69,7 +69,7 @@ pub mod types {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sid: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub uid: ::std::option::Option<crate::runtime::LooseId>,
+        pub uid: ::std::option::Option<::dam_runtime::LooseId>,
     }
     impl Session {
         pub fn builder() -> builder::Session {
@@ -183,7 +183,7 @@ pub mod types {
         #[derive(Clone, Debug)]
         pub struct Media {
             created: ::std::result::Result<
-                ::std::option::Option<crate::runtime::Timestamp>,
+                ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
             extra: ::std::result::Result<
@@ -191,7 +191,7 @@ pub mod types {
                 ::std::string::String,
             >,
             id: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
             type_: ::std::result::Result<
@@ -213,7 +213,7 @@ pub mod types {
             pub fn created<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::Timestamp>,
+                    ::std::option::Option<::dam_runtime::Timestamp>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -241,7 +241,7 @@ pub mod types {
             pub fn id<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -338,7 +338,7 @@ pub mod types {
                 ::std::string::String,
             >,
             uid: ::std::result::Result<
-                ::std::option::Option<crate::runtime::LooseId>,
+                ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
         }
@@ -366,7 +366,7 @@ pub mod types {
             pub fn uid<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
-                    ::std::option::Option<crate::runtime::LooseId>,
+                    ::std::option::Option<::dam_runtime::LooseId>,
                 >,
                 T::Error: ::std::fmt::Display,
             {
@@ -496,7 +496,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -508,7 +508,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     /// What to search for.
@@ -578,7 +578,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -590,7 +590,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     ///
@@ -663,7 +663,7 @@ pub mod types {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            crate::runtime::deserialize_open_string(deserializer)
+            ::dam_runtime::deserialize_open_string(deserializer)
                 .map(|s| Self::from(s.as_str()))
         }
     }
@@ -675,7 +675,7 @@ pub mod types {
         fn json_schema(
             _: &mut schemars::r#gen::SchemaGenerator,
         ) -> schemars::schema::Schema {
-            crate::runtime::open_enum_schema(Self::KNOWN)
+            ::dam_runtime::open_enum_schema(Self::KNOWN)
         }
     }
     ///
@@ -697,13 +697,13 @@ pub mod types {
     }
     impl ::std::fmt::Display for MediaTypes {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            f.write_str(&crate::runtime::join_display(&self.0, "+"))
+            f.write_str(&::dam_runtime::join_display(&self.0, "+"))
         }
     }
     impl ::std::str::FromStr for MediaTypes {
         type Err = ::std::string::String;
         fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
-            crate::runtime::split_parse(value, &["+", " "]).map(Self)
+            ::dam_runtime::split_parse(value, &["+", " "]).map(Self)
         }
     }
     impl ::serde::Serialize for MediaTypes {
@@ -711,14 +711,14 @@ pub mod types {
             &self,
             serializer: S,
         ) -> ::std::result::Result<S::Ok, S::Error> {
-            serializer.serialize_str(&crate::runtime::join_display(&self.0, " "))
+            serializer.serialize_str(&::dam_runtime::join_display(&self.0, " "))
         }
     }
     impl<'de> ::serde::Deserialize<'de> for MediaTypes {
         fn deserialize<D: ::serde::Deserializer<'de>>(
             deserializer: D,
         ) -> ::std::result::Result<Self, D::Error> {
-            let text = crate::runtime::deserialize_open_string(deserializer)?;
+            let text = ::dam_runtime::deserialize_open_string(deserializer)?;
             text.parse().map_err(<D::Error as ::serde::de::Error>::custom)
         }
     }
@@ -743,7 +743,7 @@ Version: 1.0*/
 pub struct Client {
     pub(crate) baseurl: String,
     pub(crate) client: reqwest::Client,
-    pub(crate) inner: crate::runtime::ClientState,
+    pub(crate) inner: ::dam_runtime::ClientState,
 }
 impl Client {
     /// Create a new client.
@@ -751,7 +751,7 @@ impl Client {
     /// `baseurl` is the base URL provided to the internal
     /// `reqwest::Client`, and should include a scheme and hostname,
     /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: crate::runtime::ClientState) -> Self {
+    pub fn new(baseurl: &str, inner: ::dam_runtime::ClientState) -> Self {
         #[cfg(not(target_arch = "wasm32"))]
         let client = {
             let dur = ::std::time::Duration::from_secs(300u64);
@@ -770,7 +770,7 @@ impl Client {
     pub fn new_with_client(
         baseurl: &str,
         client: reqwest::Client,
-        inner: crate::runtime::ClientState,
+        inner: ::dam_runtime::ClientState,
     ) -> Self {
         Self {
             baseurl: baseurl.to_string(),
@@ -779,7 +779,7 @@ impl Client {
         }
     }
 }
-impl ClientInfo<crate::runtime::ClientState> for Client {
+impl ClientInfo<::dam_runtime::ClientState> for Client {
     fn api_version() -> &'static str {
         "1.0"
     }
@@ -789,17 +789,11 @@ impl ClientInfo<crate::runtime::ClientState> for Client {
     fn client(&self) -> &reqwest::Client {
         &self.client
     }
-    fn inner(&self) -> &crate::runtime::ClientState {
+    fn inner(&self) -> &::dam_runtime::ClientState {
         &self.inner
     }
 }
-const _: () = {
-    #[allow(dead_code)]
-    fn assert_client_hooks()
-    where
-        Client: ClientHooks<crate::runtime::ClientState>,
-    {}
-};
+impl ClientHooks<::dam_runtime::ClientState> for &Client {}
 impl Client {
     /**Log in
 
@@ -972,20 +966,12 @@ pub mod builder {
         ///Sends a `POST` request to `/login`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Session>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Session>, ::dam_runtime::Error> {
             let Self { client, body } = self;
             let body = body
                 .and_then(|v| types::LoginForm::try_from(v).map_err(|e| e.to_string()))
-                .map_err(Error::InvalidRequest)?;
+                .map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/login", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -994,34 +980,22 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .form_urlencoded(&body)?
-                .headers(header_map)
+                .form(&body)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "login",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Session,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "login",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::get_media`]
@@ -1051,20 +1025,12 @@ pub mod builder {
         ///Sends a `GET` request to `/media/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Media>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Media>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1073,33 +1039,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "get_media",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Media,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "get_media",
+                        ok: &[200u16],
+                        other: &[202u16],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::delete_media`]
@@ -1129,20 +1083,12 @@ pub mod builder {
         ///Sends a `DELETE` request to `/media/{id}`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Media>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<types::Media>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1151,33 +1097,21 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "delete_media",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Media,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "delete_media",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::put_content`]
@@ -1220,21 +1154,13 @@ pub mod builder {
         ///Sends a `PUT` request to `/media/{id}/content`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let body = body.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/content", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1250,33 +1176,19 @@ pub mod builder {
                     ),
                 )
                 .body(body)
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "put_content",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "put_content",
+                        ok: &[204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::download_media`]
@@ -1321,52 +1233,31 @@ pub mod builder {
         ///Sends a `GET` request to `/media/{id}/download`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<ByteStream>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<ByteStream>, ::dam_runtime::Error> {
             let Self { client, id, range } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let range = range.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
+            let range = range.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/download", client.baseurl, encode_path(& id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             if let Some(value) = range {
                 header_map.append("Range", value.to_string().try_into()?);
             }
             #[allow(unused_mut)]
             let mut request = client.client.get(url).headers(header_map).build()?;
-            let info = OperationInfo {
-                operation_id: "download_media",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => Ok(ResponseValue::stream(response)),
-                206u16 => Ok(ResponseValue::stream(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_stream(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "download_media",
+                        ok: &[200u16, 206u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::trash_media`]
@@ -1396,20 +1287,12 @@ pub mod builder {
         ///Sends a `POST` request to `/media/{id}/trash`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<()>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
+            let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!(
                 "{}/media/{}/trash", client.baseurl, encode_path(& id.to_string()),
             );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1418,33 +1301,19 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "trash_media",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                204u16 => Ok(ResponseValue::empty(response)),
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_empty(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "trash_media",
+                        ok: &[204u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::file_info`]
@@ -1477,18 +1346,13 @@ pub mod builder {
         ///Sends a `GET` request to `/resources?fileinfo=true`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::Progress>, Error<crate::runtime::ErrorBody>> {
+        ) -> ::std::result::Result<
+            ResponseValue<types::Progress>,
+            ::dam_runtime::Error,
+        > {
             let Self { client, fileuuid } = self;
-            let fileuuid = fileuuid.map_err(Error::InvalidRequest)?;
+            let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/resources?fileinfo=true", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1498,33 +1362,21 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .query(&progenitor_client::QueryParam::new("fileuuid", &fileuuid))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "file_info",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                types::Progress,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "file_info",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
     /**Builder for [`Client::search`]
@@ -1573,22 +1425,14 @@ pub mod builder {
         ///Sends a `GET` request to `/search`
         pub async fn send(
             self,
-        ) -> Result<
+        ) -> ::std::result::Result<
             ResponseValue<::std::vec::Vec<types::Media>>,
-            Error<crate::runtime::ErrorBody>,
+            ::dam_runtime::Error,
         > {
             let Self { client, media_type, order } = self;
-            let media_type = media_type.map_err(Error::InvalidRequest)?;
-            let order = order.map_err(Error::InvalidRequest)?;
+            let media_type = media_type.map_err(::dam_runtime::Error::InvalidInput)?;
+            let order = order.map_err(::dam_runtime::Error::InvalidInput)?;
             let url = format!("{}/search", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1599,33 +1443,21 @@ pub mod builder {
                 )
                 .query(&progenitor_client::QueryParam::new("media_type", &media_type))
                 .query(&progenitor_client::QueryParam::new("order", &order))
-                .headers(header_map)
                 .build()?;
-            let info = OperationInfo {
-                operation_id: "search",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
+            ::dam_runtime::call_json::<
+                ::std::vec::Vec<types::Media>,
+            >(
+                    &client.client,
+                    &client.inner,
+                    request,
+                    &::dam_runtime::Operation {
+                        id: "search",
+                        ok: &[200u16],
+                        other: &[],
+                        sensitive: false,
+                    },
+                )
+                .await
         }
     }
 }
@@ -1633,15 +1465,36 @@ pub mod builder {
 pub mod prelude {
     pub use self::super::Client;
 }
-/// What the runtime needs to know about this provider, derived from the spec and
-/// `codegen/src/providers.rs`.
-pub(crate) const PROVIDER: crate::runtime::ProviderInfo = crate::runtime::ProviderInfo {
+/// What the shared runtime needs to know about Fixture: derived from the spec and
+/// `codegen/src/providers.rs`, handed to `dam_runtime` by every generated call.
+pub const PROVIDER: ::dam_runtime::ProviderInfo = ::dam_runtime::ProviderInfo {
     name: "fixture",
     request_id_header: "x-request-id",
     reauth_statuses: &[401u16],
     unauthenticated_operations: &["login"],
     idempotent_posts: &[],
+    user_agent: concat!(env!("CARGO_PKG_NAME"), "/", env!("CARGO_PKG_VERSION")),
 };
+impl Client {
+    /// A client without credentials, for public endpoints and tests: an HTTP client with
+    /// the runtime's default [`Timeouts`](::dam_runtime::Timeouts) and the default
+    /// [`RetryPolicy`](::dam_runtime::RetryPolicy).
+    pub fn unauthenticated(
+        base_url: &str,
+    ) -> ::std::result::Result<Self, ::dam_runtime::Error> {
+        let http = ::dam_runtime::http_client_with_agent(
+            ::dam_runtime::Timeouts::default(),
+            PROVIDER.user_agent,
+        )?;
+        Ok(
+            Self::new_with_client(
+                base_url,
+                http,
+                ::dam_runtime::ClientState::unauthenticated(&PROVIDER),
+            ),
+        )
+    }
+}
 /// Operations the spec describes but progenitor does not generate, as
 /// `(operationId, method, path, reason)`. Each is implemented by hand in this crate or
 /// documented as unavailable.

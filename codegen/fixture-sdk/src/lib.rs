@@ -10,7 +10,8 @@
 #[allow(missing_docs, clippy::all, unused_imports, dead_code)]
 #[rustfmt::skip]
 mod generated;
-pub mod runtime;
+/// The shared runtime (`dam-runtime`): errors, the request pipeline, tolerant scalars, paging.
+pub use dam_runtime as runtime;
 
-pub use generated::{ByteStream, Client, NOT_GENERATED, ResponseValue, builder, types};
-pub use runtime::{Error, ErrorBody, RetryPolicy, Secret, Timeouts};
+pub use generated::{ByteStream, Client, NOT_GENERATED, PROVIDER, ResponseValue, builder, types};
+pub use runtime::{ApiError, Error, ErrorBody, RetryPolicy, Secret, Timeouts};

@@ -1,18 +1,16 @@
 //! The shared runtime, end to end against a loopback server: wire encoding of generated calls,
 //! typed errors, retries with `Retry-After`, re-authentication, tracing spans and tolerant models.
 
-mod support;
-
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
+use dam_test_server::{MockServer, Reply};
 use fixture_sdk::runtime::{self, Authenticator, ClientState};
 use fixture_sdk::types::{MediaKind, MediaType, Order};
 use fixture_sdk::{Client, Error, RetryPolicy};
 use futures::future::BoxFuture;
 use serde_json::json;
-use support::{MockServer, Reply};
 
 fn fast_retries() -> RetryPolicy {
     RetryPolicy {
@@ -56,8 +54,12 @@ impl Authenticator for CountingAuth {
 }
 
 fn client_with(server: &MockServer, auth: Arc<dyn Authenticator>, retry: RetryPolicy) -> Client {
-    let http = runtime::http_client(runtime::Timeouts::default()).unwrap();
-    Client::new_with_client(&server.url(), http, ClientState::new(auth, retry))
+    let http = runtime::http_client_with_agent(runtime::Timeouts::default(), fixture_sdk::PROVIDER.user_agent).unwrap();
+    Client::new_with_client(
+        &server.url(),
+        http,
+        ClientState::new(&fixture_sdk::PROVIDER, auth, retry),
+    )
 }
 
 fn client(server: &MockServer) -> Client {
@@ -134,10 +136,14 @@ async fn error_answers_are_typed_with_request_id() {
     let server =
         MockServer::start(|_| Reply::json(404, json!({"message": "No such media"})).header("x-request-id", "req-42"))
             .await;
-    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err().into();
+    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(404));
     assert_eq!(err.request_id(), Some("req-42"));
-    assert_eq!(err.message().as_deref(), Some("No such media"));
+    assert_eq!(err.message(), Some("No such media"));
+    assert!(
+        matches!(&err, Error::Api { status, message: Some(m), .. } if status.as_u16() == 404 && m == "No such media"),
+        "generated calls return the crate's Error, matchable without conversion: {err:?}"
+    );
     assert_eq!(
         err.to_string(),
         "fixture answered 404 Not Found: No such media (request id req-42)"
@@ -147,19 +153,19 @@ async fn error_answers_are_typed_with_request_id() {
 #[tokio::test]
 async fn non_json_error_bodies_keep_their_status() {
     let server = MockServer::start(|_| Reply::text(502, "<html>Bad gateway</html>")).await;
-    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err().into();
-    let api = err.api().expect("an API error, not a decode error");
-    assert_eq!(api.status.as_u16(), 502);
+    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err();
+    let api = err.api_error().expect("an API error, not a decode error");
+    assert_eq!(err.status().map(|s| s.as_u16()), Some(502));
     assert_eq!(api.body.raw, json!("<html>Bad gateway</html>"));
     let server = MockServer::start(|_| Reply::status(500)).await;
-    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err().into();
+    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(500));
 }
 
 #[tokio::test]
 async fn undocumented_success_statuses_are_reported() {
     let server = MockServer::start(|_| Reply::json(202, json!({"progress": 40})).header("x-request-id", "r1")).await;
-    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err().into();
+    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err();
     assert!(
         matches!(err, Error::UnexpectedStatus { status, .. } if status.as_u16() == 202),
         "{err:?}"
@@ -170,11 +176,11 @@ async fn undocumented_success_statuses_are_reported() {
 #[tokio::test]
 async fn malformed_and_truncated_bodies_are_errors_not_panics() {
     let server = MockServer::start(|_| Reply::json(200, json!({})).body(br#"{"id": 1, "type": "St"#.to_vec())).await;
-    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err().into();
+    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
     let body = br#"{"id": 1, "type": "Stock", "extra": {"a": 1}}"#.to_vec();
     let server = MockServer::start(move |_| Reply::json(200, json!({})).body(body.clone()).cut_after(10)).await;
-    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err().into();
+    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err();
     assert!(matches!(err, Error::Transport(_) | Error::Decode { .. }), "{err:?}");
 }
 
@@ -201,7 +207,7 @@ async fn idempotent_calls_retry_on_503_and_429_honouring_retry_after() {
 #[tokio::test]
 async fn retries_are_bounded() {
     let server = MockServer::start(|_| Reply::status(503)).await;
-    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err().into();
+    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(server.requests().len(), 3, "max_attempts = 3");
 }
@@ -210,8 +216,8 @@ async fn retries_are_bounded() {
 async fn a_long_retry_after_is_not_waited_for() {
     let server = MockServer::start(|_| Reply::status(429).header("retry-after", "3600")).await;
     let started = Instant::now();
-    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err().into();
-    assert_eq!(err.api().unwrap().retry_after, Some(Duration::from_secs(3600)));
+    let err: Error = client(&server).get_media().id(7).send().await.unwrap_err();
+    assert_eq!(err.api_error().unwrap().retry_after, Some(Duration::from_secs(3600)));
     assert_eq!(server.requests().len(), 1);
     assert!(started.elapsed() < Duration::from_secs(2));
 }
@@ -223,7 +229,7 @@ async fn non_idempotent_calls_are_not_retried() {
         user: "u".into(),
         password: "p".into(),
     };
-    let err: Error = client(&server).login().body(body).send().await.unwrap_err().into();
+    let err: Error = client(&server).login().body(body).send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(503));
     assert_eq!(server.requests().len(), 1);
 }
@@ -254,7 +260,7 @@ async fn a_401_renews_credentials_and_resends_once() {
 #[tokio::test]
 async fn a_second_401_is_returned_not_looped() {
     let server = MockServer::start(|_| Reply::json(401, json!({"message": "no"}))).await;
-    let err: Error = client(&server).get_media().id(1).send().await.unwrap_err().into();
+    let err: Error = client(&server).get_media().id(1).send().await.unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(server.requests().len(), 2);
 }
@@ -307,15 +313,18 @@ async fn transport_errors_never_show_the_url() {
     let client = Client::new_with_client(
         &format!("http://127.0.0.1:{port}"),
         http,
-        ClientState::new(Arc::new(CountingAuth::default()), fast_retries()),
+        ClientState::new(
+            &fixture_sdk::PROVIDER,
+            Arc::new(CountingAuth::default()),
+            fast_retries(),
+        ),
     );
     let err: Error = client
         .file_info()
         .fileuuid("secret-session-id")
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(matches!(err, Error::Transport(_)), "{err:?}");
     assert!(!err.to_string().contains("secret-session-id"), "{err}");
     assert!(!format!("{err:?}").contains("secret-session-id"), "{err:?}");
@@ -340,15 +349,14 @@ async fn a_refused_streamed_body_is_not_resent_but_credentials_are_renewed() {
     .await;
     let auth = Arc::new(CountingAuth::default());
     let client = client_with(&server, auth.clone(), fast_retries());
-    let chunks = futures::stream::iter(vec![Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"abc"))]);
+    let chunks = futures::stream::iter(vec![Ok::<_, std::io::Error>(b"abc".to_vec())]);
     let err: Error = client
         .put_content()
         .id(1)
         .body(reqwest::Body::wrap_stream(chunks))
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(401));
     assert_eq!(server.requests().len(), 1, "a streamed body cannot be resent");
     assert_eq!(
@@ -368,8 +376,8 @@ async fn a_refused_streamed_body_is_not_resent_but_credentials_are_renewed() {
 
 #[tokio::test]
 async fn generated_errors_never_carry_the_query_in_debug() {
-    // A caller may `unwrap()` a generated call; the panic text is progenitor's Debug output.
-    let server = MockServer::start(|_| Reply::json(202, json!({}))).await;
+    // A caller may `unwrap()` a generated call; the panic text is the error's Debug output.
+    let server = MockServer::start(|_| Reply::json(404, json!({}))).await;
     let err = client(&server)
         .file_info()
         .fileuuid("secret-session-id")
@@ -377,7 +385,7 @@ async fn generated_errors_never_carry_the_query_in_debug() {
         .await
         .unwrap_err();
     let text = format!("{err:?}");
-    assert!(text.contains("202"), "{text}");
+    assert!(text.contains("404"), "{text}");
     assert!(!text.contains("secret-session-id"), "{text}");
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let port = listener.local_addr().unwrap().port();
@@ -386,7 +394,11 @@ async fn generated_errors_never_carry_the_query_in_debug() {
     let closed = Client::new_with_client(
         &format!("http://127.0.0.1:{port}"),
         http,
-        ClientState::new(Arc::new(CountingAuth::default()), fast_retries()),
+        ClientState::new(
+            &fixture_sdk::PROVIDER,
+            Arc::new(CountingAuth::default()),
+            fast_retries(),
+        ),
     );
     let err = closed
         .file_info()
@@ -414,7 +426,7 @@ impl Authenticator for RevokedAuth {
 async fn a_refusal_whose_renewal_fails_is_an_auth_error_with_the_reason() {
     let server = MockServer::start(|_| Reply::json(401, json!({"message": "expired"}))).await;
     let client = client_with(&server, Arc::new(RevokedAuth), fast_retries());
-    let err: Error = client.get_media().id(1).send().await.unwrap_err().into();
+    let err: Error = client.get_media().id(1).send().await.unwrap_err();
     match &err {
         Error::Auth(m) => {
             assert_eq!(
@@ -432,10 +444,9 @@ async fn a_refusal_whose_renewal_fails_is_an_auth_error_with_the_reason() {
         .id(1)
         .send()
         .await
-        .unwrap_err()
-        .into();
+        .unwrap_err();
     assert!(
-        matches!(&err, Error::Api(api) if api.status.as_u16() == 401 && !api.headers.contains_key("x-dam-renewal-failed")),
+        matches!(&err, Error::Api { status, .. } if status.as_u16() == 401),
         "{err:?}"
     );
 }

@@ -2,14 +2,12 @@
 //! request id, and never a credential or URL. (Its own test binary: tracing caches callsite interest
 //! per process, so a scoped subscriber must not race other tests.)
 
-mod support;
-
 use std::sync::Arc;
 
+use dam_test_server::{MockServer, Reply};
 use fixture_sdk::Client;
 use fixture_sdk::runtime::{self, ClientState};
 use serde_json::json;
-use support::{MockServer, Reply};
 
 #[derive(Debug)]
 struct StaticToken;
@@ -34,7 +32,7 @@ fn client(server: &MockServer) -> Client {
     Client::new_with_client(
         &server.url(),
         http,
-        ClientState::new(Arc::new(StaticToken), Default::default()),
+        ClientState::new(&fixture_sdk::PROVIDER, Arc::new(StaticToken), Default::default()),
     )
 }
 

@@ -1,0 +1,61 @@
+//! The authentication seam: each SDK crate implements [`Authenticator`] in its `auth.rs`.
+
+use std::fmt;
+
+use futures::future::BoxFuture;
+use http::{HeaderName, HeaderValue};
+
+use crate::Error;
+
+/// How a client puts credentials on requests. Each SDK crate implements it in `auth.rs`.
+pub trait Authenticator: Send + Sync + fmt::Debug {
+    /// Adds credentials to a request about to be sent, logging in first if needed.
+    fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Called after the service refused `rejected` with one of the provider's re-auth statuses.
+    /// Obtains fresh credentials unless another caller already did (compare what `rejected`
+    /// carried with the current credentials), so many concurrent failures cause one refresh.
+    fn reauthenticate<'a>(&'a self, rejected: &'a reqwest::Request) -> BoxFuture<'a, Result<(), Error>>;
+
+    /// Whether this authenticator adds credentials at all. A client without any (token endpoints,
+    /// storage services, public calls) never tries to renew them after a refusal.
+    fn has_credentials(&self) -> bool {
+        true
+    }
+
+    /// Whether refused credentials can be renewed (a login or a refresh token is available). When
+    /// they cannot (a fixed token, a saved session, a personal access token), a refusal is returned
+    /// as the service's [`Error::Api`]; when renewal is tried and fails, as [`Error::Auth`].
+    fn can_renew(&self) -> bool {
+        true
+    }
+}
+
+/// Sends requests without credentials.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NoAuth;
+
+impl Authenticator for NoAuth {
+    fn authorize<'a>(&'a self, _: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async { Ok(()) })
+    }
+    fn reauthenticate<'a>(&'a self, _: &'a reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
+        Box::pin(async { Err(Error::Auth("this client has no credentials to renew".into())) })
+    }
+    fn has_credentials(&self) -> bool {
+        false
+    }
+    fn can_renew(&self) -> bool {
+        false
+    }
+}
+
+/// Sets a header value, refusing values that are not valid header text. `sensitive` marks the
+/// value so HTTP/2 never indexes it and `Debug` output hides it.
+pub fn set_header(request: &mut reqwest::Request, name: HeaderName, value: &str, sensitive: bool) -> Result<(), Error> {
+    let mut value = HeaderValue::from_str(value)
+        .map_err(|_| Error::InvalidInput(format!("credential for {name} is not valid header text")))?;
+    value.set_sensitive(sensitive);
+    request.headers_mut().insert(name, value);
+    Ok(())
+}

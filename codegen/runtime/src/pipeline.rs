@@ -1,0 +1,617 @@
+//! The request pipeline every call goes through, generated or hand-written:
+//!
+//! 1. [`prepare`]: a bodiless POST/PUT/PATCH gets `Content-Length: 0` (Sony Ci refuses one without),
+//!    then the client's [`Authenticator`] adds credentials (unless the operation is public);
+//! 2. the round trip, inside one `dam_request` span: send; after one of the provider's re-auth
+//!    statuses renew the credentials once and resend once; after 429/503 or a connection that
+//!    failed or broke mid-answer, resend an idempotent request with jittered backoff honouring
+//!    `Retry-After`; an error status becomes [`Error::Api`] with the body decoded tolerantly;
+//! 3. for generated operations ([`call_json`], [`call_stream`], [`call_empty`]): the success status
+//!    is checked against the spec and the body decoded into the model, with the field path of any
+//!    mismatch ([`Error::Decode`]).
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use futures::StreamExt;
+use http::{HeaderMap, HeaderValue, StatusCode};
+use progenitor_client::{ByteStream, ResponseValue};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+
+use crate::{Authenticator, Error, ErrorBody, NoAuth, Operation, ProviderInfo, RetryPolicy};
+
+/// Error bodies are read up to this size.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
+/// An unexpected success answer keeps at most this much of its body.
+const UNEXPECTED_BODY_LIMIT: usize = 1024 * 1024;
+
+/// The state every generated `Client` carries: which provider it talks to, its credentials and its
+/// retry policy.
+#[derive(Clone)]
+pub struct ClientState {
+    provider: &'static ProviderInfo,
+    auth: Arc<dyn Authenticator>,
+    retry: RetryPolicy,
+}
+
+impl fmt::Debug for ClientState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientState")
+            .field("provider", &self.provider.name)
+            .field("auth", &self.auth)
+            .field("retry", &self.retry)
+            .finish()
+    }
+}
+
+impl ClientState {
+    /// State with the given credentials and retry policy.
+    pub fn new(provider: &'static ProviderInfo, auth: Arc<dyn Authenticator>, retry: RetryPolicy) -> Self {
+        Self { provider, auth, retry }
+    }
+    /// State without credentials (for login calls and public endpoints), default retry policy.
+    pub fn unauthenticated(provider: &'static ProviderInfo) -> Self {
+        Self::without_credentials(provider, RetryPolicy::default())
+    }
+    /// State without credentials and the given retry policy (token endpoints, storage services).
+    pub fn without_credentials(provider: &'static ProviderInfo, retry: RetryPolicy) -> Self {
+        Self::new(provider, Arc::new(NoAuth), retry)
+    }
+    /// The same provider and retry policy with other credentials.
+    pub fn with_auth(&self, auth: Arc<dyn Authenticator>) -> Self {
+        Self::new(self.provider, auth, self.retry)
+    }
+    /// The same provider and credentials with another retry policy.
+    pub fn with_retry(&self, retry: RetryPolicy) -> Self {
+        Self::new(self.provider, self.auth.clone(), retry)
+    }
+    /// The provider this state belongs to.
+    pub fn provider(&self) -> &'static ProviderInfo {
+        self.provider
+    }
+    /// The credentials.
+    pub fn authenticator(&self) -> &Arc<dyn Authenticator> {
+        &self.auth
+    }
+    /// The retry policy.
+    pub fn retry_policy(&self) -> RetryPolicy {
+        self.retry
+    }
+}
+
+/// Whether a request may be sent again after a throttle or connection failure.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Decide from the method (and `x-dam-idempotent` for POSTs).
+    FromMethod,
+    /// Never resend (uploads and other non-idempotent calls).
+    Never,
+}
+
+/// Readies a request for sending: `Content-Length: 0` on a bodiless POST/PUT/PATCH, then
+/// credentials from the state's [`Authenticator`] (unless `operation` is public).
+pub async fn prepare(state: &ClientState, request: &mut reqwest::Request, operation: &str) -> Result<(), Error> {
+    let needs_length = matches!(
+        *request.method(),
+        reqwest::Method::POST | reqwest::Method::PUT | reqwest::Method::PATCH
+    );
+    if needs_length && request.body().is_none() {
+        request
+            .headers_mut()
+            .insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
+    }
+    if state.provider.is_unauthenticated(operation) {
+        return Ok(());
+    }
+    state.auth.authorize(request).await
+}
+
+fn is_idempotent(provider: &ProviderInfo, method: &reqwest::Method, operation: &str, mode: Idempotency) -> bool {
+    use reqwest::Method;
+    mode == Idempotency::FromMethod
+        && (matches!(
+            *method,
+            Method::GET | Method::HEAD | Method::PUT | Method::DELETE | Method::OPTIONS
+        ) || (*method == Method::POST && provider.idempotent_posts.contains(&operation)))
+}
+
+/// Whether a transport error means the request may not have been processed and can be resent when
+/// it is idempotent: the connection failed, or it was reset or closed before the answer was
+/// complete. Timeouts are not resent (a stalled service is not helped by a second request).
+fn is_resendable(e: &reqwest::Error) -> bool {
+    use std::io::ErrorKind;
+    if e.is_connect() {
+        return true;
+    }
+    if e.is_timeout() {
+        return false;
+    }
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        if let Some(h) = s.downcast_ref::<hyper::Error>()
+            && (h.is_incomplete_message() || h.is_closed() || h.is_canceled())
+        {
+            return true;
+        }
+        if let Some(io) = s.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof
+            )
+        {
+            return true;
+        }
+        source = s.source();
+    }
+    false
+}
+
+/// What a round trip produced: a response with a success (or redirect) status, its body still
+/// streaming or already read.
+enum Answer {
+    Streaming(reqwest::Response),
+    Buffered {
+        status: StatusCode,
+        headers: HeaderMap,
+        body: Bytes,
+    },
+}
+
+/// A request without its body: what an [`Authenticator`] compares after a refusal of a request
+/// whose streamed body cannot be resent.
+fn shadow_of(request: &reqwest::Request) -> reqwest::Request {
+    let mut r = reqwest::Request::new(request.method().clone(), request.url().clone());
+    *r.headers_mut() = request.headers().clone();
+    r
+}
+
+fn auth_message(e: Error) -> String {
+    match e {
+        Error::Auth(m) => m,
+        other => other.to_string(),
+    }
+}
+
+/// Sends a prepared request (see the module docs); `buffer` reads a success body completely,
+/// retrying an idempotent request whose answer broke off.
+async fn round_trip(
+    http: &reqwest::Client,
+    state: &ClientState,
+    request: reqwest::Request,
+    operation: &str,
+    mode: Idempotency,
+    buffer: bool,
+) -> Result<Answer, Error> {
+    let provider = state.provider;
+    let span = tracing::info_span!(
+        "dam_request",
+        provider = provider.name,
+        operation,
+        method = %request.method(),
+        status = tracing::field::Empty,
+        attempts = tracing::field::Empty,
+        duration_ms = tracing::field::Empty,
+        request_id = tracing::field::Empty,
+    );
+    async move {
+        let started = Instant::now();
+        let policy = state.retry;
+        let may_retry = policy.max_attempts > 1 && is_idempotent(provider, request.method(), operation, mode);
+        let may_renew =
+            state.auth.has_credentials() && !provider.is_unauthenticated(operation) && state.auth.can_renew();
+        let mut attempt = 0u32;
+        let mut renewed = false;
+        let mut current = request;
+        let mut last_status = None;
+        let result = loop {
+            attempt += 1;
+            let can_retry = may_retry && attempt < policy.max_attempts;
+            let can_renew = may_renew && !renewed;
+            // Keep a copy only when this attempt may be followed by another.
+            let mut spare = if can_retry || can_renew {
+                current.try_clone()
+            } else {
+                None
+            };
+            // A streamed body cannot be resent, but after a refusal the credentials must still be
+            // renewed for later calls: keep what the authenticator compares.
+            let shadow = (can_renew && spare.is_none()).then(|| shadow_of(&current));
+            let response = match http.execute(current).await {
+                Ok(r) => r,
+                Err(e) => {
+                    if can_retry
+                        && is_resendable(&e)
+                        && let Some(again) = spare.take()
+                    {
+                        let wait = policy.backoff(attempt);
+                        tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, error = %transport_kind(&e), "resending after a connection failure");
+                        tokio::time::sleep(wait).await;
+                        current = again;
+                        continue;
+                    }
+                    tracing::debug!(error = %transport_kind(&e), "request failed");
+                    break Err(Error::from(e));
+                }
+            };
+            let status = response.status();
+            last_status = Some(status);
+            if can_renew && provider.reauth_statuses.contains(&status.as_u16()) {
+                renewed = true;
+                let renewal = match (spare.take(), &shadow) {
+                    (Some(mut again), _) => {
+                        let renewed = async {
+                            state.auth.reauthenticate(&again).await?;
+                            state.auth.authorize(&mut again).await
+                        };
+                        match renewed.await {
+                            Ok(()) => {
+                                tracing::debug!("credentials renewed; resending");
+                                current = again;
+                                continue;
+                            }
+                            Err(e) => Err(e),
+                        }
+                    }
+                    (None, Some(rejected)) => state.auth.reauthenticate(rejected).await,
+                    (None, None) => Ok(()),
+                };
+                if let Err(e) = renewal {
+                    tracing::warn!(error = %e, "could not renew credentials");
+                    break Err(Error::Auth(format!(
+                        "{} (after the service answered {status})",
+                        auth_message(e)
+                    )));
+                }
+            }
+            let throttled = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
+            if throttled
+                && can_retry
+                && let Some(again) = spare.take()
+            {
+                let wait = match retry_after(response.headers()) {
+                    Some(w) if w > policy.max_retry_after => None,
+                    Some(w) => Some(w),
+                    None => Some(policy.backoff(attempt)),
+                };
+                if let Some(wait) = wait {
+                    tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "throttled; retrying");
+                    drop(response);
+                    tokio::time::sleep(wait).await;
+                    current = again;
+                    continue;
+                }
+            }
+            if status.is_client_error() || status.is_server_error() {
+                break Err(api_error(provider, response).await);
+            }
+            if !buffer {
+                break Ok(Answer::Streaming(response));
+            }
+            let headers = response.headers().clone();
+            match response.bytes().await {
+                Ok(body) => break Ok(Answer::Buffered { status, headers, body }),
+                Err(e) => {
+                    if can_retry
+                        && is_resendable(&e)
+                        && let Some(again) = spare.take()
+                    {
+                        let wait = policy.backoff(attempt);
+                        tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "answer broke off; resending");
+                        tokio::time::sleep(wait).await;
+                        current = again;
+                        continue;
+                    }
+                    break Err(Error::from(e));
+                }
+            }
+        };
+        let span = tracing::Span::current();
+        span.record("attempts", attempt);
+        span.record("duration_ms", started.elapsed().as_millis() as u64);
+        if let Some(status) = last_status {
+            span.record("status", status.as_u16());
+        }
+        let request_id = match &result {
+            Ok(Answer::Streaming(r)) => provider.request_id(r.headers()),
+            Ok(Answer::Buffered { headers, .. }) => provider.request_id(headers),
+            Err(e) => e.request_id().map(str::to_string),
+        };
+        if let Some(id) = request_id {
+            span.record("request_id", id.as_str());
+        }
+        result
+    }
+    .instrument(span)
+    .await
+}
+
+/// A short description of a transport error, without its URL.
+fn transport_kind(e: &reqwest::Error) -> &'static str {
+    if e.is_timeout() {
+        "timeout"
+    } else if e.is_connect() {
+        "connection failed"
+    } else if e.is_body() || e.is_decode() {
+        "body error"
+    } else {
+        "request error"
+    }
+}
+
+/// Reads an error answer (at most 64 KiB of its body) into [`Error::Api`].
+async fn api_error(provider: &ProviderInfo, response: reqwest::Response) -> Error {
+    let status = response.status();
+    let headers = response.headers().clone();
+    let mut bytes = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > ERROR_BODY_LIMIT {
+            bytes.truncate(ERROR_BODY_LIMIT);
+            break;
+        }
+    }
+    Error::api(provider, status, &headers, ErrorBody::from_bytes(&bytes))
+}
+
+/// `Retry-After` as seconds or an HTTP date.
+pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
+    let v = headers.get(http::header::RETRY_AFTER)?.to_str().ok()?.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = chrono::DateTime::parse_from_rfc2822(v).ok()?;
+    let wait = at.with_timezone(&chrono::Utc) - chrono::Utc::now();
+    Some(wait.to_std().unwrap_or(Duration::ZERO))
+}
+
+/// Sends a hand-written request through the same pipeline as generated operations (auth, retries,
+/// tracing): the answer with a success status and its body still streaming, or [`Error::Api`].
+pub async fn send(
+    http: &reqwest::Client,
+    state: &ClientState,
+    mut request: reqwest::Request,
+    operation: &str,
+    mode: Idempotency,
+) -> Result<reqwest::Response, Error> {
+    prepare(state, &mut request, operation).await?;
+    match round_trip(http, state, request, operation, mode, false).await? {
+        Answer::Streaming(r) => Ok(r),
+        Answer::Buffered { .. } => unreachable!("round_trip buffers only when asked"),
+    }
+}
+
+/// The same as [`send`], with the body read completely (an idempotent request whose answer broke
+/// off is resent): status, headers and body.
+pub async fn execute(
+    http: &reqwest::Client,
+    state: &ClientState,
+    mut request: reqwest::Request,
+    operation: &str,
+    mode: Idempotency,
+) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+    prepare(state, &mut request, operation).await?;
+    match round_trip(http, state, request, operation, mode, true).await? {
+        Answer::Buffered { status, headers, body } => Ok((status, headers, body)),
+        Answer::Streaming(_) => unreachable!("round_trip streams only when asked"),
+    }
+}
+
+/// Reads a JSON success body of a hand-written step into `T` ([`Error::Decode`] with the field
+/// path on a mismatch, never a panic).
+pub async fn json_body<T: DeserializeOwned>(operation: &'static str, response: reqwest::Response) -> Result<T, Error> {
+    let bytes = response.bytes().await?;
+    decode_json(operation, &bytes, false)
+}
+
+/// Decodes a JSON body into `T`. On a mismatch the error names the field path
+/// (`items[3].createdBy`) and carries an excerpt of at most 200 characters around the failure —
+/// unless `sensitive` (the body can hold a credential), when the excerpt is withheld.
+pub fn decode_json<T: DeserializeOwned>(operation: &'static str, body: &[u8], sensitive: bool) -> Result<T, Error> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let decoded = serde_path_to_error::deserialize(&mut de).map_err(|e| {
+        let path = e.path().to_string();
+        (if path == "." { String::new() } else { path }, e.into_inner())
+    });
+    let decoded = decoded.and_then(|v| de.end().map(|()| v).map_err(|e| (String::new(), e)));
+    decoded.map_err(|(path, inner)| {
+        let excerpt = if sensitive {
+            "(withheld: this answer can hold a credential)".to_string()
+        } else {
+            excerpt(body, &inner)
+        };
+        Error::Decode {
+            operation,
+            path,
+            message: inner.to_string(),
+            excerpt,
+        }
+    })
+}
+
+/// At most 200 characters of `body` around where `error` happened, control characters replaced.
+fn excerpt(body: &[u8], error: &serde_json::Error) -> String {
+    let text = String::from_utf8_lossy(body);
+    let mut offset = 0usize;
+    for (i, line) in text.split_inclusive('\n').enumerate() {
+        if i + 1 == error.line() {
+            offset += line
+                .char_indices()
+                .nth(error.column().saturating_sub(1))
+                .map_or(line.len(), |(b, _)| b);
+            break;
+        }
+        offset += line.len();
+    }
+    let chars: Vec<char> = text.chars().collect();
+    let at = text[..offset.min(text.len())].chars().count();
+    let start = at.saturating_sub(100);
+    let end = (at + 100).min(chars.len());
+    chars[start..end]
+        .iter()
+        .map(|c| if c.is_control() { ' ' } else { *c })
+        .collect()
+}
+
+fn unexpected(state: &ClientState, status: StatusCode, headers: &HeaderMap, body: Bytes) -> Error {
+    Error::UnexpectedStatus {
+        status,
+        request_id: state.provider.request_id(headers),
+        body: body.slice(..body.len().min(UNEXPECTED_BODY_LIMIT)),
+    }
+}
+
+/// Whether a success status is answered with the operation's model: the statuses the spec gives
+/// for it, and any other 2xx the spec does not give a different body for.
+fn models(op: &Operation, status: StatusCode) -> bool {
+    let code = status.as_u16();
+    op.ok.contains(&code) || (status.is_success() && !op.other.contains(&code))
+}
+
+/// Sends a generated operation's request and decodes its JSON answer into `T`.
+pub async fn call_json<T: DeserializeOwned>(
+    http: &reqwest::Client,
+    state: &ClientState,
+    request: reqwest::Request,
+    op: &'static Operation,
+) -> Result<ResponseValue<T>, Error> {
+    let (status, headers, body) = execute(http, state, request, op.id, Idempotency::FromMethod).await?;
+    if models(op, status) {
+        let blank = body.iter().all(u8::is_ascii_whitespace);
+        if !blank {
+            return decode_json(op.id, &body, op.sensitive).map(|v| ResponseValue::new(v, status, headers));
+        }
+        // A bodiless answer fits a model that has nothing to say (`Option`, unit).
+        if let Ok(v) = serde_json::from_slice::<T>(b"null") {
+            return Ok(ResponseValue::new(v, status, headers));
+        }
+        if op.ok.contains(&status.as_u16()) {
+            return Err(Error::Decode {
+                operation: op.id,
+                path: String::new(),
+                message: format!("the {status} answer has no body"),
+                excerpt: String::new(),
+            });
+        }
+    }
+    Err(unexpected(state, status, &headers, body))
+}
+
+/// Sends a generated operation's request whose answer has no body of interest.
+pub async fn call_empty(
+    http: &reqwest::Client,
+    state: &ClientState,
+    request: reqwest::Request,
+    op: &'static Operation,
+) -> Result<ResponseValue<()>, Error> {
+    let (status, headers, body) = execute(http, state, request, op.id, Idempotency::FromMethod).await?;
+    if models(op, status) {
+        Ok(ResponseValue::new((), status, headers))
+    } else {
+        Err(unexpected(state, status, &headers, body))
+    }
+}
+
+/// Sends a generated operation's request whose answer is a byte stream (a download).
+pub async fn call_stream(
+    http: &reqwest::Client,
+    state: &ClientState,
+    mut request: reqwest::Request,
+    op: &'static Operation,
+) -> Result<ResponseValue<ByteStream>, Error> {
+    prepare(state, &mut request, op.id).await?;
+    match round_trip(http, state, request, op.id, Idempotency::FromMethod, false).await? {
+        Answer::Streaming(response) if models(op, response.status()) => Ok(ResponseValue::stream(response)),
+        Answer::Streaming(response) => {
+            let status = response.status();
+            let headers = response.headers().clone();
+            let body = response.bytes().await.unwrap_or_default();
+            Err(unexpected(state, status, &headers, body))
+        }
+        Answer::Buffered { .. } => unreachable!("round_trip buffers only when asked"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn retry_after_seconds_and_dates() {
+        let mut h = HeaderMap::new();
+        h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("7"));
+        assert_eq!(retry_after(&h), Some(Duration::from_secs(7)));
+        h.insert(
+            http::header::RETRY_AFTER,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        assert_eq!(retry_after(&h), Some(Duration::ZERO));
+        h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("soon"));
+        assert_eq!(retry_after(&h), None);
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Item {
+        id: i64,
+        #[serde(rename = "createdBy")]
+        created_by: String,
+    }
+
+    #[derive(Debug, serde::Deserialize)]
+    #[allow(dead_code)]
+    struct Listing {
+        items: Vec<Item>,
+    }
+
+    #[test]
+    fn decode_errors_name_the_field_path_and_show_an_excerpt() {
+        let mut items: Vec<String> = (0..3)
+            .map(|i| format!(r#"{{"id": {i}, "createdBy": "u{i}"}}"#))
+            .collect();
+        items.push(r#"{"id": 3, "createdBy": 42}"#.into());
+        let body = format!(r#"{{"items": [{}]}}"#, items.join(","));
+        let e = decode_json::<Listing>("list_things", body.as_bytes(), false).unwrap_err();
+        let Error::Decode {
+            operation,
+            path,
+            excerpt,
+            message,
+        } = &e
+        else {
+            panic!("{e:?}")
+        };
+        assert_eq!(*operation, "list_things");
+        assert_eq!(path, "items[3].createdBy");
+        assert!(message.contains("invalid type"), "{message}");
+        assert!(excerpt.contains("\"createdBy\": 42"), "{excerpt}");
+        assert!(excerpt.chars().count() <= 200);
+        assert!(e.to_string().contains("items[3].createdBy"), "{e}");
+    }
+
+    #[test]
+    fn excerpts_are_bounded_and_withheld_for_credentials() {
+        let long = format!(r#"{{"items": [{{"id": "{}"}}]}}"#, "x".repeat(10_000));
+        let Error::Decode { excerpt, .. } = decode_json::<Listing>("op", long.as_bytes(), false).unwrap_err() else {
+            panic!()
+        };
+        assert!(excerpt.chars().count() <= 200);
+        let Error::Decode { excerpt, .. } =
+            decode_json::<Listing>("op", br#"{"access_token": "tok-123", "items": 5}"#, true).unwrap_err()
+        else {
+            panic!()
+        };
+        assert!(!excerpt.contains("tok-123"), "{excerpt}");
+    }
+
+    #[test]
+    fn trailing_garbage_is_a_decode_error() {
+        assert!(decode_json::<Vec<i64>>("op", b"[1, 2] x", false).is_err());
+    }
+}
