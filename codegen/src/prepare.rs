@@ -316,6 +316,18 @@ pub fn prepare(spec_name: &str, spec: &Value) -> Result<Prepared, Vec<String>> {
     }
     runtime_types.insert(ERROR_SCHEMA.to_string(), "ErrorBody".to_string());
     doc["paths"] = Value::Object(new_paths);
+    // progenitor ignores `explode: false` and refuses `spaceDelimited`; joined lists serialise
+    // themselves, so it sees neither.
+    strip_query_styles(&mut doc);
+    // Tolerant scalars stand for values that may also be null.
+    for (name, schema) in &schemas {
+        if schema.get("x-dam-type").is_some() && !accepts_null(schema) {
+            err(
+                &format!("schema {name}"),
+                "a tolerant scalar (x-dam-type) must accept null: `nullable: true` beside its `type`, or every `anyOf` branch nullable".into(),
+            );
+        }
+    }
     if operation_count == 0 {
         err("(document)", "no operation to generate".into());
     }
@@ -335,6 +347,51 @@ pub fn prepare(spec_name: &str, spec: &Value) -> Result<Prepared, Vec<String>> {
         })
     } else {
         Err(errors)
+    }
+}
+
+/// Whether a schema admits `null` under OpenAPI 3.0 rules (`nullable` counts only beside `type`).
+fn accepts_null(schema: &Value) -> bool {
+    let nullable = |s: &Value| s.get("nullable").and_then(Value::as_bool) == Some(true) && s.get("type").is_some();
+    nullable(schema)
+        || schema
+            .get("anyOf")
+            .and_then(Value::as_array)
+            .is_some_and(|branches| branches.iter().any(nullable))
+}
+
+/// Removes `style`/`explode` from every parameter whose style progenitor cannot handle or ignores.
+fn strip_query_styles(doc: &mut Value) {
+    fn strip(param: &mut Value) {
+        if let Some(p) = param.as_object_mut() {
+            let odd = p.get("style").and_then(Value::as_str).is_some_and(|s| s != "form")
+                || p.get("explode").and_then(Value::as_bool) == Some(false);
+            if odd {
+                p.remove("style");
+                p.remove("explode");
+            }
+        }
+    }
+    if let Some(params) = doc.pointer_mut("/components/parameters").and_then(Value::as_object_mut) {
+        params.values_mut().for_each(strip);
+    }
+    for item in doc
+        .get_mut("paths")
+        .and_then(Value::as_object_mut)
+        .into_iter()
+        .flat_map(|p| p.values_mut())
+    {
+        let Some(item) = item.as_object_mut() else { continue };
+        for (key, value) in item.iter_mut() {
+            let list = if key == "parameters" {
+                Some(value)
+            } else {
+                value.get_mut("parameters")
+            };
+            if let Some(list) = list.and_then(Value::as_array_mut) {
+                list.iter_mut().for_each(strip);
+            }
+        }
     }
 }
 
@@ -389,10 +446,33 @@ fn adapt_operation(
                 "parameter {name}: cookie parameters are not supported by progenitor; describe the cookie as a security scheme and set it in the auth hook"
             )),
             "query" => {
-                if let Some(style) = p.get("style").and_then(Value::as_str).filter(|s| *s != "form") {
-                    problems.push(format!(
-                        "parameter {name}: query style {style:?} is not supported; use a joined list (x-dam-join)"
-                    ));
+                let style = p.get("style").and_then(Value::as_str).unwrap_or("form");
+                let explode = p.get("explode").and_then(Value::as_bool).unwrap_or(true);
+                let join = p
+                    .get("schema")
+                    .and_then(|s| s.get("$ref"))
+                    .and_then(Value::as_str)
+                    .and_then(|r| pointer(spec, r))
+                    .and_then(|t| t.get("x-dam-join"))
+                    .and_then(Value::as_str);
+                match (join, style, explode) {
+                    (Some("plus"), "spaceDelimited", false) | (Some("comma"), "form", false) => {}
+                    (Some(j), _, _) => {
+                        let want = if j == "plus" { "spaceDelimited" } else { "form" };
+                        problems.push(format!(
+                            "parameter {name}: a joined list ({j}) is one value on the wire: declare `style: {want}, explode: false` so other tools read it as the SDK sends it"
+                        ));
+                    }
+                    (None, "form", true) => {}
+                    (None, "form", false) if schema.get("type").and_then(Value::as_str) == Some("array") => {
+                        problems.push(format!(
+                            "parameter {name}: `explode: false` arrays need a joined-list schema (x-dam-join)"
+                        ));
+                    }
+                    (None, "form", false) => {}
+                    (None, other, _) => problems.push(format!(
+                        "parameter {name}: query style {other:?} is not supported; use a joined list (x-dam-join)"
+                    )),
                 }
                 let required = p.get("required").and_then(Value::as_bool) == Some(true);
                 if !required && schema.get("type").and_then(Value::as_str) == Some("object") {

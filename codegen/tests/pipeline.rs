@@ -194,3 +194,25 @@ fn progenitor_panics_become_errors() {
     });
     assert_error(&e, "login: request body must have exactly one content type");
 }
+
+#[test]
+fn joined_lists_must_say_how_they_travel() {
+    let e = errors_after(|t| t.replace("          style: spaceDelimited\n          explode: false\n", ""));
+    assert_error(
+        &e,
+        "search: parameter media_type: a joined list (plus) is one value on the wire: declare `style: spaceDelimited, explode: false`",
+    );
+    let e = errors_after(|t| t.replace("          style: spaceDelimited\n", "          style: form\n"));
+    assert_error(&e, "search: parameter media_type: a joined list (plus)");
+}
+
+#[test]
+fn tolerant_scalars_must_accept_null() {
+    let e = errors_after(|t| {
+        t.replace(
+            "        - type: integer\n          nullable: true\n        - type: string\n          nullable: true",
+            "        - type: integer\n        - type: string",
+        )
+    });
+    assert_error(&e, "schema Id: a tolerant scalar (x-dam-type) must accept null");
+}

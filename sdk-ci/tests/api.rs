@@ -87,10 +87,7 @@ async fn oauth_shaped_and_unparsable_error_bodies_are_kept() {
         .unwrap_err();
     let api = err.api_error().unwrap();
     assert_eq!(api.body.error.as_deref(), Some("invalid_request"));
-    assert_eq!(
-        err.message(),
-        Some("Missing or invalid authorization header")
-    );
+    assert_eq!(err.message(), Some("Missing or invalid authorization header"));
 
     let server = ci(|_| Reply::text(502, "<html>Bad gateway</html>")).await;
     let err: Error = client(&server).get_folder().folder_id("f1").send().await.unwrap_err();
