@@ -86,6 +86,7 @@ pub fn client_source(spec_name: &str, provider: &Provider, prepared: &Prepared) 
         })
         .ok_or_else(|| format!("{spec_name}: (generator): progenitor emitted no `types` module"))?;
     types_mod.1.extend(extra_types);
+    crate::models::rewrite(&mut types_mod.1, &prepared.closed_models).map_err(|e| format!("{spec_name}: {e}"))?;
     file.items.extend(
         syn::parse2::<syn::File>(provider_tokens(provider, prepared))
             .expect("valid items")

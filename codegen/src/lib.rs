@@ -19,6 +19,7 @@
 #![forbid(unsafe_code)]
 
 pub mod generate;
+pub mod models;
 pub mod prepare;
 pub mod providers;
 
@@ -149,13 +150,25 @@ pub fn generate_provider(root: &Path, provider: &Provider) -> Result<Generated, 
 /// A test file with one `#[test]` per JSON example of the spec.
 fn examples_test(provider: &Provider, prepared: &prepare::Prepared) -> String {
     let mut out = format!(
-        "//! Every JSON example in `{}` decodes into its typed model.\n\n\
+        "//! Every JSON example in `{}` decodes into its typed model; every answer's example still does\n\
+         //! with any one field bent the way real services bend them.\n\n\
          #![allow(missing_docs)]\n\n\
          use {}::types;\n\n\
          #[track_caller]\n\
          fn decode<T: serde::de::DeserializeOwned>(location: &str, json: &str) {{\n    \
          if let Err(e) = serde_json::from_str::<T>(json) {{\n        \
          panic!(\"example at {{location}} does not decode into {{}}: {{e}}\", std::any::type_name::<T>());\n    \
+         }}\n}}\n\n\
+         /// An answer's example decodes, and still does with any one field bent the way real services\n\
+         /// bend them (`80.0` or `\"80\"` for 80, `0`/`1` for a flag, `[]` for `{{}}`, `null`).\n\
+         #[track_caller]\n\
+         fn decode_messy<T: serde::de::DeserializeOwned>(location: &str, json: &str) {{\n    \
+         decode::<T>(location, json);\n    \
+         let doc: serde_json::Value = serde_json::from_str(json).expect(\"examples are JSON\");\n    \
+         for v in dam_test_server::messy::variants(&doc) {{\n        \
+         if let Err(e) = serde_json::from_str::<T>(&v.value.to_string()) {{\n            \
+         panic!(\"example at {{location}} with {{}} ({{}}) does not decode into {{}}: {{e}}\", v.path, v.change, std::any::type_name::<T>());\n        \
+         }}\n    \
          }}\n}}\n",
         provider.spec, provider.crate_ident
     );
@@ -188,7 +201,8 @@ fn examples_test(provider: &Provider, prepared: &prepare::Prepared) -> String {
         };
         let _ = write!(
             out,
-            "\n#[test]\nfn example_{i:03}_{name}() {{\n    decode::<{rust_type}>(\n        {loc:?},\n        r{hashes}\"{json}\"{hashes},\n    );\n}}\n",
+            "\n#[test]\nfn example_{i:03}_{name}() {{\n    {check}::<{rust_type}>(\n        {loc:?},\n        r{hashes}\"{json}\"{hashes},\n    );\n}}\n",
+            check = if ex.is_request { "decode" } else { "decode_messy" },
             name = name.trim_matches('_'),
             loc = ex.location,
         );

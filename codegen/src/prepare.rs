@@ -68,6 +68,8 @@ pub struct Example {
     pub location: String,
     /// The Rust type, relative to the crate's `types` module (e.g. `Media` or `Vec<Media>`).
     pub rust_type: String,
+    /// A request body's example (not an answer's).
+    pub is_request: bool,
     /// The example itself.
     pub value: Value,
 }
@@ -106,6 +108,10 @@ pub struct Prepared {
     pub operation_count: usize,
     /// Generated operations by `operationId`.
     pub operations: BTreeMap<String, OperationMeta>,
+    /// Models that keep no unknown keys: component schemas used only in request bodies (never in an
+    /// answer) that the spec does not declare open (`additionalProperties`). Every other model is
+    /// open: unknown keys are kept and sent back.
+    pub closed_models: BTreeSet<String>,
 }
 
 /// Checks and adapts `spec` (already parsed from YAML). `spec_name` is used in messages.
@@ -344,6 +350,7 @@ pub fn prepare(spec_name: &str, spec: &Value) -> Result<Prepared, Vec<String>> {
             examples,
             operation_count,
             operations,
+            closed_models: closed_models(spec),
         })
     } else {
         Err(errors)
@@ -604,6 +611,58 @@ fn adapt_operation(
     (op, meta)
 }
 
+/// Component schemas reachable only from request bodies and not declared open.
+fn closed_models(spec: &Value) -> BTreeSet<String> {
+    let mut requests = BTreeSet::new();
+    let mut answers = BTreeSet::new();
+    let paths = spec.get("paths").and_then(Value::as_object);
+    for item in paths.into_iter().flat_map(|p| p.values()) {
+        for method in METHODS {
+            let Some(op) = item.get(*method) else { continue };
+            if let Some(body) = op.get("requestBody") {
+                referenced_schemas(spec, &resolve(spec, body), &mut requests);
+            }
+            for (_, resp) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
+                referenced_schemas(spec, &resolve(spec, resp), &mut answers);
+            }
+        }
+    }
+    let open = |name: &String| {
+        spec.pointer(&format!("/components/schemas/{name}/additionalProperties"))
+            .is_some_and(|a| a != &Value::Bool(false))
+    };
+    requests
+        .into_iter()
+        .filter(|n| !answers.contains(n) && !open(n))
+        .collect()
+}
+
+/// Adds the names of every component schema `v` refers to, transitively.
+fn referenced_schemas(spec: &Value, v: &Value, out: &mut BTreeSet<String>) {
+    match v {
+        Value::Object(m) => {
+            for (k, v) in m {
+                if k == "example" || k == "examples" {
+                    continue;
+                }
+                if k == "$ref"
+                    && let Some(name) = v.as_str().and_then(|r| r.strip_prefix("#/components/schemas/"))
+                {
+                    if out.insert(name.to_string())
+                        && let Some(target) = spec.pointer(&format!("/components/schemas/{name}"))
+                    {
+                        referenced_schemas(spec, target, out);
+                    }
+                    continue;
+                }
+                referenced_schemas(spec, v, out);
+            }
+        }
+        Value::Array(a) => a.iter().for_each(|v| referenced_schemas(spec, v, out)),
+        _ => {}
+    }
+}
+
 /// Whether `schema` refers, directly or through other schemas, to an `x-dam-type: Secret` schema.
 fn refers_to_secret(doc: &Value, schema: &Value, seen: &mut BTreeSet<String>) -> bool {
     match schema {
@@ -800,7 +859,7 @@ fn rust_type_of(doc: &Value, schema: &Value) -> Option<String> {
 }
 
 fn collect_examples(doc: &Value, label: &str, op: &Value, out: &mut Vec<Example>) {
-    let mut media_examples = |loc: String, media: &Value| {
+    let mut media_examples = |loc: String, media: &Value, is_request: bool| {
         let Some(t) = media.get("schema").and_then(|s| rust_type_of(doc, s)) else {
             return;
         };
@@ -808,6 +867,7 @@ fn collect_examples(doc: &Value, label: &str, op: &Value, out: &mut Vec<Example>
             out.push(Example {
                 location: loc.clone(),
                 rust_type: t.clone(),
+                is_request,
                 value: e.clone(),
             });
         }
@@ -817,6 +877,7 @@ fn collect_examples(doc: &Value, label: &str, op: &Value, out: &mut Vec<Example>
                 out.push(Example {
                     location: format!("{loc} {name}"),
                     rust_type: t.clone(),
+                    is_request,
                     value: v.clone(),
                 });
             }
@@ -825,13 +886,13 @@ fn collect_examples(doc: &Value, label: &str, op: &Value, out: &mut Vec<Example>
     if let Some(body) = op.get("requestBody") {
         let body = resolve(doc, body);
         if let Some(m) = body.pointer("/content/application~1json") {
-            media_examples(format!("{label} request"), m);
+            media_examples(format!("{label} request"), m, true);
         }
     }
     for (status, resp) in op.get("responses").and_then(Value::as_object).into_iter().flatten() {
         let resp = resolve(doc, resp);
         if let Some(m) = resp.pointer("/content/application~1json") {
-            media_examples(format!("{label} {status}"), m);
+            media_examples(format!("{label} {status}"), m, false);
         }
     }
 }

@@ -9,7 +9,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///Where an asset's file came from, captured on upload.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AcquisitionContext {
         ///Original file name.
@@ -18,6 +18,10 @@ pub mod types {
         ///Original file path.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub path: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AcquisitionContext {
         pub fn builder() -> builder::AcquisitionContext {
@@ -25,12 +29,16 @@ pub mod types {
         }
     }
     ///The client application that uploaded an asset.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AcquisitionSource {
         ///Application name, e.g. `Workspace`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AcquisitionSource {
         pub fn builder() -> builder::AcquisitionSource {
@@ -38,7 +46,7 @@ pub mod types {
         }
     }
     ///The error body of every operation except the token requests.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ApiError {
         ///Machine-readable error code, e.g. `WorkspaceNotFound`.
@@ -47,6 +55,10 @@ pub mod types {
         ///Human-readable explanation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ApiError {
         pub fn builder() -> builder::ApiError {
@@ -54,7 +66,7 @@ pub mod types {
         }
     }
     ///Extended metadata of an audio or video asset's container.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AvContainer {
         ///Overall bit rate.
@@ -84,6 +96,10 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub time_code: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AvContainer {
         pub fn builder() -> builder::AvContainer {
@@ -91,7 +107,7 @@ pub mod types {
         }
     }
     ///One stream of an audio/video container; each field is present only when known (video fields on video streams, audio fields on audio streams).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AvStream {
         ///Result of the audio analysis, e.g. `Stereo`.
@@ -267,6 +283,10 @@ pub mod types {
         ///Video frame width in pixels.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<i64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AvStream {
         pub fn builder() -> builder::AvStream {
@@ -274,7 +294,7 @@ pub mod types {
         }
     }
     ///An item a bulk operation handled.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct BulkCompleteItem {
         ///The folder's identifier.
@@ -285,6 +305,10 @@ pub mod types {
         ///The folder's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl BulkCompleteItem {
         pub fn builder() -> builder::BulkCompleteItem {
@@ -292,7 +316,7 @@ pub mod types {
         }
     }
     ///Why one item of a bulk operation failed.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct BulkItemError {
         ///Machine-readable reason, e.g. `FolderNotFound`.
@@ -316,6 +340,10 @@ pub mod types {
         ///The item's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl BulkItemError {
         pub fn builder() -> builder::BulkItemError {
@@ -323,7 +351,7 @@ pub mod types {
         }
     }
     ///409 body of a bulk folder operation in which nothing succeeded. The error table names the code `BulkOperationFailed`; the document's example carries only the bulk counters and per-item errors, so both parts are described.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct BulkOperationError {
         ///`BulkOperationFailed`, or another 409 code such as `FolderTrashed`.
@@ -347,6 +375,10 @@ pub mod types {
         ///Human-readable explanation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl BulkOperationError {
         pub fn builder() -> builder::BulkOperationError {
@@ -354,7 +386,7 @@ pub mod types {
         }
     }
     ///Outcome of a bulk folder operation in which at least one item succeeded.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct BulkResult {
         ///One entry per item that succeeded.
@@ -375,6 +407,10 @@ pub mod types {
         ///One entry per failed item.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub errors: ::std::vec::Vec<BulkItemError>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl BulkResult {
         pub fn builder() -> builder::BulkResult {
@@ -382,7 +418,7 @@ pub mod types {
         }
     }
     ///Body of `change_folders_metadata` (at most 500 folders and 500 changes).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ChangeFoldersMetadataRequest {
         ///Groups of changes; a folder may appear in one group only.
@@ -398,7 +434,7 @@ pub mod types {
 both, so this one model carries the fields of either; the asset-only fields are absent on folders
 and the folder-only ones (`stats`, `parentId`, `parentFolder`) on assets. With `fields`, only the
 requested top-level fields are present.*/
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ContentItem {
         #[serde(
@@ -586,6 +622,10 @@ requested top-level fields are present.*/
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub workspace: ::std::option::Option<WorkspaceRef>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ContentItem {
         pub fn builder() -> builder::ContentItem {
@@ -593,7 +633,7 @@ requested top-level fields are present.*/
         }
     }
     ///One page of a workspace's, trash bin's or folder's contents (folders first, then assets).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ContentList {
         ///Total number of matching items.
@@ -613,6 +653,10 @@ requested top-level fields are present.*/
         pub offset: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order: ::std::option::Option<ListOrder>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ContentList {
         pub fn builder() -> builder::ContentList {
@@ -620,7 +664,7 @@ requested top-level fields are present.*/
         }
     }
     ///Body of `create_folder`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreateFolderRequest {
         ///Desired name; made unique if the parent already has a folder of that name.
@@ -644,7 +688,7 @@ requested top-level fields are present.*/
         }
     }
     ///Body of `create_mediabox`. All assets and folders must come from one workspace. Give `expirationDays` or `expirationDate`, not both; with neither the MediaBox never expires.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreateMediaBoxRequest {
         ///Whether the assets' elements (custom renders and files uploaded through the Elements API) may be downloaded (default false).
@@ -730,7 +774,7 @@ requested top-level fields are present.*/
         }
     }
     ///Body of `create_workspace`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreateWorkspaceRequest {
         ///Whether files may be archived (the document's default was lost).
@@ -766,7 +810,7 @@ requested top-level fields are present.*/
         }
     }
     ///Answer of `create_folder`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreatedFolder {
         ///The new folder's identifier.
@@ -790,6 +834,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub workspace_id: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CreatedFolder {
         pub fn builder() -> builder::CreatedFolder {
@@ -797,7 +845,7 @@ requested top-level fields are present.*/
         }
     }
     ///Answer of `create_mediabox`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreatedMediaBox {
         ///URL of the MediaBox.
@@ -809,6 +857,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub mediabox_id: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CreatedMediaBox {
         pub fn builder() -> builder::CreatedMediaBox {
@@ -816,7 +868,7 @@ requested top-level fields are present.*/
         }
     }
     ///Error body of the delegate-token request: the document lists OAuth-style errors but its example answers `{code, message}`, so both pairs are accepted.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DelegateTokenError {
         ///Machine-readable error code (Ci style), e.g. `TokenScopeNotProvided`.
@@ -831,6 +883,10 @@ requested top-level fields are present.*/
         ///Human-readable explanation (Ci style).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DelegateTokenError {
         pub fn builder() -> builder::DelegateTokenError {
@@ -838,7 +894,7 @@ requested top-level fields are present.*/
         }
     }
     ///JSON body of `create_delegate_token`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DelegateTokenRequest {
         ///The only asset the delegate token may act on.
@@ -852,7 +908,7 @@ requested top-level fields are present.*/
         }
     }
     ///An issued delegate token (no refresh token).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DelegateTokenResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -863,6 +919,10 @@ requested top-level fields are present.*/
         ///Always `bearer`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_type: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DelegateTokenResponse {
         pub fn builder() -> builder::DelegateTokenResponse {
@@ -870,7 +930,7 @@ requested top-level fields are present.*/
         }
     }
     ///Extended metadata of an audio asset with Dolby Atmos content.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DolbyContainer {
         ///Audio Definition Model profile.
@@ -1089,6 +1149,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub true_peak_levels: ::std::option::Option<f64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DolbyContainer {
         pub fn builder() -> builder::DolbyContainer {
@@ -1096,7 +1160,7 @@ requested top-level fields are present.*/
         }
     }
     ///Something that happened in a workspace or catalog. Which of the arrays are present depends on `type` (see `EventType`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Event {
         ///Assets involved.
@@ -1133,6 +1197,10 @@ requested top-level fields are present.*/
         pub spaces: ::std::vec::Vec<EventSpace>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::types::EventType>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Event {
         pub fn builder() -> builder::Event {
@@ -1140,7 +1208,7 @@ requested top-level fields are present.*/
         }
     }
     ///An asset in an event, with the details its event type adds.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EventAsset {
         #[serde(
@@ -1210,6 +1278,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub thumbnail_types: ::std::vec::Vec<crate::generated::types::ThumbnailType>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl EventAsset {
         pub fn builder() -> builder::EventAsset {
@@ -1217,7 +1289,7 @@ requested top-level fields are present.*/
         }
     }
     ///An element in an event.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EventElement {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1238,6 +1310,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub previous_metadata: ::std::vec::Vec<MetadataValue>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl EventElement {
         pub fn builder() -> builder::EventElement {
@@ -1245,7 +1321,7 @@ requested top-level fields are present.*/
         }
     }
     ///The filters the request applied; each is absent when not used.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EventFilter {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1257,6 +1333,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub type_: ::std::vec::Vec<crate::generated::types::EventType>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl EventFilter {
         pub fn builder() -> builder::EventFilter {
@@ -1264,7 +1344,7 @@ requested top-level fields are present.*/
         }
     }
     ///A folder in an event.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EventFolder {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1285,6 +1365,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub previous_metadata: ::std::vec::Vec<MetadataValue>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl EventFolder {
         pub fn builder() -> builder::EventFolder {
@@ -1292,7 +1376,7 @@ requested top-level fields are present.*/
         }
     }
     ///One page of workspace or catalog events.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EventList {
         ///Total number of matching events.
@@ -1311,6 +1395,10 @@ requested top-level fields are present.*/
         pub offset: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order: ::std::option::Option<ListOrder>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl EventList {
         pub fn builder() -> builder::EventList {
@@ -1318,7 +1406,7 @@ requested top-level fields are present.*/
         }
     }
     ///A MediaBox in an event.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EventMediaBox {
         ///The MediaBox's identifier.
@@ -1334,6 +1422,10 @@ requested top-level fields are present.*/
         pub previous_settings: ::std::option::Option<MediaBoxSettings>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub settings: ::std::option::Option<MediaBoxSettings>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl EventMediaBox {
         pub fn builder() -> builder::EventMediaBox {
@@ -1341,7 +1433,7 @@ requested top-level fields are present.*/
         }
     }
     ///A workspace or catalog in an event.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EventSpace {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1352,6 +1444,10 @@ requested top-level fields are present.*/
         ///The space's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl EventSpace {
         pub fn builder() -> builder::EventSpace {
@@ -1359,7 +1455,7 @@ requested top-level fields are present.*/
         }
     }
     ///Selected EXIF fields (all text, numbers included).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ExifMetadata {
         ///Artist.
@@ -1380,6 +1476,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub image_width: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ExifMetadata {
         pub fn builder() -> builder::ExifMetadata {
@@ -1387,7 +1487,7 @@ requested top-level fields are present.*/
         }
     }
     ///A strip of video frames in one image.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Filmstrip {
         ///Height of one frame.
@@ -1420,6 +1520,10 @@ requested top-level fields are present.*/
         ///Width of the whole strip.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<i64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Filmstrip {
         pub fn builder() -> builder::Filmstrip {
@@ -1427,7 +1531,7 @@ requested top-level fields are present.*/
         }
     }
     ///A folder as `get_folder` and `update_folder` return it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Folder {
         #[serde(
@@ -1479,6 +1583,10 @@ requested top-level fields are present.*/
         pub stats: ::std::option::Option<FolderChildStats>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub workspace: ::std::option::Option<WorkspaceRef>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Folder {
         pub fn builder() -> builder::Folder {
@@ -1486,7 +1594,7 @@ requested top-level fields are present.*/
         }
     }
     ///Statistics about a folder.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FolderChildStats {
         ///Number of direct child folders.
@@ -1495,6 +1603,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub child_folder_count: ::std::option::Option<i64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FolderChildStats {
         pub fn builder() -> builder::FolderChildStats {
@@ -1502,7 +1614,7 @@ requested top-level fields are present.*/
         }
     }
     ///Body of the bulk trash, untrash and delete operations (at most 500 folders).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FolderIdsRequest {
         ///Folders to act on.
@@ -1519,7 +1631,7 @@ requested top-level fields are present.*/
         }
     }
     ///One group of metadata changes and the folders it applies to.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FolderMetadataChange {
         ///Folders the group applies to.
@@ -1542,7 +1654,7 @@ requested top-level fields are present.*/
         }
     }
     ///A folder as embedded in other records.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FolderRef {
         ///The folder's identifier.
@@ -1551,6 +1663,10 @@ requested top-level fields are present.*/
         ///The folder's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FolderRef {
         pub fn builder() -> builder::FolderRef {
@@ -1558,7 +1674,7 @@ requested top-level fields are present.*/
         }
     }
     ///File counts and sizes (in bytes) below a folder, in total and per archive state, plus the number of child folders.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FolderStorageStats {
         ///Active files.
@@ -1651,6 +1767,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub restored_file_size: ::std::option::Option<i64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FolderStorageStats {
         pub fn builder() -> builder::FolderStorageStats {
@@ -1658,7 +1778,7 @@ requested top-level fields are present.*/
         }
     }
     ///Extended metadata of an image asset.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ImageMetadata {
         ///Camera manufacturer.
@@ -1722,6 +1842,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub y_resolution: ::std::option::Option<f64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ImageMetadata {
         pub fn builder() -> builder::ImageMetadata {
@@ -1729,7 +1853,7 @@ requested top-level fields are present.*/
         }
     }
     ///Selected IPTC fields.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct IptcMetadata {
         ///Character set of the IPTC text values.
@@ -1747,6 +1871,10 @@ requested top-level fields are present.*/
         ///Search keywords, comma-separated in one string.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub keywords: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl IptcMetadata {
         pub fn builder() -> builder::IptcMetadata {
@@ -1754,7 +1882,7 @@ requested top-level fields are present.*/
         }
     }
     ///Body of `list_events`. Give `workspaceId` or `catalogId` (the document's example sends both).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ListEventsRequest {
         ///Catalog whose events to list.
@@ -1798,7 +1926,7 @@ requested top-level fields are present.*/
         }
     }
     ///The ordering a listing applied. `by` is the sort field and `direction` asc/desc, except in the event listing of `list_events`, whose examples and table swap the two; both are plain text.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ListOrder {
         ///Sort field (e.g. `Name`), or the direction in `list_events`.
@@ -1807,6 +1935,10 @@ requested top-level fields are present.*/
         ///Sort direction (e.g. `asc`), or the sort field in `list_events`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub direction: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ListOrder {
         pub fn builder() -> builder::ListOrder {
@@ -1814,7 +1946,7 @@ requested top-level fields are present.*/
         }
     }
     ///An opened MediaBox.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaBox {
         ///Whether Aspera may be used for downloads.
@@ -1891,6 +2023,10 @@ requested top-level fields are present.*/
         pub watermarking: ::std::option::Option<MediaBoxWatermarking>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub workspace: ::std::option::Option<WorkspaceRef>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaBox {
         pub fn builder() -> builder::MediaBox {
@@ -1898,7 +2034,7 @@ requested top-level fields are present.*/
         }
     }
     ///Branding shown with the MediaBox.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaBoxBranding {
         ///Accent colour for UI elements, e.g. `#FF00FF`.
@@ -1937,6 +2073,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub logo_url: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaBoxBranding {
         pub fn builder() -> builder::MediaBoxBranding {
@@ -1944,7 +2084,7 @@ requested top-level fields are present.*/
         }
     }
     ///An item of a MediaBox listing. Folders carry only `id`, `name` and `createdOn`; assets carry the rest. There is no `kind` field: an item with `type` or `status` is an asset.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaBoxContentItem {
         #[serde(
@@ -2017,6 +2157,10 @@ requested top-level fields are present.*/
         pub thumbnails: ::std::vec::Vec<Thumbnail>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::types::AssetType>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaBoxContentItem {
         pub fn builder() -> builder::MediaBoxContentItem {
@@ -2024,7 +2168,7 @@ requested top-level fields are present.*/
         }
     }
     ///One page of a MediaBox's contents (folders first, then assets).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaBoxContentList {
         ///Total number of items.
@@ -2044,6 +2188,10 @@ requested top-level fields are present.*/
         pub offset: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order: ::std::option::Option<ListOrder>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaBoxContentList {
         pub fn builder() -> builder::MediaBoxContentList {
@@ -2051,7 +2199,7 @@ requested top-level fields are present.*/
         }
     }
     ///An element (additional file) attached to an asset.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaBoxElement {
         #[serde(
@@ -2103,6 +2251,10 @@ requested top-level fields are present.*/
         ///Custom unique identifier of the media file or stream.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uid: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaBoxElement {
         pub fn builder() -> builder::MediaBoxElement {
@@ -2110,12 +2262,16 @@ requested top-level fields are present.*/
         }
     }
     ///Restriction applied to elements.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaBoxElementFilter {
         ///Element types recipients may view and download.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub types: ::std::vec::Vec<crate::generated::types::MediaBoxElementType>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaBoxElementFilter {
         pub fn builder() -> builder::MediaBoxElementFilter {
@@ -2123,11 +2279,15 @@ requested top-level fields are present.*/
         }
     }
     ///Optional restriction of what recipients may view and download.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaBoxFilters {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub elements: ::std::option::Option<MediaBoxElementFilter>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaBoxFilters {
         pub fn builder() -> builder::MediaBoxFilters {
@@ -2135,7 +2295,7 @@ requested top-level fields are present.*/
         }
     }
     ///A MediaBox's settings as MediaBox events report them.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaBoxSettings {
         ///Whether elements may be downloaded.
@@ -2192,6 +2352,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub watermarking_enabled: ::std::option::Option<bool>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaBoxSettings {
         pub fn builder() -> builder::MediaBoxSettings {
@@ -2199,7 +2363,7 @@ requested top-level fields are present.*/
         }
     }
     ///Watermark overlaid on viewed media.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaBoxWatermarking {
         ///From 0 (transparent) to 1 (solid).
@@ -2214,6 +2378,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub vertical_position: ::std::option::Option<f64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaBoxWatermarking {
         pub fn builder() -> builder::MediaBoxWatermarking {
@@ -2221,12 +2389,16 @@ requested top-level fields are present.*/
         }
     }
     ///A confirmation message.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MessageResponse {
         ///What was done, e.g. `Folder was trashed`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MessageResponse {
         pub fn builder() -> builder::MessageResponse {
@@ -2234,7 +2406,7 @@ requested top-level fields are present.*/
         }
     }
     ///A user-defined (or basic technical) metadata entry.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MetadataItem {
         ///Entry name.
@@ -2249,6 +2421,10 @@ requested top-level fields are present.*/
         ///Entry value.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MetadataItem {
         pub fn builder() -> builder::MetadataItem {
@@ -2256,7 +2432,7 @@ requested top-level fields are present.*/
         }
     }
     ///A metadata entry to add or update (names are case-insensitive).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MetadataSetItem {
         ///Entry name.
@@ -2272,7 +2448,7 @@ requested top-level fields are present.*/
         }
     }
     ///A metadata entry to remove.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MetadataUnsetItem {
         ///Entry name.
@@ -2285,7 +2461,7 @@ requested top-level fields are present.*/
         }
     }
     ///A metadata entry as events report it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MetadataValue {
         ///Entry name (key).
@@ -2294,6 +2470,10 @@ requested top-level fields are present.*/
         ///Entry value.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MetadataValue {
         pub fn builder() -> builder::MetadataValue {
@@ -2301,7 +2481,7 @@ requested top-level fields are present.*/
         }
     }
     ///Body of `move_folders` (at most 500 folders). The document marks neither field required, but the call fails with `FolderIdNotProvided` without them.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MoveFoldersRequest {
         ///Folders to move.
@@ -2324,7 +2504,7 @@ requested top-level fields are present.*/
         }
     }
     ///An identifier and a name.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct NamedRef {
         ///Identifier.
@@ -2333,6 +2513,10 @@ requested top-level fields are present.*/
         ///Name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl NamedRef {
         pub fn builder() -> builder::NamedRef {
@@ -2340,7 +2524,7 @@ requested top-level fields are present.*/
         }
     }
     ///Something that happened to a workspace of the Network.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct NetworkEvent {
         #[serde(
@@ -2361,6 +2545,10 @@ requested top-level fields are present.*/
         ///The workspaces involved.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub workspaces: ::std::vec::Vec<NamedRef>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl NetworkEvent {
         pub fn builder() -> builder::NetworkEvent {
@@ -2368,7 +2556,7 @@ requested top-level fields are present.*/
         }
     }
     ///The filters the request applied; each is absent when not used.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct NetworkEventFilter {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2380,6 +2568,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub type_: ::std::vec::Vec<crate::generated::types::NetworkEventType>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl NetworkEventFilter {
         pub fn builder() -> builder::NetworkEventFilter {
@@ -2387,7 +2579,7 @@ requested top-level fields are present.*/
         }
     }
     ///One page of network events.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct NetworkEventList {
         ///Total number of matching events.
@@ -2406,6 +2598,10 @@ requested top-level fields are present.*/
         pub offset: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order: ::std::option::Option<ListOrder>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl NetworkEventList {
         pub fn builder() -> builder::NetworkEventList {
@@ -2413,7 +2609,7 @@ requested top-level fields are present.*/
         }
     }
     ///The Network a record belongs to.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct NetworkRef {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2424,6 +2620,10 @@ requested top-level fields are present.*/
         ///The Network's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl NetworkRef {
         pub fn builder() -> builder::NetworkRef {
@@ -2431,7 +2631,7 @@ requested top-level fields are present.*/
         }
     }
     ///OAuth 2 error body of the token endpoint. The document's table mixes OAuth codes (`invalid_request`) with Ci-style codes (`InvalidRequest`) in `error`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OAuthError {
         ///Machine-readable error code, e.g. `invalid_client`.
@@ -2440,6 +2640,10 @@ requested top-level fields are present.*/
         ///Human-readable explanation.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub error_description: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl OAuthError {
         pub fn builder() -> builder::OAuthError {
@@ -2447,7 +2651,7 @@ requested top-level fields are present.*/
         }
     }
     ///A preview proxy rendition of an asset.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Proxy {
         ///Audio bit rate (bits per second).
@@ -2482,6 +2686,10 @@ requested top-level fields are present.*/
         ///Width in pixels.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<i64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Proxy {
         pub fn builder() -> builder::Proxy {
@@ -2489,7 +2697,7 @@ requested top-level fields are present.*/
         }
     }
     ///A MediaBox the caller was invited to.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ReceivedMediaBox {
         #[serde(
@@ -2541,6 +2749,10 @@ requested top-level fields are present.*/
         pub type_: ::std::option::Option<crate::generated::types::MediaBoxType>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub workspace: ::std::option::Option<WorkspaceRef>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ReceivedMediaBox {
         pub fn builder() -> builder::ReceivedMediaBox {
@@ -2548,7 +2760,7 @@ requested top-level fields are present.*/
         }
     }
     ///The filters the request applied.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ReceivedMediaBoxFilter {
         ///Search term used.
@@ -2558,6 +2770,10 @@ requested top-level fields are present.*/
         pub status: ::std::option::Option<crate::generated::types::MediaBoxStatus>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::types::MediaBoxType>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ReceivedMediaBoxFilter {
         pub fn builder() -> builder::ReceivedMediaBoxFilter {
@@ -2565,7 +2781,7 @@ requested top-level fields are present.*/
         }
     }
     ///One page of MediaBoxes sent to the caller.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ReceivedMediaBoxList {
         ///Total number of matching MediaBoxes.
@@ -2584,6 +2800,10 @@ requested top-level fields are present.*/
         pub offset: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order: ::std::option::Option<ListOrder>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ReceivedMediaBoxList {
         pub fn builder() -> builder::ReceivedMediaBoxList {
@@ -2591,7 +2811,7 @@ requested top-level fields are present.*/
         }
     }
     ///A material related to an element.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct RelatedMaterial {
         ///Relationship to the main media file, e.g. `mainStream`.
@@ -2600,6 +2820,10 @@ requested top-level fields are present.*/
         ///Custom unique identifier of the media file or stream.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uid: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl RelatedMaterial {
         pub fn builder() -> builder::RelatedMaterial {
@@ -2607,7 +2831,7 @@ requested top-level fields are present.*/
         }
     }
     ///A custom transcode profile.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct RenderTarget {
         ///What the profile produces.
@@ -2619,6 +2843,10 @@ requested top-level fields are present.*/
         ///Profile name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl RenderTarget {
         pub fn builder() -> builder::RenderTarget {
@@ -2626,7 +2854,7 @@ requested top-level fields are present.*/
         }
     }
     ///One page of workspace search results. Besides the usual listing fields the live service answers with the `query` searched and `maxSearchResults` (facts.md; not in the document's example).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SearchResultList {
         ///Total number of matching items.
@@ -2655,6 +2883,10 @@ requested top-level fields are present.*/
         ///The search query as the service understood it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub query: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SearchResultList {
         pub fn builder() -> builder::SearchResultList {
@@ -2662,7 +2894,7 @@ requested top-level fields are present.*/
         }
     }
     ///Storage to allot to a workspace.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StorageAllotment {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2676,7 +2908,7 @@ requested top-level fields are present.*/
         }
     }
     ///Technical metadata of an asset. The file behind `location` may change shape at any time.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TechnicalMetadata {
         #[serde(
@@ -2699,6 +2931,10 @@ requested top-level fields are present.*/
         pub size: ::std::option::Option<i64>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::types::AssetType>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl TechnicalMetadata {
         pub fn builder() -> builder::TechnicalMetadata {
@@ -2706,7 +2942,7 @@ requested top-level fields are present.*/
         }
     }
     ///A thumbnail image of an asset.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Thumbnail {
         ///Height in pixels.
@@ -2731,6 +2967,10 @@ requested top-level fields are present.*/
         ///Width in pixels.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<i64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Thumbnail {
         pub fn builder() -> builder::Thumbnail {
@@ -2738,7 +2978,7 @@ requested top-level fields are present.*/
         }
     }
     ///Where a thumbnail was made from.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ThumbnailSource {
         ///Identifier of the source.
@@ -2747,6 +2987,10 @@ requested top-level fields are present.*/
         ///Kind of the source, e.g. `element`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub kind: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ThumbnailSource {
         pub fn builder() -> builder::ThumbnailSource {
@@ -2754,7 +2998,7 @@ requested top-level fields are present.*/
         }
     }
     ///Form body of `create_token`. `refresh_token` is required with `grant_type=refresh_token` and unused with `grant_type=password`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TokenRequest {
         ///The API client's id.
@@ -2770,7 +3014,7 @@ requested top-level fields are present.*/
         }
     }
     ///An issued access token.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TokenResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2783,6 +3027,10 @@ requested top-level fields are present.*/
         ///Always `bearer`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token_type: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl TokenResponse {
         pub fn builder() -> builder::TokenResponse {
@@ -2790,7 +3038,7 @@ requested top-level fields are present.*/
         }
     }
     ///Body of `update_folder`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UpdateFolderRequest {
         ///New folder name.
@@ -2803,7 +3051,7 @@ requested top-level fields are present.*/
         }
     }
     ///Body of `update_workspace`; every field is optional.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UpdateWorkspaceRequest {
         ///Whether files may be archived.
@@ -2850,7 +3098,7 @@ requested top-level fields are present.*/
         }
     }
     ///A Ci user as embedded in other records.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UserRef {
         ///E-mail address.
@@ -2862,6 +3110,10 @@ requested top-level fields are present.*/
         ///Full name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UserRef {
         pub fn builder() -> builder::UserRef {
@@ -2869,7 +3121,7 @@ requested top-level fields are present.*/
         }
     }
     ///A workspace as `get_workspace`, `create_workspace`, `update_workspace` and `list_workspaces` return it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Workspace {
         ///Number of assets in the workspace.
@@ -2963,6 +3215,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub user_role: ::std::option::Option<crate::generated::types::WorkspaceUserRole>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Workspace {
         pub fn builder() -> builder::Workspace {
@@ -2970,7 +3226,7 @@ requested top-level fields are present.*/
         }
     }
     ///Features enabled for the workspace. Responses spell the Aspera flag `isAperaEnabled` (sic), requests `isAsperaEnabled`; both spellings are accepted here.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WorkspaceEntitlements {
         ///Whether Aspera is available (the documented response spelling).
@@ -2991,6 +3247,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub is_aspera_enabled: ::std::option::Option<bool>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceEntitlements {
         pub fn builder() -> builder::WorkspaceEntitlements {
@@ -2998,7 +3258,7 @@ requested top-level fields are present.*/
         }
     }
     ///An asset or folder event of the deprecated workspace event listing.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WorkspaceEvent {
         ///Assets involved.
@@ -3022,6 +3282,10 @@ requested top-level fields are present.*/
         pub id: ::std::option::Option<::std::string::String>,
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<crate::generated::types::WorkspaceEventType>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceEvent {
         pub fn builder() -> builder::WorkspaceEvent {
@@ -3029,7 +3293,7 @@ requested top-level fields are present.*/
         }
     }
     ///The filters the request applied; each is absent when not used.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WorkspaceEventFilter {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3041,6 +3305,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::vec::Vec::is_empty"
         )]
         pub type_: ::std::vec::Vec<crate::generated::types::WorkspaceEventType>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceEventFilter {
         pub fn builder() -> builder::WorkspaceEventFilter {
@@ -3048,7 +3316,7 @@ requested top-level fields are present.*/
         }
     }
     ///One page of events of the deprecated workspace event listing.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WorkspaceEventList {
         ///Total number of matching events.
@@ -3067,6 +3335,10 @@ requested top-level fields are present.*/
         pub offset: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order: ::std::option::Option<ListOrder>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceEventList {
         pub fn builder() -> builder::WorkspaceEventList {
@@ -3074,7 +3346,7 @@ requested top-level fields are present.*/
         }
     }
     ///One page of workspaces.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WorkspaceList {
         ///Total number of workspaces.
@@ -3091,6 +3363,10 @@ requested top-level fields are present.*/
         pub offset: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub order: ::std::option::Option<ListOrder>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceList {
         pub fn builder() -> builder::WorkspaceList {
@@ -3098,7 +3374,7 @@ requested top-level fields are present.*/
         }
     }
     ///The user-written note of a workspace.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WorkspaceNote {
         #[serde(
@@ -3124,6 +3400,10 @@ requested top-level fields are present.*/
         ///Note text.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub text: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceNote {
         pub fn builder() -> builder::WorkspaceNote {
@@ -3131,7 +3411,7 @@ requested top-level fields are present.*/
         }
     }
     ///The workspace's subscription plan.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WorkspacePlan {
         ///Plan identifier, e.g. `team-2`.
@@ -3140,6 +3420,10 @@ requested top-level fields are present.*/
         ///Plan display name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspacePlan {
         pub fn builder() -> builder::WorkspacePlan {
@@ -3147,7 +3431,7 @@ requested top-level fields are present.*/
         }
     }
     ///The workspace a record belongs to.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WorkspaceRef {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -3158,6 +3442,10 @@ requested top-level fields are present.*/
         ///The workspace's name.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub name: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceRef {
         pub fn builder() -> builder::WorkspaceRef {
@@ -3165,12 +3453,16 @@ requested top-level fields are present.*/
         }
     }
     ///Media durations in the workspace.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WorkspaceRuntime {
         ///Total duration of all video assets, in seconds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub video: ::std::option::Option<f64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceRuntime {
         pub fn builder() -> builder::WorkspaceRuntime {
@@ -3178,7 +3470,7 @@ requested top-level fields are present.*/
         }
     }
     ///Storage figures of a workspace, in bytes.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct WorkspaceStorage {
         ///Capacity.
@@ -3199,6 +3491,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub used_by_elements: ::std::option::Option<i64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WorkspaceStorage {
         pub fn builder() -> builder::WorkspaceStorage {
@@ -3206,7 +3502,7 @@ requested top-level fields are present.*/
         }
     }
     ///Selected XMP fields.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct XmpMetadata {
         ///Country of the creator's address.
@@ -3230,6 +3526,10 @@ requested top-level fields are present.*/
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub serial_number: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl XmpMetadata {
         pub fn builder() -> builder::XmpMetadata {
@@ -3248,12 +3548,17 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AcquisitionContext {
             fn default() -> Self {
                 Self {
                     name: Ok(Default::default()),
                     path: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3291,6 +3596,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     name: value.name?,
                     path: value.path?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -3299,6 +3605,7 @@ requested top-level fields are present.*/
                 Self {
                     name: Ok(value.name),
                     path: Ok(value.path),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3308,11 +3615,16 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AcquisitionSource {
             fn default() -> Self {
                 Self {
                     name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3335,12 +3647,18 @@ requested top-level fields are present.*/
             fn try_from(
                 value: AcquisitionSource,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { name: value.name? })
+                Ok(Self {
+                    name: value.name?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::AcquisitionSource> for AcquisitionSource {
             fn from(value: super::AcquisitionSource) -> Self {
-                Self { name: Ok(value.name) }
+                Self {
+                    name: Ok(value.name),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -3353,12 +3671,17 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ApiError {
             fn default() -> Self {
                 Self {
                     code: Ok(Default::default()),
                     message: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3396,6 +3719,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     code: value.code?,
                     message: value.message?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -3404,6 +3728,7 @@ requested top-level fields are present.*/
                 Self {
                     code: Ok(value.code),
                     message: Ok(value.message),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3433,6 +3758,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AvContainer {
             fn default() -> Self {
@@ -3443,6 +3772,7 @@ requested top-level fields are present.*/
                     start: Ok(Default::default()),
                     streams: Ok(Default::default()),
                     time_code: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3534,6 +3864,7 @@ requested top-level fields are present.*/
                     start: value.start?,
                     streams: value.streams?,
                     time_code: value.time_code?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -3546,6 +3877,7 @@ requested top-level fields are present.*/
                     start: Ok(value.start),
                     streams: Ok(value.streams),
                     time_code: Ok(value.time_code),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3683,6 +4015,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AvStream {
             fn default() -> Self {
@@ -3720,6 +4056,7 @@ requested top-level fields are present.*/
                     video_scan_type: Ok(Default::default()),
                     video_scan_type_store_method: Ok(Default::default()),
                     width: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4194,6 +4531,7 @@ requested top-level fields are present.*/
                     video_scan_type: value.video_scan_type?,
                     video_scan_type_store_method: value.video_scan_type_store_method?,
                     width: value.width?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4233,6 +4571,7 @@ requested top-level fields are present.*/
                     video_scan_type: Ok(value.video_scan_type),
                     video_scan_type_store_method: Ok(value.video_scan_type_store_method),
                     width: Ok(value.width),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4250,6 +4589,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for BulkCompleteItem {
             fn default() -> Self {
@@ -4257,6 +4600,7 @@ requested top-level fields are present.*/
                     id: Ok(Default::default()),
                     kind: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4307,6 +4651,7 @@ requested top-level fields are present.*/
                     id: value.id?,
                     kind: value.kind?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4316,6 +4661,7 @@ requested top-level fields are present.*/
                     id: Ok(value.id),
                     kind: Ok(value.kind),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4341,6 +4687,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for BulkItemError {
             fn default() -> Self {
@@ -4350,6 +4700,7 @@ requested top-level fields are present.*/
                     id: Ok(Default::default()),
                     kind: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4424,6 +4775,7 @@ requested top-level fields are present.*/
                     id: value.id?,
                     kind: value.kind?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4435,6 +4787,7 @@ requested top-level fields are present.*/
                     id: Ok(value.id),
                     kind: Ok(value.kind),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4460,6 +4813,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for BulkOperationError {
             fn default() -> Self {
@@ -4469,6 +4826,7 @@ requested top-level fields are present.*/
                     error_count: Ok(Default::default()),
                     errors: Ok(Default::default()),
                     message: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4547,6 +4905,7 @@ requested top-level fields are present.*/
                     error_count: value.error_count?,
                     errors: value.errors?,
                     message: value.message?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4558,6 +4917,7 @@ requested top-level fields are present.*/
                     error_count: Ok(value.error_count),
                     errors: Ok(value.errors),
                     message: Ok(value.message),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4579,6 +4939,10 @@ requested top-level fields are present.*/
                 ::std::vec::Vec<super::BulkItemError>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for BulkResult {
             fn default() -> Self {
@@ -4587,6 +4951,7 @@ requested top-level fields are present.*/
                     complete_count: Ok(Default::default()),
                     error_count: Ok(Default::default()),
                     errors: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4652,6 +5017,7 @@ requested top-level fields are present.*/
                     complete_count: value.complete_count?,
                     error_count: value.error_count?,
                     errors: value.errors?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4662,6 +5028,7 @@ requested top-level fields are present.*/
                     complete_count: Ok(value.complete_count),
                     error_count: Ok(value.error_count),
                     errors: Ok(value.errors),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4878,6 +5245,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::WorkspaceRef>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ContentItem {
             fn default() -> Self {
@@ -4924,6 +5295,7 @@ requested top-level fields are present.*/
                     upload_complete_date: Ok(Default::default()),
                     upload_transfer_type: Ok(Default::default()),
                     workspace: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5545,6 +5917,7 @@ requested top-level fields are present.*/
                     upload_complete_date: value.upload_complete_date?,
                     upload_transfer_type: value.upload_transfer_type?,
                     workspace: value.workspace?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -5593,6 +5966,7 @@ requested top-level fields are present.*/
                     upload_complete_date: Ok(value.upload_complete_date),
                     upload_transfer_type: Ok(value.upload_transfer_type),
                     workspace: Ok(value.workspace),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -5622,6 +5996,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::ListOrder>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ContentList {
             fn default() -> Self {
@@ -5632,6 +6010,7 @@ requested top-level fields are present.*/
                     limit: Ok(Default::default()),
                     offset: Ok(Default::default()),
                     order: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5723,6 +6102,7 @@ requested top-level fields are present.*/
                     limit: value.limit?,
                     offset: value.offset?,
                     order: value.order?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -5735,6 +6115,7 @@ requested top-level fields are present.*/
                     limit: Ok(value.limit),
                     offset: Ok(value.offset),
                     order: Ok(value.order),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6385,6 +6766,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CreatedFolder {
             fn default() -> Self {
@@ -6393,6 +6778,7 @@ requested top-level fields are present.*/
                     name: Ok(Default::default()),
                     parent_id: Ok(Default::default()),
                     workspace_id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6456,6 +6842,7 @@ requested top-level fields are present.*/
                     name: value.name?,
                     parent_id: value.parent_id?,
                     workspace_id: value.workspace_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6466,6 +6853,7 @@ requested top-level fields are present.*/
                     name: Ok(value.name),
                     parent_id: Ok(value.parent_id),
                     workspace_id: Ok(value.workspace_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6479,12 +6867,17 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CreatedMediaBox {
             fn default() -> Self {
                 Self {
                     link: Ok(Default::default()),
                     mediabox_id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6522,6 +6915,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     link: value.link?,
                     mediabox_id: value.mediabox_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6530,6 +6924,7 @@ requested top-level fields are present.*/
                 Self {
                     link: Ok(value.link),
                     mediabox_id: Ok(value.mediabox_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6551,6 +6946,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DelegateTokenError {
             fn default() -> Self {
@@ -6559,6 +6958,7 @@ requested top-level fields are present.*/
                     error: Ok(Default::default()),
                     error_description: Ok(Default::default()),
                     message: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6624,6 +7024,7 @@ requested top-level fields are present.*/
                     error: value.error?,
                     error_description: value.error_description?,
                     message: value.message?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6634,6 +7035,7 @@ requested top-level fields are present.*/
                     error: Ok(value.error),
                     error_description: Ok(value.error_description),
                     message: Ok(value.message),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6716,6 +7118,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DelegateTokenResponse {
             fn default() -> Self {
@@ -6723,6 +7129,7 @@ requested top-level fields are present.*/
                     access_token: Ok(Default::default()),
                     expires_in: Ok(Default::default()),
                     token_type: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6774,6 +7181,7 @@ requested top-level fields are present.*/
                     access_token: value.access_token?,
                     expires_in: value.expires_in?,
                     token_type: value.token_type?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6784,6 +7192,7 @@ requested top-level fields are present.*/
                     access_token: Ok(value.access_token),
                     expires_in: Ok(value.expires_in),
                     token_type: Ok(value.token_type),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6937,6 +7346,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<f64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DolbyContainer {
             fn default() -> Self {
@@ -6978,6 +7391,7 @@ requested top-level fields are present.*/
                     trim_channel71_mode: Ok(Default::default()),
                     trim_modes_summary: Ok(Default::default()),
                     true_peak_levels: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -7544,6 +7958,7 @@ requested top-level fields are present.*/
                     trim_channel71_mode: value.trim_channel71_mode?,
                     trim_modes_summary: value.trim_modes_summary?,
                     true_peak_levels: value.true_peak_levels?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -7597,6 +8012,7 @@ requested top-level fields are present.*/
                     trim_channel71_mode: Ok(value.trim_channel71_mode),
                     trim_modes_summary: Ok(value.trim_modes_summary),
                     true_peak_levels: Ok(value.true_peak_levels),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -7638,6 +8054,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<crate::generated::types::EventType>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Event {
             fn default() -> Self {
@@ -7651,6 +8071,7 @@ requested top-level fields are present.*/
                     media_boxes: Ok(Default::default()),
                     spaces: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -7781,6 +8202,7 @@ requested top-level fields are present.*/
                     media_boxes: value.media_boxes?,
                     spaces: value.spaces?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -7796,6 +8218,7 @@ requested top-level fields are present.*/
                     media_boxes: Ok(value.media_boxes),
                     spaces: Ok(value.spaces),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -7849,6 +8272,10 @@ requested top-level fields are present.*/
                 ::std::vec::Vec<crate::generated::types::ThumbnailType>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for EventAsset {
             fn default() -> Self {
@@ -7865,6 +8292,7 @@ requested top-level fields are present.*/
                     proxy_types: Ok(Default::default()),
                     restore_status: Ok(Default::default()),
                     thumbnail_types: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8056,6 +8484,7 @@ requested top-level fields are present.*/
                     proxy_types: value.proxy_types?,
                     restore_status: value.restore_status?,
                     thumbnail_types: value.thumbnail_types?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8074,6 +8503,7 @@ requested top-level fields are present.*/
                     proxy_types: Ok(value.proxy_types),
                     restore_status: Ok(value.restore_status),
                     thumbnail_types: Ok(value.thumbnail_types),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8099,6 +8529,10 @@ requested top-level fields are present.*/
                 ::std::vec::Vec<super::MetadataValue>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for EventElement {
             fn default() -> Self {
@@ -8108,6 +8542,7 @@ requested top-level fields are present.*/
                     metadata: Ok(Default::default()),
                     name: Ok(Default::default()),
                     previous_metadata: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8186,6 +8621,7 @@ requested top-level fields are present.*/
                     metadata: value.metadata?,
                     name: value.name?,
                     previous_metadata: value.previous_metadata?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8197,6 +8633,7 @@ requested top-level fields are present.*/
                     metadata: Ok(value.metadata),
                     name: Ok(value.name),
                     previous_metadata: Ok(value.previous_metadata),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8210,12 +8647,17 @@ requested top-level fields are present.*/
                 ::std::vec::Vec<crate::generated::types::EventType>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for EventFilter {
             fn default() -> Self {
                 Self {
                     since: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8257,6 +8699,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     since: value.since?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8265,6 +8708,7 @@ requested top-level fields are present.*/
                 Self {
                     since: Ok(value.since),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8290,6 +8734,10 @@ requested top-level fields are present.*/
                 ::std::vec::Vec<super::MetadataValue>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for EventFolder {
             fn default() -> Self {
@@ -8299,6 +8747,7 @@ requested top-level fields are present.*/
                     metadata: Ok(Default::default()),
                     name: Ok(Default::default()),
                     previous_metadata: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8377,6 +8826,7 @@ requested top-level fields are present.*/
                     metadata: value.metadata?,
                     name: value.name?,
                     previous_metadata: value.previous_metadata?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8388,6 +8838,7 @@ requested top-level fields are present.*/
                     metadata: Ok(value.metadata),
                     name: Ok(value.name),
                     previous_metadata: Ok(value.previous_metadata),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8417,6 +8868,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::ListOrder>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for EventList {
             fn default() -> Self {
@@ -8427,6 +8882,7 @@ requested top-level fields are present.*/
                     limit: Ok(Default::default()),
                     offset: Ok(Default::default()),
                     order: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8516,6 +8972,7 @@ requested top-level fields are present.*/
                     limit: value.limit?,
                     offset: value.offset?,
                     order: value.order?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8528,6 +8985,7 @@ requested top-level fields are present.*/
                     limit: Ok(value.limit),
                     offset: Ok(value.offset),
                     order: Ok(value.order),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8549,6 +9007,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::MediaBoxSettings>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for EventMediaBox {
             fn default() -> Self {
@@ -8557,6 +9019,7 @@ requested top-level fields are present.*/
                     name: Ok(Default::default()),
                     previous_settings: Ok(Default::default()),
                     settings: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8624,6 +9087,7 @@ requested top-level fields are present.*/
                     name: value.name?,
                     previous_settings: value.previous_settings?,
                     settings: value.settings?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8634,6 +9098,7 @@ requested top-level fields are present.*/
                     name: Ok(value.name),
                     previous_settings: Ok(value.previous_settings),
                     settings: Ok(value.settings),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8651,6 +9116,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for EventSpace {
             fn default() -> Self {
@@ -8658,6 +9127,7 @@ requested top-level fields are present.*/
                     context: Ok(Default::default()),
                     id: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8708,6 +9178,7 @@ requested top-level fields are present.*/
                     context: value.context?,
                     id: value.id?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8717,6 +9188,7 @@ requested top-level fields are present.*/
                     context: Ok(value.context),
                     id: Ok(value.id),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8738,6 +9210,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ExifMetadata {
             fn default() -> Self {
@@ -8746,6 +9222,7 @@ requested top-level fields are present.*/
                     copyright: Ok(Default::default()),
                     image_height: Ok(Default::default()),
                     image_width: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8809,6 +9286,7 @@ requested top-level fields are present.*/
                     copyright: value.copyright?,
                     image_height: value.image_height?,
                     image_width: value.image_width?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8819,6 +9297,7 @@ requested top-level fields are present.*/
                     copyright: Ok(value.copyright),
                     image_height: Ok(value.image_height),
                     image_width: Ok(value.image_width),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8856,6 +9335,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Filmstrip {
             fn default() -> Self {
@@ -8868,6 +9351,7 @@ requested top-level fields are present.*/
                     size: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     width: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8983,6 +9467,7 @@ requested top-level fields are present.*/
                     size: value.size?,
                     type_: value.type_?,
                     width: value.width?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8997,6 +9482,7 @@ requested top-level fields are present.*/
                     size: Ok(value.size),
                     type_: Ok(value.type_),
                     width: Ok(value.width),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9054,6 +9540,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::WorkspaceRef>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Folder {
             fn default() -> Self {
@@ -9071,6 +9561,7 @@ requested top-level fields are present.*/
                     parent_id: Ok(Default::default()),
                     stats: Ok(Default::default()),
                     workspace: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9259,6 +9750,7 @@ requested top-level fields are present.*/
                     parent_id: value.parent_id?,
                     stats: value.stats?,
                     workspace: value.workspace?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9278,6 +9770,7 @@ requested top-level fields are present.*/
                     parent_id: Ok(value.parent_id),
                     stats: Ok(value.stats),
                     workspace: Ok(value.workspace),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9287,11 +9780,16 @@ requested top-level fields are present.*/
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FolderChildStats {
             fn default() -> Self {
                 Self {
                     child_folder_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9318,6 +9816,7 @@ requested top-level fields are present.*/
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     child_folder_count: value.child_folder_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9325,6 +9824,7 @@ requested top-level fields are present.*/
             fn from(value: super::FolderChildStats) -> Self {
                 Self {
                     child_folder_count: Ok(value.child_folder_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9467,12 +9967,17 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FolderRef {
             fn default() -> Self {
                 Self {
                     id: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9508,6 +10013,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     id: value.id?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9516,6 +10022,7 @@ requested top-level fields are present.*/
                 Self {
                     id: Ok(value.id),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9581,6 +10088,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FolderStorageStats {
             fn default() -> Self {
@@ -9600,6 +10111,7 @@ requested top-level fields are present.*/
                     restore_in_progress_file_size: Ok(Default::default()),
                     restored_file_count: Ok(Default::default()),
                     restored_file_size: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -9836,6 +10348,7 @@ requested top-level fields are present.*/
                     restore_in_progress_file_size: value.restore_in_progress_file_size?,
                     restored_file_count: value.restored_file_count?,
                     restored_file_size: value.restored_file_size?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9865,6 +10378,7 @@ requested top-level fields are present.*/
                     ),
                     restored_file_count: Ok(value.restored_file_count),
                     restored_file_size: Ok(value.restored_file_size),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9922,6 +10436,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<f64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ImageMetadata {
             fn default() -> Self {
@@ -9939,6 +10457,7 @@ requested top-level fields are present.*/
                     x_resolution: Ok(Default::default()),
                     xmp: Ok(Default::default()),
                     y_resolution: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10127,6 +10646,7 @@ requested top-level fields are present.*/
                     x_resolution: value.x_resolution?,
                     xmp: value.xmp?,
                     y_resolution: value.y_resolution?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10146,6 +10666,7 @@ requested top-level fields are present.*/
                     x_resolution: Ok(value.x_resolution),
                     xmp: Ok(value.xmp),
                     y_resolution: Ok(value.y_resolution),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10167,6 +10688,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for IptcMetadata {
             fn default() -> Self {
@@ -10175,6 +10700,7 @@ requested top-level fields are present.*/
                     credit: Ok(Default::default()),
                     headline: Ok(Default::default()),
                     keywords: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10240,6 +10766,7 @@ requested top-level fields are present.*/
                     credit: value.credit?,
                     headline: value.headline?,
                     keywords: value.keywords?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10250,6 +10777,7 @@ requested top-level fields are present.*/
                     credit: Ok(value.credit),
                     headline: Ok(value.headline),
                     keywords: Ok(value.keywords),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10430,12 +10958,17 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ListOrder {
             fn default() -> Self {
                 Self {
                     by: Ok(Default::default()),
                     direction: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10471,6 +11004,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     by: value.by?,
                     direction: value.direction?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10479,6 +11013,7 @@ requested top-level fields are present.*/
                 Self {
                     by: Ok(value.by),
                     direction: Ok(value.direction),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10552,6 +11087,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::WorkspaceRef>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaBox {
             fn default() -> Self {
@@ -10573,6 +11112,7 @@ requested top-level fields are present.*/
                     name: Ok(Default::default()),
                     watermarking: Ok(Default::default()),
                     workspace: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10817,6 +11357,7 @@ requested top-level fields are present.*/
                     name: value.name?,
                     watermarking: value.watermarking?,
                     workspace: value.workspace?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10840,6 +11381,7 @@ requested top-level fields are present.*/
                     name: Ok(value.name),
                     watermarking: Ok(value.watermarking),
                     workspace: Ok(value.workspace),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10869,6 +11411,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaBoxBranding {
             fn default() -> Self {
@@ -10879,6 +11425,7 @@ requested top-level fields are present.*/
                     fallback_text: Ok(Default::default()),
                     login_banner_url: Ok(Default::default()),
                     logo_url: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10972,6 +11519,7 @@ requested top-level fields are present.*/
                     fallback_text: value.fallback_text?,
                     login_banner_url: value.login_banner_url?,
                     logo_url: value.logo_url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10984,6 +11532,7 @@ requested top-level fields are present.*/
                     fallback_text: Ok(value.fallback_text),
                     login_banner_url: Ok(value.login_banner_url),
                     logo_url: Ok(value.logo_url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11057,6 +11606,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<crate::generated::types::AssetType>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaBoxContentItem {
             fn default() -> Self {
@@ -11078,6 +11631,7 @@ requested top-level fields are present.*/
                     technical_metadata: Ok(Default::default()),
                     thumbnails: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11329,6 +11883,7 @@ requested top-level fields are present.*/
                     technical_metadata: value.technical_metadata?,
                     thumbnails: value.thumbnails?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11352,6 +11907,7 @@ requested top-level fields are present.*/
                     technical_metadata: Ok(value.technical_metadata),
                     thumbnails: Ok(value.thumbnails),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11381,6 +11937,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::ListOrder>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaBoxContentList {
             fn default() -> Self {
@@ -11391,6 +11951,7 @@ requested top-level fields are present.*/
                     limit: Ok(Default::default()),
                     offset: Ok(Default::default()),
                     order: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11483,6 +12044,7 @@ requested top-level fields are present.*/
                     limit: value.limit?,
                     offset: value.offset?,
                     order: value.order?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11495,6 +12057,7 @@ requested top-level fields are present.*/
                     limit: Ok(value.limit),
                     offset: Ok(value.offset),
                     order: Ok(value.order),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11544,6 +12107,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaBoxElement {
             fn default() -> Self {
@@ -11559,6 +12126,7 @@ requested top-level fields are present.*/
                     size: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     uid: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11717,6 +12285,7 @@ requested top-level fields are present.*/
                     size: value.size?,
                     type_: value.type_?,
                     uid: value.uid?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11734,6 +12303,7 @@ requested top-level fields are present.*/
                     size: Ok(value.size),
                     type_: Ok(value.type_),
                     uid: Ok(value.uid),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11743,11 +12313,16 @@ requested top-level fields are present.*/
                 ::std::vec::Vec<crate::generated::types::MediaBoxElementType>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaBoxElementFilter {
             fn default() -> Self {
                 Self {
                     types: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11773,13 +12348,19 @@ requested top-level fields are present.*/
             fn try_from(
                 value: MediaBoxElementFilter,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { types: value.types? })
+                Ok(Self {
+                    types: value.types?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::MediaBoxElementFilter>
         for MediaBoxElementFilter {
             fn from(value: super::MediaBoxElementFilter) -> Self {
-                Self { types: Ok(value.types) }
+                Self {
+                    types: Ok(value.types),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -11788,11 +12369,16 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::MediaBoxElementFilter>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaBoxFilters {
             fn default() -> Self {
                 Self {
                     elements: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11817,13 +12403,17 @@ requested top-level fields are present.*/
             fn try_from(
                 value: MediaBoxFilters,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { elements: value.elements? })
+                Ok(Self {
+                    elements: value.elements?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::MediaBoxFilters> for MediaBoxFilters {
             fn from(value: super::MediaBoxFilters) -> Self {
                 Self {
                     elements: Ok(value.elements),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11869,6 +12459,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaBoxSettings {
             fn default() -> Self {
@@ -11883,6 +12477,7 @@ requested top-level fields are present.*/
                     recipients: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     watermarking_enabled: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -12038,6 +12633,7 @@ requested top-level fields are present.*/
                     recipients: value.recipients?,
                     type_: value.type_?,
                     watermarking_enabled: value.watermarking_enabled?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -12054,6 +12650,7 @@ requested top-level fields are present.*/
                     recipients: Ok(value.recipients),
                     type_: Ok(value.type_),
                     watermarking_enabled: Ok(value.watermarking_enabled),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -12071,6 +12668,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<f64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaBoxWatermarking {
             fn default() -> Self {
@@ -12078,6 +12679,7 @@ requested top-level fields are present.*/
                     opacity: Ok(Default::default()),
                     text: Ok(Default::default()),
                     vertical_position: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -12131,6 +12733,7 @@ requested top-level fields are present.*/
                     opacity: value.opacity?,
                     text: value.text?,
                     vertical_position: value.vertical_position?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -12140,6 +12743,7 @@ requested top-level fields are present.*/
                     opacity: Ok(value.opacity),
                     text: Ok(value.text),
                     vertical_position: Ok(value.vertical_position),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -12149,11 +12753,16 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MessageResponse {
             fn default() -> Self {
                 Self {
                     message: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -12176,12 +12785,18 @@ requested top-level fields are present.*/
             fn try_from(
                 value: MessageResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { message: value.message? })
+                Ok(Self {
+                    message: value.message?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::MessageResponse> for MessageResponse {
             fn from(value: super::MessageResponse) -> Self {
-                Self { message: Ok(value.message) }
+                Self {
+                    message: Ok(value.message),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -12198,6 +12813,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MetadataItem {
             fn default() -> Self {
@@ -12205,6 +12824,7 @@ requested top-level fields are present.*/
                     name: Ok(Default::default()),
                     read_only: Ok(Default::default()),
                     value: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -12255,6 +12875,7 @@ requested top-level fields are present.*/
                     name: value.name?,
                     read_only: value.read_only?,
                     value: value.value?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -12264,6 +12885,7 @@ requested top-level fields are present.*/
                     name: Ok(value.name),
                     read_only: Ok(value.read_only),
                     value: Ok(value.value),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -12382,12 +13004,17 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MetadataValue {
             fn default() -> Self {
                 Self {
                     name: Ok(Default::default()),
                     value: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -12425,6 +13052,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     name: value.name?,
                     value: value.value?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -12433,6 +13061,7 @@ requested top-level fields are present.*/
                 Self {
                     name: Ok(value.name),
                     value: Ok(value.value),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -12512,12 +13141,17 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for NamedRef {
             fn default() -> Self {
                 Self {
                     id: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -12553,6 +13187,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     id: value.id?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -12561,6 +13196,7 @@ requested top-level fields are present.*/
                 Self {
                     id: Ok(value.id),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -12586,6 +13222,10 @@ requested top-level fields are present.*/
                 ::std::vec::Vec<super::NamedRef>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for NetworkEvent {
             fn default() -> Self {
@@ -12595,6 +13235,7 @@ requested top-level fields are present.*/
                     id: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     workspaces: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -12673,6 +13314,7 @@ requested top-level fields are present.*/
                     id: value.id?,
                     type_: value.type_?,
                     workspaces: value.workspaces?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -12684,6 +13326,7 @@ requested top-level fields are present.*/
                     id: Ok(value.id),
                     type_: Ok(value.type_),
                     workspaces: Ok(value.workspaces),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -12697,12 +13340,17 @@ requested top-level fields are present.*/
                 ::std::vec::Vec<crate::generated::types::NetworkEventType>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for NetworkEventFilter {
             fn default() -> Self {
                 Self {
                     since: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -12744,6 +13392,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     since: value.since?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -12752,6 +13401,7 @@ requested top-level fields are present.*/
                 Self {
                     since: Ok(value.since),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -12781,6 +13431,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::ListOrder>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for NetworkEventList {
             fn default() -> Self {
@@ -12791,6 +13445,7 @@ requested top-level fields are present.*/
                     limit: Ok(Default::default()),
                     offset: Ok(Default::default()),
                     order: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -12882,6 +13537,7 @@ requested top-level fields are present.*/
                     limit: value.limit?,
                     offset: value.offset?,
                     order: value.order?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -12894,6 +13550,7 @@ requested top-level fields are present.*/
                     limit: Ok(value.limit),
                     offset: Ok(value.offset),
                     order: Ok(value.order),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -12911,6 +13568,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for NetworkRef {
             fn default() -> Self {
@@ -12918,6 +13579,7 @@ requested top-level fields are present.*/
                     class: Ok(Default::default()),
                     id: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -12968,6 +13630,7 @@ requested top-level fields are present.*/
                     class: value.class?,
                     id: value.id?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -12977,6 +13640,7 @@ requested top-level fields are present.*/
                     class: Ok(value.class),
                     id: Ok(value.id),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -12990,12 +13654,17 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for OAuthError {
             fn default() -> Self {
                 Self {
                     error: Ok(Default::default()),
                     error_description: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13035,6 +13704,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     error: value.error?,
                     error_description: value.error_description?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13043,6 +13713,7 @@ requested top-level fields are present.*/
                 Self {
                     error: Ok(value.error),
                     error_description: Ok(value.error_description),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13080,6 +13751,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Proxy {
             fn default() -> Self {
@@ -13092,6 +13767,7 @@ requested top-level fields are present.*/
                     type_: Ok(Default::default()),
                     video_bit_rate: Ok(Default::default()),
                     width: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13213,6 +13889,7 @@ requested top-level fields are present.*/
                     type_: value.type_?,
                     video_bit_rate: value.video_bit_rate?,
                     width: value.width?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13227,6 +13904,7 @@ requested top-level fields are present.*/
                     type_: Ok(value.type_),
                     video_bit_rate: Ok(value.video_bit_rate),
                     width: Ok(value.width),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13288,6 +13966,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::WorkspaceRef>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ReceivedMediaBox {
             fn default() -> Self {
@@ -13306,6 +13988,7 @@ requested top-level fields are present.*/
                     opened: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     workspace: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13507,6 +14190,7 @@ requested top-level fields are present.*/
                     opened: value.opened?,
                     type_: value.type_?,
                     workspace: value.workspace?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13527,6 +14211,7 @@ requested top-level fields are present.*/
                     opened: Ok(value.opened),
                     type_: Ok(value.type_),
                     workspace: Ok(value.workspace),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13544,6 +14229,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<crate::generated::types::MediaBoxType>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ReceivedMediaBoxFilter {
             fn default() -> Self {
@@ -13551,6 +14240,7 @@ requested top-level fields are present.*/
                     query: Ok(Default::default()),
                     status: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13606,6 +14296,7 @@ requested top-level fields are present.*/
                     query: value.query?,
                     status: value.status?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13616,6 +14307,7 @@ requested top-level fields are present.*/
                     query: Ok(value.query),
                     status: Ok(value.status),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13645,6 +14337,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::ListOrder>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ReceivedMediaBoxList {
             fn default() -> Self {
@@ -13655,6 +14351,7 @@ requested top-level fields are present.*/
                     limit: Ok(Default::default()),
                     offset: Ok(Default::default()),
                     order: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13747,6 +14444,7 @@ requested top-level fields are present.*/
                     limit: value.limit?,
                     offset: value.offset?,
                     order: value.order?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13759,6 +14457,7 @@ requested top-level fields are present.*/
                     limit: Ok(value.limit),
                     offset: Ok(value.offset),
                     order: Ok(value.order),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13772,12 +14471,17 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RelatedMaterial {
             fn default() -> Self {
                 Self {
                     relationship: Ok(Default::default()),
                     uid: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13815,6 +14519,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     relationship: value.relationship?,
                     uid: value.uid?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13823,6 +14528,7 @@ requested top-level fields are present.*/
                 Self {
                     relationship: Ok(value.relationship),
                     uid: Ok(value.uid),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13840,6 +14546,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for RenderTarget {
             fn default() -> Self {
@@ -13847,6 +14557,7 @@ requested top-level fields are present.*/
                     description: Ok(Default::default()),
                     key: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13897,6 +14608,7 @@ requested top-level fields are present.*/
                     description: value.description?,
                     key: value.key?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13906,6 +14618,7 @@ requested top-level fields are present.*/
                     description: Ok(value.description),
                     key: Ok(value.key),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13943,6 +14656,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SearchResultList {
             fn default() -> Self {
@@ -13955,6 +14672,7 @@ requested top-level fields are present.*/
                     offset: Ok(Default::default()),
                     order: Ok(Default::default()),
                     query: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -14074,6 +14792,7 @@ requested top-level fields are present.*/
                     offset: value.offset?,
                     order: value.order?,
                     query: value.query?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14088,6 +14807,7 @@ requested top-level fields are present.*/
                     offset: Ok(value.offset),
                     order: Ok(value.order),
                     query: Ok(value.query),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14180,6 +14900,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<crate::generated::types::AssetType>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TechnicalMetadata {
             fn default() -> Self {
@@ -14190,6 +14914,7 @@ requested top-level fields are present.*/
                     location: Ok(Default::default()),
                     size: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -14283,6 +15008,7 @@ requested top-level fields are present.*/
                     location: value.location?,
                     size: value.size?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14295,6 +15021,7 @@ requested top-level fields are present.*/
                     location: Ok(value.location),
                     size: Ok(value.size),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14328,6 +15055,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Thumbnail {
             fn default() -> Self {
@@ -14339,6 +15070,7 @@ requested top-level fields are present.*/
                     source: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     width: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -14445,6 +15177,7 @@ requested top-level fields are present.*/
                     source: value.source?,
                     type_: value.type_?,
                     width: value.width?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14458,6 +15191,7 @@ requested top-level fields are present.*/
                     source: Ok(value.source),
                     type_: Ok(value.type_),
                     width: Ok(value.width),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14471,12 +15205,17 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ThumbnailSource {
             fn default() -> Self {
                 Self {
                     id: Ok(Default::default()),
                     kind: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -14512,6 +15251,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     id: value.id?,
                     kind: value.kind?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14520,6 +15260,7 @@ requested top-level fields are present.*/
                 Self {
                     id: Ok(value.id),
                     kind: Ok(value.kind),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14645,6 +15386,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TokenResponse {
             fn default() -> Self {
@@ -14653,6 +15398,7 @@ requested top-level fields are present.*/
                     expires_in: Ok(Default::default()),
                     refresh_token: Ok(Default::default()),
                     token_type: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -14716,6 +15462,7 @@ requested top-level fields are present.*/
                     expires_in: value.expires_in?,
                     refresh_token: value.refresh_token?,
                     token_type: value.token_type?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14726,6 +15473,7 @@ requested top-level fields are present.*/
                     expires_in: Ok(value.expires_in),
                     refresh_token: Ok(value.refresh_token),
                     token_type: Ok(value.token_type),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14966,6 +15714,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UserRef {
             fn default() -> Self {
@@ -14973,6 +15725,7 @@ requested top-level fields are present.*/
                     email: Ok(Default::default()),
                     id: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15021,6 +15774,7 @@ requested top-level fields are present.*/
                     email: value.email?,
                     id: value.id?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15030,6 +15784,7 @@ requested top-level fields are present.*/
                     email: Ok(value.email),
                     id: Ok(value.id),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15123,6 +15878,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<crate::generated::types::WorkspaceUserRole>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Workspace {
             fn default() -> Self {
@@ -15149,6 +15908,7 @@ requested top-level fields are present.*/
                     user_invite_status: Ok(Default::default()),
                     user_last_accessed_on: Ok(Default::default()),
                     user_role: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15472,6 +16232,7 @@ requested top-level fields are present.*/
                     user_invite_status: value.user_invite_status?,
                     user_last_accessed_on: value.user_last_accessed_on?,
                     user_role: value.user_role?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15500,6 +16261,7 @@ requested top-level fields are present.*/
                     user_invite_status: Ok(value.user_invite_status),
                     user_last_accessed_on: Ok(value.user_last_accessed_on),
                     user_role: Ok(value.user_role),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15517,6 +16279,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceEntitlements {
             fn default() -> Self {
@@ -15524,6 +16290,7 @@ requested top-level fields are present.*/
                     is_apera_enabled: Ok(Default::default()),
                     is_archive_enabled: Ok(Default::default()),
                     is_aspera_enabled: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15581,6 +16348,7 @@ requested top-level fields are present.*/
                     is_apera_enabled: value.is_apera_enabled?,
                     is_archive_enabled: value.is_archive_enabled?,
                     is_aspera_enabled: value.is_aspera_enabled?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15591,6 +16359,7 @@ requested top-level fields are present.*/
                     is_apera_enabled: Ok(value.is_apera_enabled),
                     is_archive_enabled: Ok(value.is_archive_enabled),
                     is_aspera_enabled: Ok(value.is_aspera_enabled),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15620,6 +16389,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<crate::generated::types::WorkspaceEventType>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceEvent {
             fn default() -> Self {
@@ -15630,6 +16403,7 @@ requested top-level fields are present.*/
                     folders: Ok(Default::default()),
                     id: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15721,6 +16495,7 @@ requested top-level fields are present.*/
                     folders: value.folders?,
                     id: value.id?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15733,6 +16508,7 @@ requested top-level fields are present.*/
                     folders: Ok(value.folders),
                     id: Ok(value.id),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15746,12 +16522,17 @@ requested top-level fields are present.*/
                 ::std::vec::Vec<crate::generated::types::WorkspaceEventType>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceEventFilter {
             fn default() -> Self {
                 Self {
                     since: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15794,6 +16575,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     since: value.since?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15802,6 +16584,7 @@ requested top-level fields are present.*/
                 Self {
                     since: Ok(value.since),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15831,6 +16614,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::ListOrder>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceEventList {
             fn default() -> Self {
@@ -15841,6 +16628,7 @@ requested top-level fields are present.*/
                     limit: Ok(Default::default()),
                     offset: Ok(Default::default()),
                     order: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15932,6 +16720,7 @@ requested top-level fields are present.*/
                     limit: value.limit?,
                     offset: value.offset?,
                     order: value.order?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15944,6 +16733,7 @@ requested top-level fields are present.*/
                     limit: Ok(value.limit),
                     offset: Ok(value.offset),
                     order: Ok(value.order),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15969,6 +16759,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<super::ListOrder>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceList {
             fn default() -> Self {
@@ -15978,6 +16772,7 @@ requested top-level fields are present.*/
                     limit: Ok(Default::default()),
                     offset: Ok(Default::default()),
                     order: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16054,6 +16849,7 @@ requested top-level fields are present.*/
                     limit: value.limit?,
                     offset: value.offset?,
                     order: value.order?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16065,6 +16861,7 @@ requested top-level fields are present.*/
                     limit: Ok(value.limit),
                     offset: Ok(value.offset),
                     order: Ok(value.order),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16090,6 +16887,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceNote {
             fn default() -> Self {
@@ -16099,6 +16900,7 @@ requested top-level fields are present.*/
                     modified_by: Ok(Default::default()),
                     modified_on: Ok(Default::default()),
                     text: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16179,6 +16981,7 @@ requested top-level fields are present.*/
                     modified_by: value.modified_by?,
                     modified_on: value.modified_on?,
                     text: value.text?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16190,6 +16993,7 @@ requested top-level fields are present.*/
                     modified_by: Ok(value.modified_by),
                     modified_on: Ok(value.modified_on),
                     text: Ok(value.text),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16203,12 +17007,17 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspacePlan {
             fn default() -> Self {
                 Self {
                     id: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16244,6 +17053,7 @@ requested top-level fields are present.*/
                 Ok(Self {
                     id: value.id?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16252,6 +17062,7 @@ requested top-level fields are present.*/
                 Self {
                     id: Ok(value.id),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16269,6 +17080,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceRef {
             fn default() -> Self {
@@ -16276,6 +17091,7 @@ requested top-level fields are present.*/
                     class: Ok(Default::default()),
                     id: Ok(Default::default()),
                     name: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16326,6 +17142,7 @@ requested top-level fields are present.*/
                     class: value.class?,
                     id: value.id?,
                     name: value.name?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16335,6 +17152,7 @@ requested top-level fields are present.*/
                     class: Ok(value.class),
                     id: Ok(value.id),
                     name: Ok(value.name),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16344,11 +17162,16 @@ requested top-level fields are present.*/
                 ::std::option::Option<f64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceRuntime {
             fn default() -> Self {
                 Self {
                     video: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16371,12 +17194,18 @@ requested top-level fields are present.*/
             fn try_from(
                 value: WorkspaceRuntime,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { video: value.video? })
+                Ok(Self {
+                    video: value.video?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::WorkspaceRuntime> for WorkspaceRuntime {
             fn from(value: super::WorkspaceRuntime) -> Self {
-                Self { video: Ok(value.video) }
+                Self {
+                    video: Ok(value.video),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -16397,6 +17226,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WorkspaceStorage {
             fn default() -> Self {
@@ -16405,6 +17238,7 @@ requested top-level fields are present.*/
                     used: Ok(Default::default()),
                     used_by_assets: Ok(Default::default()),
                     used_by_elements: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16472,6 +17306,7 @@ requested top-level fields are present.*/
                     used: value.used?,
                     used_by_assets: value.used_by_assets?,
                     used_by_elements: value.used_by_elements?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16482,6 +17317,7 @@ requested top-level fields are present.*/
                     used: Ok(value.used),
                     used_by_assets: Ok(value.used_by_assets),
                     used_by_elements: Ok(value.used_by_elements),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16503,6 +17339,10 @@ requested top-level fields are present.*/
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for XmpMetadata {
             fn default() -> Self {
@@ -16511,6 +17351,7 @@ requested top-level fields are present.*/
                     creator_region: Ok(Default::default()),
                     lens: Ok(Default::default()),
                     serial_number: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16578,6 +17419,7 @@ requested top-level fields are present.*/
                     creator_region: value.creator_region?,
                     lens: value.lens?,
                     serial_number: value.serial_number?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16588,6 +17430,7 @@ requested top-level fields are present.*/
                     creator_region: Ok(value.creator_region),
                     lens: Ok(value.lens),
                     serial_number: Ok(value.serial_number),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -20459,6 +21302,883 @@ requested top-level fields are present.*/
             <::std::string::String as schemars::JsonSchema>::json_schema(generator)
         }
     }
+    ::dam_runtime::object!(
+        AcquisitionContext { name : ::std::option::Option < ::std::string::String > =
+        "name"[default], path : ::std::option::Option < ::std::string::String > =
+        "path"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        AcquisitionSource { name : ::std::option::Option < ::std::string::String > =
+        "name"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ApiError { code : ::std::option::Option < ::std::string::String > =
+        "code"[default], message : ::std::option::Option < ::std::string::String > =
+        "message"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        AvContainer { bit_rate : ::std::option::Option < i64 > = "bitRate"[default],
+        derived_time_code : ::std::option::Option < ::std::string::String > =
+        "derivedTimeCode"[default], duration : ::std::option::Option < f64 > =
+        "duration"[default], start : ::std::option::Option < f64 > = "start"[default],
+        streams : ::std::vec::Vec < AvStream > = "streams"[default], time_code :
+        ::std::option::Option < ::std::string::String > = "timeCode"[default] } extra :
+        extra
+    );
+    ::dam_runtime::object!(
+        AvStream { audio_analysis : ::std::option::Option < ::std::string::String > =
+        "audioAnalysis"[default], audio_channel_count : ::std::option::Option < i64 > =
+        "audioChannelCount"[default], audio_layout : ::std::option::Option <
+        ::std::string::String > = "audioLayout"[default], audio_sample_rate :
+        ::std::option::Option < i64 > = "audioSampleRate"[default], bit_depth :
+        ::std::option::Option < i64 > = "bitDepth"[default], bit_rate :
+        ::std::option::Option < i64 > = "bitRate"[default], bit_rate_mode :
+        ::std::option::Option < ::std::string::String > = "bitRateMode"[default], codec :
+        ::std::option::Option < ::std::string::String > = "codec"[default], codec_name :
+        ::std::option::Option < ::std::string::String > = "codecName"[default],
+        codec_profile : ::std::option::Option < ::std::string::String > =
+        "codecProfile"[default], codec_settings : ::std::option::Option <
+        ::std::string::String > = "codecSettings"[default], duration :
+        ::std::option::Option < f64 > = "duration"[default], four_cc :
+        ::std::option::Option < ::std::string::String > = "fourCC"[default],
+        frame_rate_denominator : ::std::option::Option < i64 > =
+        "frameRateDenominator"[default], frame_rate_numerator : ::std::option::Option <
+        i64 > = "frameRateNumerator"[default], height : ::std::option::Option < i64 > =
+        "height"[default], index : ::std::option::Option < i64 > = "index"[default],
+        rotate : ::std::option::Option < f64 > = "rotate"[default], start :
+        ::std::option::Option < f64 > = "start"[default], time_code :
+        ::std::option::Option < ::std::string::String > = "timeCode"[default],
+        total_frames : ::std::option::Option < i64 > = "totalFrames"[default], type_ :
+        ::std::option::Option < crate ::generated::types::StreamType > = "type"[default],
+        video_chroma_subsampling : ::std::option::Option < ::std::string::String > =
+        "videoChromaSubsampling"[default], video_color_primaries : ::std::option::Option
+        < ::std::string::String > = "videoColorPrimaries"[default], video_color_space :
+        ::std::option::Option < ::std::string::String > = "videoColorSpace"[default],
+        video_dar_height : ::std::option::Option < i64 > = "videoDARHeight"[default],
+        video_dar_width : ::std::option::Option < i64 > = "videoDARWidth"[default],
+        video_par_height : ::std::option::Option < i64 > = "videoPARHeight"[default],
+        video_par_width : ::std::option::Option < i64 > = "videoPARWidth"[default],
+        video_scan_order : ::std::option::Option < ::std::string::String > =
+        "videoScanOrder"[default], video_scan_type : ::std::option::Option <
+        ::std::string::String > = "videoScanType"[default], video_scan_type_store_method
+        : ::std::option::Option < ::std::string::String > =
+        "videoScanTypeStoreMethod"[default], width : ::std::option::Option < i64 > =
+        "width"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        BulkCompleteItem { id : ::std::option::Option < ::std::string::String > =
+        "id"[default], kind : ::std::option::Option < crate ::generated::types::ItemKind
+        > = "kind"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        BulkItemError { error_code : ::std::option::Option < ::std::string::String > =
+        "errorCode"[default], error_message : ::std::option::Option <
+        ::std::string::String > = "errorMessage"[default], id : ::std::option::Option <
+        ::std::string::String > = "id"[default], kind : ::std::option::Option <
+        ::std::string::String > = "kind"[default], name : ::std::option::Option <
+        ::std::string::String > = "name"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        BulkOperationError { code : ::std::option::Option < ::std::string::String > =
+        "code"[default], complete_count : ::std::option::Option < i64 > =
+        "completeCount"[default], error_count : ::std::option::Option < i64 > =
+        "errorCount"[default], errors : ::std::vec::Vec < BulkItemError > =
+        "errors"[default], message : ::std::option::Option < ::std::string::String > =
+        "message"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        BulkResult { complete : ::std::vec::Vec < BulkCompleteItem > =
+        "complete"[default], complete_count : ::std::option::Option < i64 > =
+        "completeCount"[default], error_count : ::std::option::Option < i64 > =
+        "errorCount"[default], errors : ::std::vec::Vec < BulkItemError > =
+        "errors"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ChangeFoldersMetadataRequest { changes : ::std::vec::Vec < FolderMetadataChange >
+        = "changes"[default] }
+    );
+    ::dam_runtime::object!(
+        ContentItem { acquisition_context : ::std::option::Option < AcquisitionContext >
+        = "acquisitionContext"[default], acquisition_source : ::std::option::Option <
+        AcquisitionSource > = "acquisitionSource"[default], archive_date :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "archiveDate"[default],
+        archive_status : ::std::option::Option < crate ::generated::types::ArchiveStatus
+        > = "archiveStatus"[default], archive_type : ::std::option::Option < crate
+        ::generated::types::ArchiveType > = "archiveType"[default], archived_by :
+        ::std::option::Option < UserRef > = "archivedBy"[default], comment_stats :
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > =
+        "commentStats"[default], created_by : ::std::option::Option < UserRef > =
+        "createdBy"[default], created_on : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "createdOn"[default], description :
+        ::std::option::Option < ::std::string::String > = "description"[default], folder
+        : ::std::option::Option < FolderRef > = "folder"[default], format :
+        ::std::option::Option < ::std::string::String > = "format"[default],
+        hls_playlist_url : ::std::option::Option < ::std::string::String > =
+        "hlsPlaylistUrl"[default], id : ::std::option::Option < ::std::string::String > =
+        "id"[default], is_external : ::std::option::Option < bool > =
+        "isExternal"[default], is_trashed : ::std::option::Option < bool > =
+        "isTrashed"[default], kind : ::std::option::Option < crate
+        ::generated::types::ItemKind > = "kind"[default], last_activity_on :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "lastActivityOn"[default],
+        last_restore_date : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "lastRestoreDate"[default], md5_checksum : ::std::option::Option <
+        ::std::string::String > = "md5Checksum"[default], metadata : ::std::vec::Vec <
+        MetadataItem > = "metadata"[default], modified_on : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "modifiedOn"[default], name : ::std::option::Option
+        < ::std::string::String > = "name"[default], network : ::std::option::Option <
+        NetworkRef > = "network"[default], parent_folder : ::std::option::Option <
+        FolderRef > = "parentFolder"[default], parent_id : ::std::option::Option <
+        ::std::string::String > = "parentId"[default], proxies : ::std::vec::Vec < Proxy
+        > = "proxies"[default], restore_expiration_date : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "restoreExpirationDate"[default],
+        restore_request_date : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "restoreRequestDate"[default], restore_status : ::std::option::Option < crate
+        ::generated::types::RestoreStatus > = "restoreStatus"[default], restored_by :
+        ::std::option::Option < UserRef > = "restoredBy"[default], runtime :
+        ::std::option::Option < f64 > = "runtime"[default], size : ::std::option::Option
+        < i64 > = "size"[default], stats : ::std::option::Option < FolderChildStats > =
+        "stats"[default], status : ::std::option::Option < crate
+        ::generated::types::AssetStatus > = "status"[default], technical_metadata :
+        ::std::option::Option < TechnicalMetadata > = "technicalMetadata"[default],
+        thumbnails : ::std::vec::Vec < Thumbnail > = "thumbnails"[default],
+        total_folder_count : ::std::option::Option < i64 > = "totalFolderCount"[default],
+        type_ : ::std::option::Option < crate ::generated::types::AssetType > =
+        "type"[default], upload_complete_date : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "uploadCompleteDate"[default], upload_transfer_type
+        : ::std::option::Option < crate ::generated::types::UploadTransferType > =
+        "uploadTransferType"[default], workspace : ::std::option::Option < WorkspaceRef >
+        = "workspace"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ContentList { count : ::std::option::Option < i64 > = "count"[default], items :
+        ::std::vec::Vec < ContentItem > = "items"[default], kind : ::std::vec::Vec <
+        crate ::generated::types::ListingKind > = "kind"[default], limit :
+        ::std::option::Option < i64 > = "limit"[default], offset : ::std::option::Option
+        < i64 > = "offset"[default], order : ::std::option::Option < ListOrder > =
+        "order"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        CreateFolderRequest { name : ::std::string::String = "name"[required],
+        parent_folder_id : ::std::option::Option < ::std::string::String > =
+        "parentFolderId"[default], workspace_id : ::std::option::Option <
+        ::std::string::String > = "workspaceId"[default] }
+    );
+    ::dam_runtime::object!(
+        CreateMediaBoxRequest { allow_element_download : ::std::option::Option < bool > =
+        "allowElementDownload"[default], allow_preview_download : ::std::option::Option <
+        bool > = "allowPreviewDownload"[default], allow_source_download :
+        ::std::option::Option < bool > = "allowSourceDownload"[default], asset_ids :
+        ::std::vec::Vec < ::std::string::String > = "assetIds"[default], expiration_date
+        : ::std::option::Option < ::dam_runtime::Timestamp > = "expirationDate"[default],
+        expiration_days : ::std::option::Option < i64 > = "expirationDays"[default],
+        filters : ::std::option::Option < MediaBoxFilters > = "filters"[default],
+        folder_ids : ::std::vec::Vec < ::std::string::String > = "folderIds"[default],
+        message : ::std::option::Option < ::std::string::String > = "message"[default],
+        name : ::std::string::String = "name"[required], notify_on_change :
+        ::std::option::Option < bool > = "notifyOnChange"[default], notify_on_open :
+        ::std::option::Option < bool > = "notifyOnOpen"[default], password :
+        ::std::option::Option < ::std::string::String > = "password"[default], recipients
+        : ::std::vec::Vec < ::std::string::String > = "recipients"[default],
+        send_notifications : ::std::option::Option < bool > =
+        "sendNotifications"[default], type_ : crate ::generated::types::MediaBoxType =
+        "type"[required] }
+    );
+    ::dam_runtime::object!(
+        CreateWorkspaceRequest { is_archive_enabled : ::std::option::Option < bool > =
+        "isArchiveEnabled"[default], is_aspera_enabled : ::std::option::Option < bool > =
+        "isAsperaEnabled"[default], manage_members_privilege : crate
+        ::generated::types::WorkspacePrivilegeRole = "manageMembersPrivilege"[required],
+        members : ::std::vec::Vec < ::std::string::String > = "members"[default], name :
+        ::std::string::String = "name"[required], note : ::std::option::Option <
+        ::std::string::String > = "note"[default], purge_trash_privilege : crate
+        ::generated::types::WorkspacePrivilegeRole = "purgeTrashPrivilege"[required],
+        storage_allotted : StorageAllotment = "storageAllotted"[required] }
+    );
+    ::dam_runtime::object!(
+        CreatedFolder { folder_id : ::std::option::Option < ::std::string::String > =
+        "folderId"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default], parent_id : ::std::option::Option < ::std::string::String > =
+        "parentId"[default], workspace_id : ::std::option::Option < ::std::string::String
+        > = "workspaceId"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        CreatedMediaBox { link : ::std::option::Option < ::std::string::String > =
+        "link"[default], mediabox_id : ::std::option::Option < ::std::string::String > =
+        "mediaboxId"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        DelegateTokenError { code : ::std::option::Option < ::std::string::String > =
+        "code"[default], error : ::std::option::Option < ::std::string::String > =
+        "error"[default], error_description : ::std::option::Option <
+        ::std::string::String > = "error_description"[default], message :
+        ::std::option::Option < ::std::string::String > = "message"[default] } extra :
+        extra
+    );
+    ::dam_runtime::object!(
+        DelegateTokenRequest { asset_id : ::std::string::String = "assetId"[required],
+        scope : crate ::generated::types::DelegateTokenScope = "scope"[required] }
+    );
+    ::dam_runtime::object!(
+        DelegateTokenResponse { access_token : ::std::option::Option <
+        ::dam_runtime::Secret > = "access_token"[default], expires_in :
+        ::std::option::Option < i64 > = "expires_in"[default], token_type :
+        ::std::option::Option < ::std::string::String > = "token_type"[default] } extra :
+        extra
+    );
+    ::dam_runtime::object!(
+        DolbyContainer { adm_profile : ::std::option::Option < ::std::string::String > =
+        "admProfile"[default], associated_video_frame_rate : ::std::option::Option < f64
+        > = "associatedVideoFrameRate"[default], bed_channels : ::std::option::Option <
+        i64 > = "bedChannels"[default], binaural_render_modes_far_count :
+        ::std::option::Option < i64 > = "binauralRenderModesFarCount"[default],
+        binaural_render_modes_mid_count : ::std::option::Option < i64 > =
+        "binauralRenderModesMidCount"[default], binaural_render_modes_near_count :
+        ::std::option::Option < i64 > = "binauralRenderModesNearCount"[default],
+        binaural_render_modes_off_count : ::std::option::Option < i64 > =
+        "binauralRenderModesOffCount"[default], binaural_render_modes_summary :
+        ::std::option::Option < ::std::string::String > =
+        "binauralRenderModesSummary"[default], bit_depth : ::std::option::Option < i64 >
+        = "bitDepth"[default], downmix51_x : ::std::option::Option <
+        ::std::string::String > = "downmix51X"[default], duration : ::std::option::Option
+        < f64 > = "duration"[default], end : ::std::option::Option <
+        ::std::string::String > = "end"[default], f_fo_a : ::std::option::Option <
+        ::std::string::String > = "fFoA"[default], file_size : ::std::option::Option <
+        i64 > = "fileSize"[default], loudness : ::std::option::Option < f64 > =
+        "loudness"[default], metadata_format : ::std::option::Option <
+        ::std::string::String > = "metadataFormat"[default], number_of_beds :
+        ::std::option::Option < i64 > = "numberOfBeds"[default],
+        number_of_channel_formats : ::std::option::Option < i64 > =
+        "numberOfChannelFormats"[default], number_of_object_channels :
+        ::std::option::Option < i64 > = "numberOfObjectChannels"[default],
+        number_of_pack_formats : ::std::option::Option < i64 > =
+        "numberOfPackFormats"[default], number_of_programmes : ::std::option::Option <
+        i64 > = "numberOfProgrammes"[default], overall_bit_rate : ::std::option::Option <
+        i64 > = "overallBitRate"[default], overall_bit_rate_mode : ::std::option::Option
+        < ::std::string::String > = "overallBitRateMode"[default], sampling_rate :
+        ::std::option::Option < i64 > = "samplingRate"[default], start :
+        ::std::option::Option < ::std::string::String > = "start"[default],
+        total_channels : ::std::option::Option < i64 > = "totalChannels"[default],
+        trim_channel20_mode : ::std::option::Option < crate
+        ::generated::types::DolbyTrimMode > = "trimChannel20Mode"[default],
+        trim_channel212_mode : ::std::option::Option < crate
+        ::generated::types::DolbyTrimMode > = "trimChannel212Mode"[default],
+        trim_channel214_mode : ::std::option::Option < crate
+        ::generated::types::DolbyTrimMode > = "trimChannel214Mode"[default],
+        trim_channel512_mode : ::std::option::Option < crate
+        ::generated::types::DolbyTrimMode > = "trimChannel512Mode"[default],
+        trim_channel514_mode : ::std::option::Option < crate
+        ::generated::types::DolbyTrimMode > = "trimChannel514Mode"[default],
+        trim_channel51_mode : ::std::option::Option < crate
+        ::generated::types::DolbyTrimMode > = "trimChannel51Mode"[default],
+        trim_channel712_mode : ::std::option::Option < crate
+        ::generated::types::DolbyTrimMode > = "trimChannel712Mode"[default],
+        trim_channel714_mode : ::std::option::Option < crate
+        ::generated::types::DolbyTrimMode > = "trimChannel714Mode"[default],
+        trim_channel71_mode : ::std::option::Option < crate
+        ::generated::types::DolbyTrimMode > = "trimChannel71Mode"[default],
+        trim_modes_summary : ::std::option::Option < ::std::string::String > =
+        "trimModesSummary"[default], true_peak_levels : ::std::option::Option < f64 > =
+        "truePeakLevels"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        Event { assets : ::std::vec::Vec < EventAsset > = "assets"[default], created_by :
+        ::std::option::Option < UserRef > = "createdBy"[default], created_on :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "createdOn"[default],
+        elements : ::std::vec::Vec < EventElement > = "elements"[default], folders :
+        ::std::vec::Vec < EventFolder > = "folders"[default], id : ::std::option::Option
+        < ::std::string::String > = "id"[default], media_boxes : ::std::vec::Vec <
+        EventMediaBox > = "mediaBoxes"[default], spaces : ::std::vec::Vec < EventSpace >
+        = "spaces"[default], type_ : ::std::option::Option < crate
+        ::generated::types::EventType > = "type"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        EventAsset { archive_status : ::std::option::Option < crate
+        ::generated::types::ArchiveStatus > = "archiveStatus"[default], context :
+        ::std::option::Option < crate ::generated::types::CopyContext > =
+        "context"[default], folder_ids : ::std::vec::Vec < ::std::string::String > =
+        "folderIds"[default], id : ::std::option::Option < ::std::string::String > =
+        "id"[default], metadata : ::std::vec::Vec < MetadataValue > =
+        "metadata"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default], previous_archive_status : ::std::option::Option < crate
+        ::generated::types::ArchiveStatus > = "previousArchiveStatus"[default],
+        previous_metadata : ::std::vec::Vec < MetadataValue > =
+        "previousMetadata"[default], previous_restore_status : ::std::option::Option <
+        crate ::generated::types::RestoreStatus > = "previousRestoreStatus"[default],
+        proxy_types : ::std::vec::Vec < crate ::generated::types::ProxyType > =
+        "proxyTypes"[default], restore_status : ::std::option::Option < crate
+        ::generated::types::RestoreStatus > = "restoreStatus"[default], thumbnail_types :
+        ::std::vec::Vec < crate ::generated::types::ThumbnailType > =
+        "thumbnailTypes"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        EventElement { context : ::std::option::Option < crate
+        ::generated::types::CopyContext > = "context"[default], id :
+        ::std::option::Option < ::std::string::String > = "id"[default], metadata :
+        ::std::vec::Vec < MetadataValue > = "metadata"[default], name :
+        ::std::option::Option < ::std::string::String > = "name"[default],
+        previous_metadata : ::std::vec::Vec < MetadataValue > =
+        "previousMetadata"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        EventFilter { since : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "since"[default], type_ : ::std::vec::Vec < crate ::generated::types::EventType >
+        = "type"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        EventFolder { context : ::std::option::Option < crate
+        ::generated::types::CopyContext > = "context"[default], id :
+        ::std::option::Option < ::std::string::String > = "id"[default], metadata :
+        ::std::vec::Vec < MetadataValue > = "metadata"[default], name :
+        ::std::option::Option < ::std::string::String > = "name"[default],
+        previous_metadata : ::std::vec::Vec < MetadataValue > =
+        "previousMetadata"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        EventList { count : ::std::option::Option < i64 > = "count"[default], filter :
+        ::std::option::Option < EventFilter > = "filter"[default], items :
+        ::std::vec::Vec < Event > = "items"[default], limit : ::std::option::Option < i64
+        > = "limit"[default], offset : ::std::option::Option < i64 > = "offset"[default],
+        order : ::std::option::Option < ListOrder > = "order"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        EventMediaBox { id : ::std::option::Option < ::std::string::String > =
+        "id"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default], previous_settings : ::std::option::Option < MediaBoxSettings > =
+        "previousSettings"[default], settings : ::std::option::Option < MediaBoxSettings
+        > = "settings"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        EventSpace { context : ::std::option::Option < crate
+        ::generated::types::CopyContext > = "context"[default], id :
+        ::std::option::Option < ::std::string::String > = "id"[default], name :
+        ::std::option::Option < ::std::string::String > = "name"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ExifMetadata { artist : ::std::option::Option < ::std::string::String > =
+        "artist"[default], copyright : ::std::option::Option < ::std::string::String > =
+        "copyright"[default], image_height : ::std::option::Option <
+        ::std::string::String > = "imageHeight"[default], image_width :
+        ::std::option::Option < ::std::string::String > = "imageWidth"[default] } extra :
+        extra
+    );
+    ::dam_runtime::object!(
+        Filmstrip { frame_height : ::std::option::Option < i64 > =
+        "frameHeight"[default], frame_width : ::std::option::Option < i64 > =
+        "frameWidth"[default], frames : ::std::option::Option < i64 > =
+        "frames"[default], height : ::std::option::Option < i64 > = "height"[default],
+        location : ::std::option::Option < ::std::string::String > = "location"[default],
+        size : ::std::option::Option < i64 > = "size"[default], type_ :
+        ::std::option::Option < ::std::string::String > = "type"[default], width :
+        ::std::option::Option < i64 > = "width"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        Folder { created_by : ::std::option::Option < UserRef > = "createdBy"[default],
+        created_on : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "createdOn"[default], id : ::std::option::Option < ::std::string::String > =
+        "id"[default], is_trashed : ::std::option::Option < bool > =
+        "isTrashed"[default], kind : ::std::option::Option < crate
+        ::generated::types::ItemKind > = "kind"[default], last_activity_on :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "lastActivityOn"[default],
+        metadata : ::std::vec::Vec < MetadataItem > = "metadata"[default], name :
+        ::std::option::Option < ::std::string::String > = "name"[default], network :
+        ::std::option::Option < NetworkRef > = "network"[default], parent_folder :
+        ::std::option::Option < FolderRef > = "parentFolder"[default], parent_id :
+        ::std::option::Option < ::std::string::String > = "parentId"[default], stats :
+        ::std::option::Option < FolderChildStats > = "stats"[default], workspace :
+        ::std::option::Option < WorkspaceRef > = "workspace"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        FolderChildStats { child_folder_count : ::std::option::Option < i64 > =
+        "childFolderCount"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        FolderIdsRequest { folder_ids : ::std::vec::Vec < ::std::string::String > =
+        "folderIds"[default] }
+    );
+    ::dam_runtime::object!(
+        FolderMetadataChange { folder_ids : ::std::vec::Vec < ::std::string::String > =
+        "folderIds"[default], set : ::std::vec::Vec < MetadataSetItem > = "set"[default],
+        unset : ::std::vec::Vec < MetadataUnsetItem > = "unset"[default] }
+    );
+    ::dam_runtime::object!(
+        FolderRef { id : ::std::option::Option < ::std::string::String > = "id"[default],
+        name : ::std::option::Option < ::std::string::String > = "name"[default] } extra
+        : extra
+    );
+    ::dam_runtime::object!(
+        FolderStorageStats { active_file_count : ::std::option::Option < i64 > =
+        "activeFileCount"[default], active_file_size : ::std::option::Option < i64 > =
+        "activeFileSize"[default], archive_in_progress_file_count : ::std::option::Option
+        < i64 > = "archiveInProgressFileCount"[default], archive_in_progress_file_size :
+        ::std::option::Option < i64 > = "archiveInProgressFileSize"[default],
+        archived_file_count : ::std::option::Option < i64 > =
+        "archivedFileCount"[default], archived_file_size : ::std::option::Option < i64 >
+        = "archivedFileSize"[default], deep_archived_file_count : ::std::option::Option <
+        i64 > = "deepArchivedFileCount"[default], deep_archived_file_size :
+        ::std::option::Option < i64 > = "deepArchivedFileSize"[default], file_total_count
+        : ::std::option::Option < i64 > = "fileTotalCount"[default], file_total_size :
+        ::std::option::Option < i64 > = "fileTotalSize"[default], folder_count :
+        ::std::option::Option < i64 > = "folderCount"[default],
+        restore_in_progress_file_count : ::std::option::Option < i64 > =
+        "restoreInProgressFileCount"[default], restore_in_progress_file_size :
+        ::std::option::Option < i64 > = "restoreInProgressFileSize"[default],
+        restored_file_count : ::std::option::Option < i64 > =
+        "restoredFileCount"[default], restored_file_size : ::std::option::Option < i64 >
+        = "restoredFileSize"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ImageMetadata { camera_make : ::std::option::Option < ::std::string::String > =
+        "cameraMake"[default], camera_model : ::std::option::Option <
+        ::std::string::String > = "cameraModel"[default], exif : ::std::option::Option <
+        ExifMetadata > = "exif"[default], height : ::std::option::Option < i64 > =
+        "height"[default], iptc : ::std::option::Option < IptcMetadata > =
+        "iptc"[default], location_city : ::std::option::Option < ::std::string::String >
+        = "locationCity"[default], location_country : ::std::option::Option <
+        ::std::string::String > = "locationCountry"[default], location_state :
+        ::std::option::Option < ::std::string::String > = "locationState"[default],
+        resolution_unit : ::std::option::Option < crate
+        ::generated::types::ResolutionUnit > = "resolutionUnit"[default], width :
+        ::std::option::Option < i64 > = "width"[default], x_resolution :
+        ::std::option::Option < f64 > = "xResolution"[default], xmp :
+        ::std::option::Option < XmpMetadata > = "xmp"[default], y_resolution :
+        ::std::option::Option < f64 > = "yResolution"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        IptcMetadata { coded_character_set : ::std::option::Option <
+        ::std::string::String > = "codedCharacterSet"[default], credit :
+        ::std::option::Option < ::std::string::String > = "credit"[default], headline :
+        ::std::option::Option < ::std::string::String > = "headline"[default], keywords :
+        ::std::option::Option < ::std::string::String > = "keywords"[default] } extra :
+        extra
+    );
+    ::dam_runtime::object!(
+        ListEventsRequest { catalog_id : ::std::option::Option < ::std::string::String >
+        = "catalogId"[default], limit : ::std::option::Option < i64 > = "limit"[default],
+        offset : ::std::option::Option < i64 > = "offset"[default], order_direction :
+        ::std::option::Option < crate ::generated::types::OrderDirection > =
+        "orderDirection"[default], since : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "since"[default], type_ : ::std::vec::Vec < crate
+        ::generated::types::EventType > = "type"[default], workspace_id :
+        ::std::option::Option < ::std::string::String > = "workspaceId"[default] }
+    );
+    ::dam_runtime::object!(
+        ListOrder { by : ::std::option::Option < ::std::string::String > = "by"[default],
+        direction : ::std::option::Option < ::std::string::String > =
+        "direction"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        MediaBox { allow_aspera : ::std::option::Option < bool > =
+        "allowAspera"[default], allow_element_download : ::std::option::Option < bool > =
+        "allowElementDownload"[default], allow_preview_download : ::std::option::Option <
+        bool > = "allowPreviewDownload"[default], allow_source_download :
+        ::std::option::Option < bool > = "allowSourceDownload"[default], asset_count :
+        ::std::option::Option < i64 > = "assetCount"[default], branding :
+        ::std::option::Option < MediaBoxBranding > = "branding"[default], created_by :
+        ::std::option::Option < UserRef > = "createdBy"[default], created_on :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "createdOn"[default],
+        current_user : ::std::option::Option < UserRef > = "currentUser"[default],
+        expires_on : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "expiresOn"[default], folder_count : ::std::option::Option < i64 > =
+        "folderCount"[default], id : ::std::option::Option < ::std::string::String > =
+        "id"[default], link : ::std::option::Option < ::std::string::String > =
+        "link"[default], message : ::std::option::Option < ::std::string::String > =
+        "message"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default], watermarking : ::std::option::Option < MediaBoxWatermarking > =
+        "watermarking"[default], workspace : ::std::option::Option < WorkspaceRef > =
+        "workspace"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        MediaBoxBranding { accent_color : ::std::option::Option < ::std::string::String >
+        = "accentColor"[default], background_url : ::std::option::Option <
+        ::std::string::String > = "backgroundUrl"[default], banner_url :
+        ::std::option::Option < ::std::string::String > = "bannerUrl"[default],
+        fallback_text : ::std::option::Option < ::std::string::String > =
+        "fallbackText"[default], login_banner_url : ::std::option::Option <
+        ::std::string::String > = "loginBannerUrl"[default], logo_url :
+        ::std::option::Option < ::std::string::String > = "logoUrl"[default] } extra :
+        extra
+    );
+    ::dam_runtime::object!(
+        MediaBoxContentItem { archive_status : ::std::option::Option < crate
+        ::generated::types::ArchiveStatus > = "archiveStatus"[default], created_on :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "createdOn"[default],
+        elements : ::std::vec::Vec < MediaBoxElement > = "elements"[default], filmstrips
+        : ::std::vec::Vec < Filmstrip > = "filmstrips"[default], format :
+        ::std::option::Option < ::std::string::String > = "format"[default],
+        hls_playlist_url : ::std::option::Option < ::std::string::String > =
+        "hlsPlaylistUrl"[default], id : ::std::option::Option < ::std::string::String > =
+        "id"[default], is_available : ::std::option::Option < bool > =
+        "isAvailable"[default], is_viewable : ::std::option::Option < bool > =
+        "isViewable"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default], proxies : ::std::vec::Vec < Proxy > = "proxies"[default],
+        restore_status : ::std::option::Option < crate ::generated::types::RestoreStatus
+        > = "restoreStatus"[default], size : ::std::option::Option < i64 > =
+        "size"[default], status : ::std::option::Option < crate
+        ::generated::types::AssetStatus > = "status"[default], technical_metadata :
+        ::std::option::Option < TechnicalMetadata > = "technicalMetadata"[default],
+        thumbnails : ::std::vec::Vec < Thumbnail > = "thumbnails"[default], type_ :
+        ::std::option::Option < crate ::generated::types::AssetType > = "type"[default] }
+        extra : extra
+    );
+    ::dam_runtime::object!(
+        MediaBoxContentList { count : ::std::option::Option < i64 > = "count"[default],
+        items : ::std::vec::Vec < MediaBoxContentItem > = "items"[default], kind :
+        ::std::vec::Vec < crate ::generated::types::ListingKind > = "kind"[default],
+        limit : ::std::option::Option < i64 > = "limit"[default], offset :
+        ::std::option::Option < i64 > = "offset"[default], order : ::std::option::Option
+        < ListOrder > = "order"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        MediaBoxElement { created_on : ::std::option::Option < ::dam_runtime::Timestamp >
+        = "createdOn"[default], custom_keys : ::std::vec::Vec < ::std::string::String > =
+        "customKeys"[default], format : ::std::option::Option < ::std::string::String > =
+        "format"[default], id : ::std::option::Option < ::std::string::String > =
+        "id"[default], is_verified_authentic : ::std::option::Option < bool > =
+        "isVerifiedAuthentic"[default], name : ::std::option::Option <
+        ::std::string::String > = "name"[default], related_materials : ::std::vec::Vec <
+        RelatedMaterial > = "relatedMaterials"[default], render_type :
+        ::std::option::Option < ::std::string::String > = "renderType"[default], size :
+        ::std::option::Option < i64 > = "size"[default], type_ : ::std::option::Option <
+        ::std::string::String > = "type"[default], uid : ::std::option::Option <
+        ::std::string::String > = "uid"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        MediaBoxElementFilter { types : ::std::vec::Vec < crate
+        ::generated::types::MediaBoxElementType > = "types"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        MediaBoxFilters { elements : ::std::option::Option < MediaBoxElementFilter > =
+        "elements"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        MediaBoxSettings { allow_element_download : ::std::option::Option < bool > =
+        "allowElementDownload"[default], allow_preview_download : ::std::option::Option <
+        bool > = "allowPreviewDownload"[default], allow_source_download :
+        ::std::option::Option < bool > = "allowSourceDownload"[default], asset_ids :
+        ::std::vec::Vec < ::std::string::String > = "assetIds"[default], expiration_date
+        : ::std::option::Option < ::dam_runtime::Timestamp > = "expirationDate"[default],
+        folder_ids : ::std::vec::Vec < ::std::string::String > = "folderIds"[default],
+        is_deleted : ::std::option::Option < bool > = "isDeleted"[default], recipients :
+        ::std::vec::Vec < ::std::string::String > = "recipients"[default], type_ :
+        ::std::option::Option < crate ::generated::types::MediaBoxType > =
+        "type"[default], watermarking_enabled : ::std::option::Option < bool > =
+        "watermarkingEnabled"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        MediaBoxWatermarking { opacity : ::std::option::Option < f64 > =
+        "opacity"[default], text : ::std::option::Option < ::std::string::String > =
+        "text"[default], vertical_position : ::std::option::Option < f64 > =
+        "verticalPosition"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        MessageResponse { message : ::std::option::Option < ::std::string::String > =
+        "message"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        MetadataItem { name : ::std::option::Option < ::std::string::String > =
+        "name"[default], read_only : ::std::option::Option < bool > =
+        "readOnly"[default], value : ::std::option::Option < ::std::string::String > =
+        "value"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        MetadataSetItem { name : ::std::option::Option < ::std::string::String > =
+        "name"[default], value : ::std::option::Option < ::std::string::String > =
+        "value"[default] }
+    );
+    ::dam_runtime::object!(
+        MetadataUnsetItem { name : ::std::option::Option < ::std::string::String > =
+        "name"[default] }
+    );
+    ::dam_runtime::object!(
+        MetadataValue { name : ::std::option::Option < ::std::string::String > =
+        "name"[default], value : ::std::option::Option < ::std::string::String > =
+        "value"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        MoveFoldersRequest { folder_ids : ::std::vec::Vec < ::std::string::String > =
+        "folderIds"[default], target_folder_id : ::std::option::Option <
+        ::std::string::String > = "targetFolderId"[default] }
+    );
+    ::dam_runtime::object!(
+        NamedRef { id : ::std::option::Option < ::std::string::String > = "id"[default],
+        name : ::std::option::Option < ::std::string::String > = "name"[default] } extra
+        : extra
+    );
+    ::dam_runtime::object!(
+        NetworkEvent { created_by : ::std::option::Option < UserRef > =
+        "createdBy"[default], created_on : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "createdOn"[default], id : ::std::option::Option <
+        ::std::string::String > = "id"[default], type_ : ::std::option::Option < crate
+        ::generated::types::NetworkEventType > = "type"[default], workspaces :
+        ::std::vec::Vec < NamedRef > = "workspaces"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        NetworkEventFilter { since : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "since"[default], type_ : ::std::vec::Vec < crate
+        ::generated::types::NetworkEventType > = "type"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        NetworkEventList { count : ::std::option::Option < i64 > = "count"[default],
+        filter : ::std::option::Option < NetworkEventFilter > = "filter"[default], items
+        : ::std::vec::Vec < NetworkEvent > = "items"[default], limit :
+        ::std::option::Option < i64 > = "limit"[default], offset : ::std::option::Option
+        < i64 > = "offset"[default], order : ::std::option::Option < ListOrder > =
+        "order"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        NetworkRef { class : ::std::option::Option < crate
+        ::generated::types::NetworkClass > = "class"[default], id : ::std::option::Option
+        < ::std::string::String > = "id"[default], name : ::std::option::Option <
+        ::std::string::String > = "name"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        OAuthError { error : ::std::option::Option < ::std::string::String > =
+        "error"[default], error_description : ::std::option::Option <
+        ::std::string::String > = "error_description"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        Proxy { audio_bit_rate : ::std::option::Option < i64 > = "audioBitRate"[default],
+        height : ::std::option::Option < i64 > = "height"[default], is_external :
+        ::std::option::Option < bool > = "isExternal"[default], location :
+        ::std::option::Option < ::std::string::String > = "location"[default], size :
+        ::std::option::Option < i64 > = "size"[default], type_ : ::std::option::Option <
+        crate ::generated::types::ProxyType > = "type"[default], video_bit_rate :
+        ::std::option::Option < i64 > = "videoBitRate"[default], width :
+        ::std::option::Option < i64 > = "width"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ReceivedMediaBox { created_by : ::std::option::Option < UserRef > =
+        "createdBy"[default], created_on : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "createdOn"[default], deleted_on :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "deletedOn"[default],
+        expires_on : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "expiresOn"[default], filters : ::std::option::Option < MediaBoxFilters > =
+        "filters"[default], id : ::std::option::Option < ::std::string::String > =
+        "id"[default], is_deleted : ::std::option::Option < bool > =
+        "isDeleted"[default], link : ::std::option::Option < ::std::string::String > =
+        "link"[default], message : ::std::option::Option < ::std::string::String > =
+        "message"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default], network : ::std::option::Option < NetworkRef > =
+        "network"[default], opened : ::std::option::Option < bool > = "opened"[default],
+        type_ : ::std::option::Option < crate ::generated::types::MediaBoxType > =
+        "type"[default], workspace : ::std::option::Option < WorkspaceRef > =
+        "workspace"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ReceivedMediaBoxFilter { query : ::std::option::Option < ::std::string::String >
+        = "query"[default], status : ::std::option::Option < crate
+        ::generated::types::MediaBoxStatus > = "status"[default], type_ :
+        ::std::option::Option < crate ::generated::types::MediaBoxType > =
+        "type"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ReceivedMediaBoxList { count : ::std::option::Option < i64 > = "count"[default],
+        filter : ::std::option::Option < ReceivedMediaBoxFilter > = "filter"[default],
+        items : ::std::vec::Vec < ReceivedMediaBox > = "items"[default], limit :
+        ::std::option::Option < i64 > = "limit"[default], offset : ::std::option::Option
+        < i64 > = "offset"[default], order : ::std::option::Option < ListOrder > =
+        "order"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        RelatedMaterial { relationship : ::std::option::Option < ::std::string::String >
+        = "relationship"[default], uid : ::std::option::Option < ::std::string::String >
+        = "uid"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        RenderTarget { description : ::std::option::Option < ::std::string::String > =
+        "description"[default], key : ::std::option::Option < ::std::string::String > =
+        "key"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SearchResultList { count : ::std::option::Option < i64 > = "count"[default],
+        items : ::std::vec::Vec < ContentItem > = "items"[default], kind :
+        ::std::vec::Vec < crate ::generated::types::ListingKind > = "kind"[default],
+        limit : ::std::option::Option < i64 > = "limit"[default], max_search_results :
+        ::std::option::Option < i64 > = "maxSearchResults"[default], offset :
+        ::std::option::Option < i64 > = "offset"[default], order : ::std::option::Option
+        < ListOrder > = "order"[default], query : ::std::option::Option <
+        ::std::string::String > = "query"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        StorageAllotment { unit : ::std::option::Option < crate
+        ::generated::types::StorageUnit > = "unit"[default], value : i64 =
+        "value"[required] }
+    );
+    ::dam_runtime::object!(
+        TechnicalMetadata { av_container : ::std::option::Option < AvContainer > =
+        "avContainer"[default], dolby_container : ::std::option::Option < DolbyContainer
+        > = "dolbyContainer"[default], image : ::std::option::Option < ImageMetadata > =
+        "image"[default], location : ::std::option::Option < ::std::string::String > =
+        "location"[default], size : ::std::option::Option < i64 > = "size"[default],
+        type_ : ::std::option::Option < crate ::generated::types::AssetType > =
+        "type"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        Thumbnail { height : ::std::option::Option < i64 > = "height"[default],
+        is_external : ::std::option::Option < bool > = "isExternal"[default], location :
+        ::std::option::Option < ::std::string::String > = "location"[default], size :
+        ::std::option::Option < i64 > = "size"[default], source : ::std::option::Option <
+        ThumbnailSource > = "source"[default], type_ : ::std::option::Option < crate
+        ::generated::types::ThumbnailType > = "type"[default], width :
+        ::std::option::Option < i64 > = "width"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ThumbnailSource { id : ::std::option::Option < ::std::string::String > =
+        "id"[default], kind : ::std::option::Option < ::std::string::String > =
+        "kind"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        TokenRequest { client_id : ::std::string::String = "client_id"[required],
+        client_secret : ::dam_runtime::Secret = "client_secret"[required], grant_type :
+        crate ::generated::types::GrantType = "grant_type"[required], refresh_token :
+        ::std::option::Option < ::dam_runtime::Secret > = "refresh_token"[default] }
+    );
+    ::dam_runtime::object!(
+        TokenResponse { access_token : ::std::option::Option < ::dam_runtime::Secret > =
+        "access_token"[default], expires_in : ::std::option::Option < i64 > =
+        "expires_in"[default], refresh_token : ::std::option::Option <
+        ::dam_runtime::Secret > = "refresh_token"[default], token_type :
+        ::std::option::Option < ::std::string::String > = "token_type"[default] } extra :
+        extra
+    );
+    ::dam_runtime::object!(
+        UpdateFolderRequest { name : ::std::option::Option < ::std::string::String > =
+        "name"[default] }
+    );
+    ::dam_runtime::object!(
+        UpdateWorkspaceRequest { is_archive_enabled : ::std::option::Option < bool > =
+        "isArchiveEnabled"[default], is_aspera_enabled : ::std::option::Option < bool > =
+        "isAsperaEnabled"[default], manage_members_privilege : ::std::option::Option <
+        crate ::generated::types::WorkspacePrivilegeRole > =
+        "manageMembersPrivilege"[default], name : ::std::option::Option <
+        ::std::string::String > = "name"[default], note : ::std::option::Option <
+        ::std::string::String > = "note"[default], purge_trash_privilege :
+        ::std::option::Option < crate ::generated::types::WorkspacePrivilegeRole > =
+        "purgeTrashPrivilege"[default], storage_allotted : ::std::option::Option <
+        StorageAllotment > = "storageAllotted"[default] }
+    );
+    ::dam_runtime::object!(
+        UserRef { email : ::std::option::Option < ::std::string::String > =
+        "email"[default], id : ::std::option::Option < ::std::string::String > =
+        "id"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        Workspace { asset_count : ::std::option::Option < i64 > = "assetCount"[default],
+        available_render_targets : ::std::vec::Vec < RenderTarget > =
+        "availableRenderTargets"[default], banner_url : ::std::option::Option <
+        ::std::string::String > = "bannerUrl"[default], class : ::std::option::Option <
+        crate ::generated::types::WorkspaceClass > = "class"[default], created_by :
+        ::std::option::Option < UserRef > = "createdBy"[default], created_on :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "createdOn"[default],
+        entitlements : ::std::option::Option < WorkspaceEntitlements > =
+        "entitlements"[default], id : ::std::option::Option < ::std::string::String > =
+        "id"[default], is_deleted : ::std::option::Option < bool > =
+        "isDeleted"[default], last_activity_on : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "lastActivityOn"[default], logo_url :
+        ::std::option::Option < ::std::string::String > = "logoUrl"[default], name :
+        ::std::option::Option < ::std::string::String > = "name"[default], network :
+        ::std::option::Option < NetworkRef > = "network"[default], note :
+        ::std::option::Option < WorkspaceNote > = "note"[default], owner :
+        ::std::option::Option < UserRef > = "owner"[default], plan :
+        ::std::option::Option < WorkspacePlan > = "plan"[default], root_folder_id :
+        ::std::option::Option < ::std::string::String > = "rootFolderId"[default],
+        runtime : ::std::option::Option < WorkspaceRuntime > = "runtime"[default],
+        storage : ::std::option::Option < WorkspaceStorage > = "storage"[default],
+        user_invite_status : ::std::option::Option < crate
+        ::generated::types::WorkspaceInviteStatus > = "userInviteStatus"[default],
+        user_last_accessed_on : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "userLastAccessedOn"[default], user_role : ::std::option::Option < crate
+        ::generated::types::WorkspaceUserRole > = "userRole"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        WorkspaceEntitlements { is_apera_enabled : ::std::option::Option < bool > =
+        "isAperaEnabled"[default], is_archive_enabled : ::std::option::Option < bool > =
+        "isArchiveEnabled"[default], is_aspera_enabled : ::std::option::Option < bool > =
+        "isAsperaEnabled"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        WorkspaceEvent { assets : ::std::vec::Vec < NamedRef > = "assets"[default],
+        created_by : ::std::option::Option < UserRef > = "createdBy"[default], created_on
+        : ::std::option::Option < ::dam_runtime::Timestamp > = "createdOn"[default],
+        folders : ::std::vec::Vec < NamedRef > = "folders"[default], id :
+        ::std::option::Option < ::std::string::String > = "id"[default], type_ :
+        ::std::option::Option < crate ::generated::types::WorkspaceEventType > =
+        "type"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        WorkspaceEventFilter { since : ::std::option::Option < ::dam_runtime::Timestamp >
+        = "since"[default], type_ : ::std::vec::Vec < crate
+        ::generated::types::WorkspaceEventType > = "type"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        WorkspaceEventList { count : ::std::option::Option < i64 > = "count"[default],
+        filter : ::std::option::Option < WorkspaceEventFilter > = "filter"[default],
+        items : ::std::vec::Vec < WorkspaceEvent > = "items"[default], limit :
+        ::std::option::Option < i64 > = "limit"[default], offset : ::std::option::Option
+        < i64 > = "offset"[default], order : ::std::option::Option < ListOrder > =
+        "order"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        WorkspaceList { count : ::std::option::Option < i64 > = "count"[default], items :
+        ::std::vec::Vec < Workspace > = "items"[default], limit : ::std::option::Option <
+        i64 > = "limit"[default], offset : ::std::option::Option < i64 > =
+        "offset"[default], order : ::std::option::Option < ListOrder > = "order"[default]
+        } extra : extra
+    );
+    ::dam_runtime::object!(
+        WorkspaceNote { created_by : ::std::option::Option < UserRef > =
+        "createdBy"[default], created_on : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "createdOn"[default], modified_by :
+        ::std::option::Option < UserRef > = "modifiedBy"[default], modified_on :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "modifiedOn"[default], text
+        : ::std::option::Option < ::std::string::String > = "text"[default] } extra :
+        extra
+    );
+    ::dam_runtime::object!(
+        WorkspacePlan { id : ::std::option::Option < ::std::string::String > =
+        "id"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        WorkspaceRef { class : ::std::option::Option < crate
+        ::generated::types::WorkspaceClass > = "class"[default], id :
+        ::std::option::Option < ::std::string::String > = "id"[default], name :
+        ::std::option::Option < ::std::string::String > = "name"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        WorkspaceRuntime { video : ::std::option::Option < f64 > = "video"[default] }
+        extra : extra
+    );
+    ::dam_runtime::object!(
+        WorkspaceStorage { allotted : ::std::option::Option < i64 > =
+        "allotted"[default], used : ::std::option::Option < i64 > = "used"[default],
+        used_by_assets : ::std::option::Option < i64 > = "usedByAssets"[default],
+        used_by_elements : ::std::option::Option < i64 > = "usedByElements"[default] }
+        extra : extra
+    );
+    ::dam_runtime::object!(
+        XmpMetadata { creator_country : ::std::option::Option < ::std::string::String > =
+        "creatorCountry"[default], creator_region : ::std::option::Option <
+        ::std::string::String > = "creatorRegion"[default], lens : ::std::option::Option
+        < ::std::string::String > = "lens"[default], serial_number :
+        ::std::option::Option < ::std::string::String > = "serialNumber"[default] } extra
+        : extra
+    );
+    ::dam_runtime::plain_tolerant!(
+        ArchiveStatus, ArchiveType, AssetStatus, AssetType, ContentKind, ContentOrderBy,
+        CopyContext, DelegateTokenScope, DolbyTrimMode, EventType, ExtraField, GrantType,
+        ItemKind, ListingKind, MediaBoxContentOrderBy, MediaBoxElementType,
+        MediaBoxStatus, MediaBoxStatusQuery, MediaBoxType, NetworkClass,
+        NetworkEventType, OrderDirection, ProxyType, ReceivedMediaBoxOrderBy,
+        ResolutionUnit, RestoreStatus, SearchOrderBy, StorageUnit, StreamType,
+        ThumbnailType, TrashOrderBy, UploadTransferType, WorkspaceClass,
+        WorkspaceEventType, WorkspaceInviteStatus, WorkspaceOrderBy,
+        WorkspacePrivilegeRole, WorkspaceUserRole, ExtraFieldList, FieldList,
+        NetworkEventTypeList, WorkspaceEventTypeList
+    );
 }
 #[derive(Clone, Debug)]
 /**Client for Sony Ci Media Cloud API

@@ -9,7 +9,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///The Comment Payload, form-urlencoded. Inferred: the document elides it (L599-605); the field name follows the Comment Response.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AddCommentForm {
         ///The comment's text.
@@ -21,7 +21,7 @@ pub mod types {
         }
     }
     ///The answer of `get_api_address` (L173).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ApiAddressResponse {
         ///The API base URL, e.g. `https://apiau.intelligencebank.com`.
@@ -30,6 +30,10 @@ pub mod types {
         ///An id of this anonymous request; not a login session.
         #[serde(rename = "SID", skip_serializing_if = "::std::option::Option::is_none")]
         pub sid: ::std::option::Option<::dam_runtime::Secret>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ApiAddressResponse {
         pub fn builder() -> builder::ApiAddressResponse {
@@ -37,7 +41,7 @@ pub mod types {
         }
     }
     ///A comment on a resource.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Comment {
         ///The comment's text.
@@ -60,6 +64,10 @@ pub mod types {
         ///The version of the resource the comment is about.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Comment {
         pub fn builder() -> builder::Comment {
@@ -67,11 +75,15 @@ pub mod types {
         }
     }
     ///Holds one `comment` object, as the document prints it (not a list).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CommentEnvelope {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub comment: ::std::option::Option<Comment>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CommentEnvelope {
         pub fn builder() -> builder::CommentEnvelope {
@@ -79,11 +91,15 @@ pub mod types {
         }
     }
     ///The Comment Response envelope (L819-834).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CommentResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub response: ::std::option::Option<CommentEnvelope>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CommentResponse {
         pub fn builder() -> builder::CommentResponse {
@@ -91,7 +107,7 @@ pub mod types {
         }
     }
     ///The Create Folder Payload, form-urlencoded. Inferred: the document elides it (L277-281); the field names follow the upload options and the Folder Response.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreateFolderForm {
         ///The folder's description.
@@ -106,7 +122,7 @@ pub mod types {
         }
     }
     ///The `options` part of an upload, a JSON document (L382-428). The document does not say which keys are required.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreateResourceOptions {
         ///The resource's description.
@@ -128,7 +144,7 @@ pub mod types {
         }
     }
     ///The multipart body of `create_resource` (L370-456). Built by hand in the SDK (progenitor cannot send multipart bodies).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CreateResourceUpload {
         ///The file. The part MUST be named `file1` and carry a `filename` and the file's content type.
@@ -141,7 +157,7 @@ pub mod types {
         }
     }
     ///A download preset.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DownloadPreset {
         ///Compression quality, 1-100.
@@ -194,6 +210,10 @@ pub mod types {
         pub name: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uuid: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DownloadPreset {
         pub fn builder() -> builder::DownloadPreset {
@@ -201,11 +221,15 @@ pub mod types {
         }
     }
     ///The Download Preset Response (L1018-1038).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DownloadPresetsResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub presets: ::std::option::Option<::std::vec::Vec<DownloadPreset>>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DownloadPresetsResponse {
         pub fn builder() -> builder::DownloadPresetsResponse {
@@ -213,12 +237,16 @@ pub mod types {
         }
     }
     ///The Error Response body (L1044-1050), `{"message": "<reason>"}`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ErrorMessage {
         ///Why the call failed.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ErrorMessage {
         pub fn builder() -> builder::ErrorMessage {
@@ -226,7 +254,7 @@ pub mod types {
         }
     }
     ///The answer of the download request with `fileinfo=true` (L808-811).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FileSizeEstimate {
         ///The estimated size in bytes of the file after the parameters are applied.
@@ -235,6 +263,10 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub estimated_file_size: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FileSizeEstimate {
         pub fn builder() -> builder::FileSizeEstimate {
@@ -242,7 +274,7 @@ pub mod types {
         }
     }
     ///A folder (Folder Response, L691-708).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Folder {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -268,6 +300,10 @@ pub mod types {
         ///Position within the parent folder.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub sortorder: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Folder {
         pub fn builder() -> builder::Folder {
@@ -275,7 +311,7 @@ pub mod types {
         }
     }
     ///How many items a folder holds.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FolderChildren {
         ///Number of sub-folders.
@@ -284,6 +320,10 @@ pub mod types {
         ///Number of resource files.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resources: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FolderChildren {
         pub fn builder() -> builder::FolderChildren {
@@ -291,7 +331,7 @@ pub mod types {
         }
     }
     ///The folders and resources of a Folder Response (L686-750).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FolderContents {
         ///The folders.
@@ -303,6 +343,10 @@ pub mod types {
         ///The resources (at most `limit`, by default 50).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource: ::std::option::Option<::std::vec::Vec<Resource>>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FolderContents {
         pub fn builder() -> builder::FolderContents {
@@ -310,11 +354,15 @@ pub mod types {
         }
     }
     ///The Folder Response envelope, `{"response": {"folder": [...], "resource": [...]}}`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FolderResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub response: ::std::option::Option<FolderContents>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FolderResponse {
         pub fn builder() -> builder::FolderResponse {
@@ -322,7 +370,7 @@ pub mod types {
         }
     }
     ///The login payload (L129-143), sent form-urlencoded.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct LoginForm {
         ///The optional product key (L41-45).
@@ -344,7 +392,7 @@ pub mod types {
 come from the document's template, the browser-login example and facts.md (`sid`, `clientid`,
 `apiV3url`). A failed login may answer 200 with only `message` (facts.md).
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct LoginResponse {
         ///The site's contact e-mail.
@@ -490,6 +538,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         ///`1` when versions are enabled, else null.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub versions: ::std::option::Option<::dam_runtime::LooseBool>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl LoginResponse {
         pub fn builder() -> builder::LoginResponse {
@@ -497,7 +549,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The reset payload (L147-161), sent form-urlencoded.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct PasswordResetForm {
         ///The user's e-mail address.
@@ -511,7 +563,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The `options` part of a file replacement, a JSON document (L479-532).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ReplaceResourceFileOptions {
         ///The resource's (new) description.
@@ -539,7 +591,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The multipart body of `update_resource_file` (L473-560). Built by hand in the SDK.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ReplaceResourceFileUpload {
         ///The new file, in a part named `file1`.
@@ -552,7 +604,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///A resource (a file and its metadata), as in the Folder, Resource, Sync and Search responses; the union of the fields those templates show.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Resource {
         ///Annotation data; its shape is not documented (open objects).
@@ -631,6 +683,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub version: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub versions: ::std::option::Option<::std::vec::Vec<ResourceVersion>>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Resource {
         pub fn builder() -> builder::Resource {
@@ -638,11 +694,15 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The resources of a Resource Response.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ResourceList {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource: ::std::option::Option<::std::vec::Vec<Resource>>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ResourceList {
         pub fn builder() -> builder::ResourceList {
@@ -650,11 +710,15 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The Resource Response envelope, `{"response": {"resource": [...]}}` (L759-802).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ResourceResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub response: ::std::option::Option<ResourceList>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ResourceResponse {
         pub fn builder() -> builder::ResourceResponse {
@@ -662,7 +726,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///One version of a resource's file.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ResourceVersion {
         ///Comments on the version.
@@ -689,6 +753,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub prevfiletype: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub versionnumber: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ResourceVersion {
         pub fn builder() -> builder::ResourceVersion {
@@ -696,7 +764,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///One search hit.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SearchHit {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -714,6 +782,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub title: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uuid: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SearchHit {
         pub fn builder() -> builder::SearchHit {
@@ -721,7 +793,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///Where the terms matched.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SearchHitData {
         ///Where the match is, e.g. `content`.
@@ -730,6 +802,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         ///Highlighted matches by field, e.g. `{"ib_title": "Version <em>Test</em>"}` (an open map).
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub snippet: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SearchHitData {
         pub fn builder() -> builder::SearchHitData {
@@ -737,7 +813,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The Search Response (L947-1010), `{"numFound": "<count>", "doc": [...]}`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SearchResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -748,6 +824,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub num_found: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SearchResponse {
         pub fn builder() -> builder::SearchResponse {
@@ -755,13 +835,17 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The session and the login information.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SsoInfoContent {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub info: ::std::option::Option<LoginResponse>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub session: ::std::option::Option<SsoSession>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SsoInfoContent {
         pub fn builder() -> builder::SsoInfoContent {
@@ -769,7 +853,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The answer of `sso_get_session_info` (L213-217).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SsoInfoResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -777,6 +861,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         ///A request-level id. Do NOT use it as the session id (L227).
         #[serde(rename = "SID", skip_serializing_if = "::std::option::Option::is_none")]
         pub sid: ::std::option::Option<::dam_runtime::Secret>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SsoInfoResponse {
         pub fn builder() -> builder::SsoInfoResponse {
@@ -784,7 +872,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The session started by the browser login (L205).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SsoSession {
         ///When the session was activated (UNIX seconds); the timeout counts from here.
@@ -807,6 +895,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub user_uuid: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SsoSession {
         pub fn builder() -> builder::SsoSession {
@@ -814,7 +906,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The answer of `sso_create_token` (L189).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SsoTokenResponse {
         ///The one-time token for the browser login page and `sso_get_session_info`.
@@ -823,6 +915,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         ///An id of this anonymous request; not a login session.
         #[serde(rename = "SID", skip_serializing_if = "::std::option::Option::is_none")]
         pub sid: ::std::option::Option<::dam_runtime::Secret>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SsoTokenResponse {
         pub fn builder() -> builder::SsoTokenResponse {
@@ -830,7 +926,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///A file the client holds, with what happened to it, and the resource's current fields.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SyncFile {
         ///Annotation data; its shape is not documented (open objects).
@@ -911,6 +1007,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub version: ::std::option::Option<::dam_runtime::LooseInt>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub versions: ::std::option::Option<::std::vec::Vec<ResourceVersion>>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SyncFile {
         pub fn builder() -> builder::SyncFile {
@@ -918,7 +1018,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///A synchronised folder with its current resources.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SyncFolder {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -931,6 +1031,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         pub perm: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub resource: ::std::option::Option<::std::vec::Vec<Resource>>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SyncFolder {
         pub fn builder() -> builder::SyncFolder {
@@ -938,11 +1042,15 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The synchronised folders.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SyncFolders {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub folder: ::std::option::Option<::std::vec::Vec<SyncFolder>>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SyncFolders {
         pub fn builder() -> builder::SyncFolders {
@@ -950,7 +1058,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The Sync Payload (L607-617), form-urlencoded.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SyncForm {
         ///A JSON document (serialised `SyncRequest`): the folders the client keeps and the files it holds.
@@ -962,7 +1070,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///The JSON value of the `sync` form field (L609): a list of entries, one holding `folders` and one holding `files`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SyncRequest(pub ::std::vec::Vec<SyncRequestEntry>);
@@ -983,7 +1091,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///One entry of a `SyncRequest`; the document puts `folders` and `files` in separate entries.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SyncRequestEntry {
         ///The files the client holds.
@@ -992,6 +1100,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         ///Uuids of the folders to synchronise.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub folders: ::std::vec::Vec<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SyncRequestEntry {
         pub fn builder() -> builder::SyncRequestEntry {
@@ -999,7 +1111,7 @@ come from the document's template, the browser-login example and facts.md (`sid`
         }
     }
     ///A file the client holds, with the time of its copy.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SyncRequestFile {
         ///The client's annotation data; the document shows only a placeholder.
@@ -1010,6 +1122,10 @@ come from the document's template, the browser-login example and facts.md (`sid`
         ///The `updatedat` of the client's copy, e.g. `2015-01-01 11:00:00`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub updatedat: ::std::option::Option<::dam_runtime::Timestamp>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SyncRequestFile {
         pub fn builder() -> builder::SyncRequestFile {
@@ -1021,13 +1137,17 @@ come from the document's template, the browser-login example and facts.md (`sid`
 and an unquoted `file:` label. We model `folders` and `files` as two members of one object and
 each element of `files` as the file object itself.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SyncResponse {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub files: ::std::option::Option<::std::vec::Vec<SyncFile>>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub folders: ::std::option::Option<SyncFolders>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SyncResponse {
         pub fn builder() -> builder::SyncResponse {
@@ -1035,7 +1155,7 @@ each element of `files` as the file object itself.
         }
     }
     ///The Update Folder Payload, form-urlencoded. Inferred: the document elides it (L285-289).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UpdateFolderForm {
         ///The new description.
@@ -1051,7 +1171,7 @@ each element of `files` as the file object itself.
         }
     }
     ///Option 1 of Update Resource (L459-471), form-urlencoded. Inferred: the fields were elided; the names follow the upload options (`name` is the resource's title).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UpdateResourceMetadataForm {
         ///The new description.
@@ -1116,12 +1236,17 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ApiAddressResponse {
             fn default() -> Self {
                 Self {
                     content: Ok(Default::default()),
                     sid: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1159,6 +1284,7 @@ each element of `files` as the file object itself.
                 Ok(Self {
                     content: value.content?,
                     sid: value.sid?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1167,6 +1293,7 @@ each element of `files` as the file object itself.
                 Self {
                     content: Ok(value.content),
                     sid: Ok(value.sid),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1204,6 +1331,10 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Comment {
             fn default() -> Self {
@@ -1216,6 +1347,7 @@ each element of `files` as the file object itself.
                     updatedat: Ok(Default::default()),
                     updatedby: Ok(Default::default()),
                     version: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1339,6 +1471,7 @@ each element of `files` as the file object itself.
                     updatedat: value.updatedat?,
                     updatedby: value.updatedby?,
                     version: value.version?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1353,6 +1486,7 @@ each element of `files` as the file object itself.
                     updatedat: Ok(value.updatedat),
                     updatedby: Ok(value.updatedby),
                     version: Ok(value.version),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1362,11 +1496,16 @@ each element of `files` as the file object itself.
                 ::std::option::Option<super::Comment>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CommentEnvelope {
             fn default() -> Self {
                 Self {
                     comment: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1389,12 +1528,18 @@ each element of `files` as the file object itself.
             fn try_from(
                 value: CommentEnvelope,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { comment: value.comment? })
+                Ok(Self {
+                    comment: value.comment?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::CommentEnvelope> for CommentEnvelope {
             fn from(value: super::CommentEnvelope) -> Self {
-                Self { comment: Ok(value.comment) }
+                Self {
+                    comment: Ok(value.comment),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -1403,11 +1548,16 @@ each element of `files` as the file object itself.
                 ::std::option::Option<super::CommentEnvelope>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CommentResponse {
             fn default() -> Self {
                 Self {
                     response: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1432,13 +1582,17 @@ each element of `files` as the file object itself.
             fn try_from(
                 value: CommentResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { response: value.response? })
+                Ok(Self {
+                    response: value.response?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::CommentResponse> for CommentResponse {
             fn from(value: super::CommentResponse) -> Self {
                 Self {
                     response: Ok(value.response),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1715,6 +1869,10 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DownloadPreset {
             fn default() -> Self {
@@ -1730,6 +1888,7 @@ each element of `files` as the file object itself.
                     id: Ok(Default::default()),
                     name: Ok(Default::default()),
                     uuid: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1900,6 +2059,7 @@ each element of `files` as the file object itself.
                     id: value.id?,
                     name: value.name?,
                     uuid: value.uuid?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1917,6 +2077,7 @@ each element of `files` as the file object itself.
                     id: Ok(value.id),
                     name: Ok(value.name),
                     uuid: Ok(value.uuid),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1926,11 +2087,16 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::std::vec::Vec<super::DownloadPreset>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DownloadPresetsResponse {
             fn default() -> Self {
                 Self {
                     presets: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1956,13 +2122,19 @@ each element of `files` as the file object itself.
             fn try_from(
                 value: DownloadPresetsResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { presets: value.presets? })
+                Ok(Self {
+                    presets: value.presets?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::DownloadPresetsResponse>
         for DownloadPresetsResponse {
             fn from(value: super::DownloadPresetsResponse) -> Self {
-                Self { presets: Ok(value.presets) }
+                Self {
+                    presets: Ok(value.presets),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -1971,11 +2143,16 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ErrorMessage {
             fn default() -> Self {
                 Self {
                     message: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1998,12 +2175,18 @@ each element of `files` as the file object itself.
             fn try_from(
                 value: ErrorMessage,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { message: value.message? })
+                Ok(Self {
+                    message: value.message?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::ErrorMessage> for ErrorMessage {
             fn from(value: super::ErrorMessage) -> Self {
-                Self { message: Ok(value.message) }
+                Self {
+                    message: Ok(value.message),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -2012,11 +2195,16 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FileSizeEstimate {
             fn default() -> Self {
                 Self {
                     estimated_file_size: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2045,6 +2233,7 @@ each element of `files` as the file object itself.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     estimated_file_size: value.estimated_file_size?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2052,6 +2241,7 @@ each element of `files` as the file object itself.
             fn from(value: super::FileSizeEstimate) -> Self {
                 Self {
                     estimated_file_size: Ok(value.estimated_file_size),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2093,6 +2283,10 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Folder {
             fn default() -> Self {
@@ -2106,6 +2300,7 @@ each element of `files` as the file object itself.
                     name: Ok(Default::default()),
                     perm: Ok(Default::default()),
                     sortorder: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2240,6 +2435,7 @@ each element of `files` as the file object itself.
                     name: value.name?,
                     perm: value.perm?,
                     sortorder: value.sortorder?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2255,6 +2451,7 @@ each element of `files` as the file object itself.
                     name: Ok(value.name),
                     perm: Ok(value.perm),
                     sortorder: Ok(value.sortorder),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2268,12 +2465,17 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FolderChildren {
             fn default() -> Self {
                 Self {
                     folders: Ok(Default::default()),
                     resources: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2315,6 +2517,7 @@ each element of `files` as the file object itself.
                 Ok(Self {
                     folders: value.folders?,
                     resources: value.resources?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2323,6 +2526,7 @@ each element of `files` as the file object itself.
                 Self {
                     folders: Ok(value.folders),
                     resources: Ok(value.resources),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2340,6 +2544,10 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::std::vec::Vec<super::Resource>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FolderContents {
             fn default() -> Self {
@@ -2347,6 +2555,7 @@ each element of `files` as the file object itself.
                     folder: Ok(Default::default()),
                     hasversions: Ok(Default::default()),
                     resource: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2403,6 +2612,7 @@ each element of `files` as the file object itself.
                     folder: value.folder?,
                     hasversions: value.hasversions?,
                     resource: value.resource?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2412,6 +2622,7 @@ each element of `files` as the file object itself.
                     folder: Ok(value.folder),
                     hasversions: Ok(value.hasversions),
                     resource: Ok(value.resource),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2421,11 +2632,16 @@ each element of `files` as the file object itself.
                 ::std::option::Option<super::FolderContents>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FolderResponse {
             fn default() -> Self {
                 Self {
                     response: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2448,13 +2664,17 @@ each element of `files` as the file object itself.
             fn try_from(
                 value: FolderResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { response: value.response? })
+                Ok(Self {
+                    response: value.response?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::FolderResponse> for FolderResponse {
             fn from(value: super::FolderResponse) -> Self {
                 Self {
                     response: Ok(value.response),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2697,6 +2917,10 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::dam_runtime::LooseBool>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for LoginResponse {
             fn default() -> Self {
@@ -2737,6 +2961,7 @@ each element of `files` as the file object itself.
                     useruuid: Ok(Default::default()),
                     userverificationperiod: Ok(Default::default()),
                     versions: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3286,6 +3511,7 @@ each element of `files` as the file object itself.
                     useruuid: value.useruuid?,
                     userverificationperiod: value.userverificationperiod?,
                     versions: value.versions?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -3328,6 +3554,7 @@ each element of `files` as the file object itself.
                     useruuid: Ok(value.useruuid),
                     userverificationperiod: Ok(value.userverificationperiod),
                     versions: Ok(value.versions),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3685,6 +3912,10 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::std::vec::Vec<super::ResourceVersion>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Resource {
             fn default() -> Self {
@@ -3715,6 +3946,7 @@ each element of `files` as the file object itself.
                     uploadedtime: Ok(Default::default()),
                     version: Ok(Default::default()),
                     versions: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4100,6 +4332,7 @@ each element of `files` as the file object itself.
                     uploadedtime: value.uploadedtime?,
                     version: value.version?,
                     versions: value.versions?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4132,6 +4365,7 @@ each element of `files` as the file object itself.
                     uploadedtime: Ok(value.uploadedtime),
                     version: Ok(value.version),
                     versions: Ok(value.versions),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4141,11 +4375,16 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::std::vec::Vec<super::Resource>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ResourceList {
             fn default() -> Self {
                 Self {
                     resource: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4170,13 +4409,17 @@ each element of `files` as the file object itself.
             fn try_from(
                 value: ResourceList,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { resource: value.resource? })
+                Ok(Self {
+                    resource: value.resource?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::ResourceList> for ResourceList {
             fn from(value: super::ResourceList) -> Self {
                 Self {
                     resource: Ok(value.resource),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4186,11 +4429,16 @@ each element of `files` as the file object itself.
                 ::std::option::Option<super::ResourceList>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ResourceResponse {
             fn default() -> Self {
                 Self {
                     response: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4213,13 +4461,17 @@ each element of `files` as the file object itself.
             fn try_from(
                 value: ResourceResponse,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { response: value.response? })
+                Ok(Self {
+                    response: value.response?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::ResourceResponse> for ResourceResponse {
             fn from(value: super::ResourceResponse) -> Self {
                 Self {
                     response: Ok(value.response),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4265,6 +4517,10 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ResourceVersion {
             fn default() -> Self {
@@ -4279,6 +4535,7 @@ each element of `files` as the file object itself.
                     prevfilesize: Ok(Default::default()),
                     prevfiletype: Ok(Default::default()),
                     versionnumber: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4428,6 +4685,7 @@ each element of `files` as the file object itself.
                     prevfilesize: value.prevfilesize?,
                     prevfiletype: value.prevfiletype?,
                     versionnumber: value.versionnumber?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4444,6 +4702,7 @@ each element of `files` as the file object itself.
                     prevfilesize: Ok(value.prevfilesize),
                     prevfiletype: Ok(value.prevfiletype),
                     versionnumber: Ok(value.versionnumber),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4477,6 +4736,10 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SearchHit {
             fn default() -> Self {
@@ -4488,6 +4751,7 @@ each element of `files` as the file object itself.
                     id: Ok(Default::default()),
                     title: Ok(Default::default()),
                     uuid: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4590,6 +4854,7 @@ each element of `files` as the file object itself.
                     id: value.id?,
                     title: value.title?,
                     uuid: value.uuid?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4603,6 +4868,7 @@ each element of `files` as the file object itself.
                     id: Ok(value.id),
                     title: Ok(value.title),
                     uuid: Ok(value.uuid),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4616,12 +4882,17 @@ each element of `files` as the file object itself.
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SearchHitData {
             fn default() -> Self {
                 Self {
                     location: Ok(Default::default()),
                     snippet: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4661,6 +4932,7 @@ each element of `files` as the file object itself.
                 Ok(Self {
                     location: value.location?,
                     snippet: value.snippet?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4669,6 +4941,7 @@ each element of `files` as the file object itself.
                 Self {
                     location: Ok(value.location),
                     snippet: Ok(value.snippet),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4682,12 +4955,17 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SearchResponse {
             fn default() -> Self {
                 Self {
                     doc: Ok(Default::default()),
                     num_found: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4729,6 +5007,7 @@ each element of `files` as the file object itself.
                 Ok(Self {
                     doc: value.doc?,
                     num_found: value.num_found?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4737,6 +5016,7 @@ each element of `files` as the file object itself.
                 Self {
                     doc: Ok(value.doc),
                     num_found: Ok(value.num_found),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4750,12 +5030,17 @@ each element of `files` as the file object itself.
                 ::std::option::Option<super::SsoSession>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SsoInfoContent {
             fn default() -> Self {
                 Self {
                     info: Ok(Default::default()),
                     session: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4793,6 +5078,7 @@ each element of `files` as the file object itself.
                 Ok(Self {
                     info: value.info?,
                     session: value.session?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4801,6 +5087,7 @@ each element of `files` as the file object itself.
                 Self {
                     info: Ok(value.info),
                     session: Ok(value.session),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4814,12 +5101,17 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SsoInfoResponse {
             fn default() -> Self {
                 Self {
                     content: Ok(Default::default()),
                     sid: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4857,6 +5149,7 @@ each element of `files` as the file object itself.
                 Ok(Self {
                     content: value.content?,
                     sid: value.sid?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4865,6 +5158,7 @@ each element of `files` as the file object itself.
                 Self {
                     content: Ok(value.content),
                     sid: Ok(value.sid),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4886,6 +5180,10 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SsoSession {
             fn default() -> Self {
@@ -4894,6 +5192,7 @@ each element of `files` as the file object itself.
                     original_user_uuid: Ok(Default::default()),
                     sid: Ok(Default::default()),
                     user_uuid: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4961,6 +5260,7 @@ each element of `files` as the file object itself.
                     original_user_uuid: value.original_user_uuid?,
                     sid: value.sid?,
                     user_uuid: value.user_uuid?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4971,6 +5271,7 @@ each element of `files` as the file object itself.
                     original_user_uuid: Ok(value.original_user_uuid),
                     sid: Ok(value.sid),
                     user_uuid: Ok(value.user_uuid),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4984,12 +5285,17 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SsoTokenResponse {
             fn default() -> Self {
                 Self {
                     content: Ok(Default::default()),
                     sid: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5027,6 +5333,7 @@ each element of `files` as the file object itself.
                 Ok(Self {
                     content: value.content?,
                     sid: value.sid?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -5035,6 +5342,7 @@ each element of `files` as the file object itself.
                 Self {
                     content: Ok(value.content),
                     sid: Ok(value.sid),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -5152,6 +5460,10 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::std::vec::Vec<super::ResourceVersion>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SyncFile {
             fn default() -> Self {
@@ -5183,6 +5495,7 @@ each element of `files` as the file object itself.
                     uploadedtime: Ok(Default::default()),
                     version: Ok(Default::default()),
                     versions: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5583,6 +5896,7 @@ each element of `files` as the file object itself.
                     uploadedtime: value.uploadedtime?,
                     version: value.version?,
                     versions: value.versions?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -5616,6 +5930,7 @@ each element of `files` as the file object itself.
                     uploadedtime: Ok(value.uploadedtime),
                     version: Ok(value.version),
                     versions: Ok(value.versions),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -5637,6 +5952,10 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::std::vec::Vec<super::Resource>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SyncFolder {
             fn default() -> Self {
@@ -5645,6 +5964,7 @@ each element of `files` as the file object itself.
                     hasversions: Ok(Default::default()),
                     perm: Ok(Default::default()),
                     resource: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5712,6 +6032,7 @@ each element of `files` as the file object itself.
                     hasversions: value.hasversions?,
                     perm: value.perm?,
                     resource: value.resource?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -5722,6 +6043,7 @@ each element of `files` as the file object itself.
                     hasversions: Ok(value.hasversions),
                     perm: Ok(value.perm),
                     resource: Ok(value.resource),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -5731,11 +6053,16 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::std::vec::Vec<super::SyncFolder>>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SyncFolders {
             fn default() -> Self {
                 Self {
                     folder: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5760,12 +6087,18 @@ each element of `files` as the file object itself.
             fn try_from(
                 value: SyncFolders,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { folder: value.folder? })
+                Ok(Self {
+                    folder: value.folder?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::SyncFolders> for SyncFolders {
             fn from(value: super::SyncFolders) -> Self {
-                Self { folder: Ok(value.folder) }
+                Self {
+                    folder: Ok(value.folder),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -5816,12 +6149,17 @@ each element of `files` as the file object itself.
                 ::std::vec::Vec<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SyncRequestEntry {
             fn default() -> Self {
                 Self {
                     files: Ok(Default::default()),
                     folders: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5859,6 +6197,7 @@ each element of `files` as the file object itself.
                 Ok(Self {
                     files: value.files?,
                     folders: value.folders?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -5867,6 +6206,7 @@ each element of `files` as the file object itself.
                 Self {
                     files: Ok(value.files),
                     folders: Ok(value.folders),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -5884,6 +6224,10 @@ each element of `files` as the file object itself.
                 ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SyncRequestFile {
             fn default() -> Self {
@@ -5891,6 +6235,7 @@ each element of `files` as the file object itself.
                     annotation: Ok(Default::default()),
                     fileuuid: Ok(Default::default()),
                     updatedat: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5945,6 +6290,7 @@ each element of `files` as the file object itself.
                     annotation: value.annotation?,
                     fileuuid: value.fileuuid?,
                     updatedat: value.updatedat?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -5954,6 +6300,7 @@ each element of `files` as the file object itself.
                     annotation: Ok(value.annotation),
                     fileuuid: Ok(value.fileuuid),
                     updatedat: Ok(value.updatedat),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -5967,12 +6314,17 @@ each element of `files` as the file object itself.
                 ::std::option::Option<super::SyncFolders>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SyncResponse {
             fn default() -> Self {
                 Self {
                     files: Ok(Default::default()),
                     folders: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6012,6 +6364,7 @@ each element of `files` as the file object itself.
                 Ok(Self {
                     files: value.files?,
                     folders: value.folders?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6020,6 +6373,7 @@ each element of `files` as the file object itself.
                 Self {
                     files: Ok(value.files),
                     folders: Ok(value.folders),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6525,6 +6879,357 @@ each element of `files` as the file object itself.
             <::std::string::String as schemars::JsonSchema>::json_schema(generator)
         }
     }
+    ::dam_runtime::object!(
+        AddCommentForm { comment : ::std::string::String = "comment"[required] }
+    );
+    ::dam_runtime::object!(
+        ApiAddressResponse { content : ::std::option::Option < ::std::string::String > =
+        "content"[default], sid : ::std::option::Option < ::dam_runtime::Secret > =
+        "SID"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        Comment { comment : ::std::option::Option < ::std::string::String > =
+        "comment"[default], commentid : ::std::option::Option < ::dam_runtime::LooseId >
+        = "commentid"[default], createdat : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "createdat"[default], createdby :
+        ::std::option::Option < ::std::string::String > = "createdby"[default], iconuuid
+        : ::std::option::Option < ::std::string::String > = "iconuuid"[default],
+        updatedat : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "updatedat"[default], updatedby : ::std::option::Option < ::std::string::String >
+        = "updatedby"[default], version : ::std::option::Option < ::dam_runtime::LooseInt
+        > = "version"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        CommentEnvelope { comment : ::std::option::Option < Comment > =
+        "comment"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        CommentResponse { response : ::std::option::Option < CommentEnvelope > =
+        "response"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        CreateFolderForm { description : ::std::option::Option < ::std::string::String >
+        = "description"[default], name : ::std::string::String = "name"[required] }
+    );
+    ::dam_runtime::object!(
+        CreateResourceOptions { description : ::std::option::Option <
+        ::std::string::String > = "description"[default], filename :
+        ::std::option::Option < ::std::string::String > = "filename"[default], folder :
+        ::std::option::Option < ::std::string::String > = "folder"[default], name :
+        ::std::option::Option < ::std::string::String > = "name"[default] }
+    );
+    ::dam_runtime::object!(
+        CreateResourceUpload { file1 : ::std::string::String = "file1"[required], options
+        : CreateResourceOptions = "options"[required] }
+    );
+    ::dam_runtime::object!(
+        DownloadPreset { compression_quality : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "compressionQuality"[default], compression_type :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "compressionType"[default],
+        crop_height : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "cropHeight"[default], crop_width : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "cropWidth"[default], custom_height :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "customHeight"[default],
+        custom_width : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "customWidth"[default], file_size : ::std::option::Option < ::std::string::String
+        > = "fileSize"[default], file_type : ::std::option::Option <
+        ::std::string::String > = "fileType"[default], id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "id"[default], name : ::std::option::Option <
+        ::std::string::String > = "name"[default], uuid : ::std::option::Option <
+        ::std::string::String > = "uuid"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        DownloadPresetsResponse { presets : ::std::option::Option < ::std::vec::Vec <
+        DownloadPreset > > = "presets"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ErrorMessage { message : ::std::option::Option < ::std::string::String > =
+        "message"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        FileSizeEstimate { estimated_file_size : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "estimatedFileSize"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        Folder { children : ::std::option::Option < FolderChildren > =
+        "children"[default], comments : ::std::option::Option < ::dam_runtime::LooseBool
+        > = "comments"[default], createdtime : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "createdtime"[default], defaultorder :
+        ::std::option::Option < ::std::string::String > = "defaultorder"[default],
+        description : ::std::option::Option < ::std::string::String > =
+        "description"[default], folderuuid : ::std::option::Option <
+        ::std::string::String > = "folderuuid"[default], name : ::std::option::Option <
+        ::std::string::String > = "name"[default], perm : ::std::option::Option <
+        ::std::string::String > = "perm"[default], sortorder : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "sortorder"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        FolderChildren { folders : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "folders"[default], resources : ::std::option::Option < ::dam_runtime::LooseInt >
+        = "resources"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        FolderContents { folder : ::std::option::Option < ::std::vec::Vec < Folder > > =
+        "folder"[default], hasversions : ::std::option::Option < ::dam_runtime::LooseBool
+        > = "hasversions"[default], resource : ::std::option::Option < ::std::vec::Vec <
+        Resource > > = "resource"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        FolderResponse { response : ::std::option::Option < FolderContents > =
+        "response"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        LoginForm { p60 : ::std::option::Option < ::std::string::String > =
+        "p60"[default], p70 : ::std::string::String = "p70"[required], p80 :
+        ::dam_runtime::Secret = "p80"[required], p90 : ::std::string::String =
+        "p90"[required] }
+    );
+    ::dam_runtime::object!(
+        LoginResponse { adminemail : ::std::option::Option < ::std::string::String > =
+        "adminemail"[default], annotations : ::std::option::Option <
+        ::std::string::String > = "annotations"[default], api_v3url :
+        ::std::option::Option < ::std::string::String > = "apiV3url"[default], apikey :
+        ::std::option::Option < ::dam_runtime::Secret > = "apikey"[default], clientid :
+        ::std::option::Option < ::dam_runtime::LooseId > = "clientid"[default],
+        clientname : ::std::option::Option < ::std::string::String > =
+        "clientname"[default], clientuuid : ::std::option::Option < ::std::string::String
+        > = "clientuuid"[default], colour_highlight : ::std::option::Option <
+        ::std::string::String > = "colourHighlight"[default], colour_primary :
+        ::std::option::Option < ::std::string::String > = "colourPrimary"[default],
+        colour_primary_text : ::std::option::Option < ::std::string::String > =
+        "colourPrimaryText"[default], colour_secondary : ::std::option::Option <
+        ::std::string::String > = "colourSecondary"[default], colour_secondary_text :
+        ::std::option::Option < ::std::string::String > = "colourSecondaryText"[default],
+        comments : ::std::option::Option < ::dam_runtime::LooseBool > =
+        "comments"[default], default_folder_sort_order : ::std::option::Option <
+        ::std::string::String > = "defaultFolderSortOrder"[default], emailexpired :
+        ::std::option::Option < ::dam_runtime::LooseBool > = "emailexpired"[default],
+        enable_annotations : ::std::option::Option < ::dam_runtime::LooseBool > =
+        "enableAnnotations"[default], enable_app_open_in : ::std::option::Option <
+        ::dam_runtime::LooseBool > = "enableAppOpenIn"[default], enable_custom_branding :
+        ::std::option::Option < ::dam_runtime::LooseBool > =
+        "enableCustomBranding"[default], enable_image_reader : ::std::option::Option <
+        ::dam_runtime::LooseBool > = "enableImageReader"[default], enable_master_sync :
+        ::std::option::Option < ::dam_runtime::LooseBool > = "enableMasterSync"[default],
+        firstname : ::std::option::Option < ::std::string::String > =
+        "firstname"[default], foldericon : ::std::option::Option < ::std::string::String
+        > = "foldericon"[default], is_resource_main_admin : ::std::option::Option <
+        ::dam_runtime::LooseBool > = "isResourceMainAdmin"[default], lastname :
+        ::std::option::Option < ::std::string::String > = "lastname"[default],
+        logintimeoutperiod : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "logintimeoutperiod"[default], message : ::std::option::Option <
+        ::std::string::String > = "message"[default], offlineexpiryperiod :
+        ::std::option::Option < ::dam_runtime::LooseInt > =
+        "offlineexpiryperiod"[default], passwordexpired : ::std::option::Option <
+        ::dam_runtime::LooseBool > = "passwordexpired"[default], passwordexpiryperiod :
+        ::std::option::Option < ::dam_runtime::LooseInt > =
+        "passwordexpiryperiod"[default], rows_on_page : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "rowsOnPage"[default], sid : ::std::option::Option <
+        ::dam_runtime::Secret > = "sid"[default], thumbnail : ::std::option::Option <
+        ::std::string::String > = "thumbnail"[default], tool_name_mapping :
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > =
+        "toolNameMapping"[default], useruuid : ::std::option::Option <
+        ::std::string::String > = "useruuid"[default], userverificationperiod :
+        ::std::option::Option < ::dam_runtime::LooseInt > =
+        "userverificationperiod"[default], versions : ::std::option::Option <
+        ::dam_runtime::LooseBool > = "versions"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        PasswordResetForm { p70 : ::std::string::String = "p70"[required], p90 :
+        ::std::string::String = "p90"[required] }
+    );
+    ::dam_runtime::object!(
+        ReplaceResourceFileOptions { description : ::std::option::Option <
+        ::std::string::String > = "description"[default], filename :
+        ::std::option::Option < ::std::string::String > = "filename"[default], folder :
+        ::std::option::Option < ::std::string::String > = "folder"[default], name :
+        ::std::option::Option < ::std::string::String > = "name"[default], new_version :
+        ::std::option::Option < bool > = "newVersion"[default] }
+    );
+    ::dam_runtime::object!(
+        ReplaceResourceFileUpload { file1 : ::std::string::String = "file1"[required],
+        options : ReplaceResourceFileOptions = "options"[required] }
+    );
+    ::dam_runtime::object!(
+        Resource { annotation : ::std::option::Option < ::std::vec::Vec <
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > > > =
+        "annotation"[default], annotations : ::std::option::Option <
+        ::dam_runtime::LooseBool > = "annotations"[default], description :
+        ::std::option::Option < ::std::string::String > = "description"[default],
+        filesize : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "filesize"[default], filetype : ::std::option::Option < ::std::string::String > =
+        "filetype"[default], fileuuid : ::std::option::Option < ::std::string::String > =
+        "fileuuid"[default], origfilename : ::std::option::Option < ::std::string::String
+        > = "origfilename"[default], ownershiptype : ::std::option::Option <
+        ::std::string::String > = "ownershiptype"[default], prevfilesize :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "prevfilesize"[default],
+        prevfiletype : ::std::option::Option < ::std::string::String > =
+        "prevfiletype"[default], printing : ::std::option::Option <
+        ::dam_runtime::LooseBool > = "printing"[default], processedat :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "processedat"[default],
+        resourcedate : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "resourcedate"[default], resourcetype : ::std::option::Option <
+        ::std::string::String > = "resourcetype"[default], resourceuuid :
+        ::std::option::Option < ::std::string::String > = "resourceuuid"[default],
+        reviewdate : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "reviewdate"[default], seen : ::std::option::Option < ::dam_runtime::LooseBool >
+        = "seen"[default], sortorder : ::std::option::Option < ::dam_runtime::LooseInt >
+        = "sortorder"[default], tags : ::std::option::Option < ::std::vec::Vec <
+        ::std::string::String > > = "tags"[default], title : ::std::option::Option <
+        ::std::string::String > = "title"[default], tree : ::std::option::Option <
+        ::std::vec::Vec < ::std::string::String > > = "tree"[default], updatedat :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "updatedat"[default],
+        updatedby : ::std::option::Option < ::std::string::String > =
+        "updatedby"[default], uploadedtime : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "uploadedtime"[default], version :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "version"[default], versions
+        : ::std::option::Option < ::std::vec::Vec < ResourceVersion > > =
+        "versions"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ResourceList { resource : ::std::option::Option < ::std::vec::Vec < Resource > >
+        = "resource"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ResourceResponse { response : ::std::option::Option < ResourceList > =
+        "response"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ResourceVersion { comment : ::std::option::Option < ::std::string::String > =
+        "comment"[default], createdby : ::std::option::Option < ::std::string::String > =
+        "createdby"[default], datecreated : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "datecreated"[default], filesize :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "filesize"[default], filetype
+        : ::std::option::Option < ::std::string::String > = "filetype"[default],
+        origfilename : ::std::option::Option < ::std::string::String > =
+        "origfilename"[default], ownershiptype : ::std::option::Option <
+        ::std::string::String > = "ownershiptype"[default], prevfilesize :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "prevfilesize"[default],
+        prevfiletype : ::std::option::Option < ::std::string::String > =
+        "prevfiletype"[default], versionnumber : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "versionnumber"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SearchHit { data : ::std::option::Option < SearchHitData > = "data"[default],
+        description : ::std::option::Option < ::std::string::String > =
+        "description"[default], ext : ::std::option::Option < ::std::string::String > =
+        "ext"[default], file : ::std::option::Option < Resource > = "file"[default], id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "id"[default], title :
+        ::std::option::Option < ::std::string::String > = "title"[default], uuid :
+        ::std::option::Option < ::std::string::String > = "uuid"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SearchHitData { location : ::std::option::Option < ::std::string::String > =
+        "location"[default], snippet : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "snippet"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SearchResponse { doc : ::std::option::Option < ::std::vec::Vec < SearchHit > > =
+        "doc"[default], num_found : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "numFound"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SsoInfoContent { info : ::std::option::Option < LoginResponse > =
+        "info"[default], session : ::std::option::Option < SsoSession > =
+        "session"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SsoInfoResponse { content : ::std::option::Option < SsoInfoContent > =
+        "content"[default], sid : ::std::option::Option < ::dam_runtime::Secret > =
+        "SID"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SsoSession { login_time : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "loginTime"[default], original_user_uuid : ::std::option::Option <
+        ::std::string::String > = "originalUserUuid"[default], sid :
+        ::std::option::Option < ::dam_runtime::Secret > = "sid"[default], user_uuid :
+        ::std::option::Option < ::std::string::String > = "userUuid"[default] } extra :
+        extra
+    );
+    ::dam_runtime::object!(
+        SsoTokenResponse { content : ::std::option::Option < ::dam_runtime::Secret > =
+        "content"[default], sid : ::std::option::Option < ::dam_runtime::Secret > =
+        "SID"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SyncFile { annotation : ::std::option::Option < ::std::vec::Vec <
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > > > =
+        "annotation"[default], annotations : ::std::option::Option <
+        ::dam_runtime::LooseBool > = "annotations"[default], description :
+        ::std::option::Option < ::std::string::String > = "description"[default],
+        filesize : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "filesize"[default], filetype : ::std::option::Option < ::std::string::String > =
+        "filetype"[default], fileuuid : ::std::option::Option < ::std::string::String > =
+        "fileuuid"[default], origfilename : ::std::option::Option < ::std::string::String
+        > = "origfilename"[default], ownershiptype : ::std::option::Option <
+        ::std::string::String > = "ownershiptype"[default], prevfilesize :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "prevfilesize"[default],
+        prevfiletype : ::std::option::Option < ::std::string::String > =
+        "prevfiletype"[default], printing : ::std::option::Option <
+        ::dam_runtime::LooseBool > = "printing"[default], processedat :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "processedat"[default],
+        resourcedate : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "resourcedate"[default], resourcetype : ::std::option::Option <
+        ::std::string::String > = "resourcetype"[default], resourceuuid :
+        ::std::option::Option < ::std::string::String > = "resourceuuid"[default],
+        reviewdate : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "reviewdate"[default], seen : ::std::option::Option < ::dam_runtime::LooseBool >
+        = "seen"[default], sortorder : ::std::option::Option < ::dam_runtime::LooseInt >
+        = "sortorder"[default], status : ::std::option::Option < crate
+        ::generated::types::SyncFileStatus > = "status"[default], tags :
+        ::std::option::Option < ::std::vec::Vec < ::std::string::String > > =
+        "tags"[default], title : ::std::option::Option < ::std::string::String > =
+        "title"[default], tree : ::std::option::Option < ::std::vec::Vec <
+        ::std::string::String > > = "tree"[default], updatedat : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "updatedat"[default], updatedby :
+        ::std::option::Option < ::std::string::String > = "updatedby"[default],
+        uploadedtime : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "uploadedtime"[default], version : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "version"[default], versions : ::std::option::Option
+        < ::std::vec::Vec < ResourceVersion > > = "versions"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SyncFolder { folderuuid : ::std::option::Option < ::std::string::String > =
+        "folderuuid"[default], hasversions : ::std::option::Option <
+        ::dam_runtime::LooseBool > = "hasversions"[default], perm : ::std::option::Option
+        < ::std::string::String > = "perm"[default], resource : ::std::option::Option <
+        ::std::vec::Vec < Resource > > = "resource"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SyncFolders { folder : ::std::option::Option < ::std::vec::Vec < SyncFolder > > =
+        "folder"[default] } extra : extra
+    );
+    ::dam_runtime::object!(SyncForm { sync : ::std::string::String = "sync"[required] });
+    ::dam_runtime::newtype!(SyncRequest(::std::vec::Vec < SyncRequestEntry >));
+    ::dam_runtime::object!(
+        SyncRequestEntry { files : ::std::vec::Vec < SyncRequestFile > =
+        "files"[default], folders : ::std::vec::Vec < ::std::string::String > =
+        "folders"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SyncRequestFile { annotation : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "annotation"[default], fileuuid : ::std::option::Option <
+        ::std::string::String > = "fileuuid"[default], updatedat : ::std::option::Option
+        < ::dam_runtime::Timestamp > = "updatedat"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SyncResponse { files : ::std::option::Option < ::std::vec::Vec < SyncFile > > =
+        "files"[default], folders : ::std::option::Option < SyncFolders > =
+        "folders"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        UpdateFolderForm { description : ::std::option::Option < ::std::string::String >
+        = "description"[default], name : ::std::option::Option < ::std::string::String >
+        = "name"[default] }
+    );
+    ::dam_runtime::object!(
+        UpdateResourceMetadataForm { description : ::std::option::Option <
+        ::std::string::String > = "description"[default], name : ::std::option::Option <
+        ::std::string::String > = "name"[default] }
+    );
+    ::dam_runtime::plain_tolerant!(
+        CompressionType, SizePercent, SyncFileStatus, FolderUuidList
+    );
 }
 #[derive(Clone, Debug)]
 /**Client for IntelligenceBank API v2

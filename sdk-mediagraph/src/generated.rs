@@ -9,7 +9,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///Form body of `add_asset_to_collection`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AddAssetToCollectionForm {
         ///Id of the asset to add.
@@ -25,7 +25,7 @@ pub mod types {
         }
     }
     ///Body of `add_assets_to_group`. The document lists these fields as form fields; they are sent as JSON (see the operation).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AddAssetsToGroupBody {
         ///`asset_group_id` of the collection or lightbox.
@@ -41,7 +41,7 @@ pub mod types {
         }
     }
     ///Outcome of adding assets to a collection or lightbox.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AddAssetsToGroupResult {
         ///Number of assets added.
@@ -50,6 +50,10 @@ pub mod types {
         ///Number of asset ids received.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub count: ::std::option::Option<i64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AddAssetsToGroupResult {
         pub fn builder() -> builder::AddAssetsToGroupResult {
@@ -57,7 +61,7 @@ pub mod types {
         }
     }
     ///A value whose type the document does not show: every sample has null here, and the name does not settle the shape (it may be text, a number, an object or a list). Kept as raw JSON.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AnyValue(pub ::serde_json::Value);
@@ -78,7 +82,7 @@ pub mod types {
         }
     }
     ///An asset with its metadata, rights, processing state and related records. Nested records that the document collapsed to `{}`/`[]` are open objects.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Asset {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -524,6 +528,10 @@ pub mod types {
         pub web_statement: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Asset {
         pub fn builder() -> builder::Asset {
@@ -531,7 +539,7 @@ pub mod types {
         }
     }
     ///One data version (file) of an asset.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AssetDataVersion {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -609,6 +617,10 @@ pub mod types {
         pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AssetDataVersion {
         pub fn builder() -> builder::AssetDataVersion {
@@ -616,7 +628,7 @@ pub mod types {
         }
     }
     ///Body of `add_asset_version`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AssetVersionBody {
         ///The new version's file attributes. The document collapsed this object, so its fields are not known; it is sent as given.
@@ -629,7 +641,7 @@ pub mod types {
         }
     }
     ///A collection.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Collection {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -754,6 +766,10 @@ pub mod types {
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
         >,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Collection {
         pub fn builder() -> builder::Collection {
@@ -761,7 +777,7 @@ pub mod types {
         }
     }
     ///The link between a collection and one asset.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CollectionAsset {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -784,6 +800,10 @@ pub mod types {
         pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub workflow_step_id: ::std::option::Option<::dam_runtime::LooseId>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CollectionAsset {
         pub fn builder() -> builder::CollectionAsset {
@@ -791,7 +811,7 @@ pub mod types {
         }
     }
     ///Body of `create_collection`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CollectionBody {
         ///Collection attributes. The document collapsed this object, so its fields are not known; it is sent as given.
@@ -804,7 +824,7 @@ pub mod types {
         }
     }
     ///A contribution id, or `false` when there is none. Storage folders show numbers (`"contribution_id": 5674`); Lightbox Details shows `"contribution_id": false`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum ContributionRef {
@@ -832,7 +852,7 @@ pub mod types {
         }
     }
     ///The user behind the credentials.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CurrentUser {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -888,6 +908,10 @@ pub mod types {
         pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CurrentUser {
         pub fn builder() -> builder::CurrentUser {
@@ -895,7 +919,7 @@ pub mod types {
         }
     }
     ///Form body of `delete_taxonomy_tag`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DeleteTaxonomyTagForm {
         ///Taxonomy id (the same as the path's).
@@ -907,7 +931,7 @@ pub mod types {
         }
     }
     ///Body of `prepare_download`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DownloadBody {
         ///The size and the asset ids to download. The document collapsed this object, so its fields are not known; it is sent as given.
@@ -920,7 +944,7 @@ pub mod types {
         }
     }
     ///A prepared download.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DownloadToken {
         ///Name of the archive that `start_download` streams.
@@ -931,6 +955,10 @@ pub mod types {
         ///Pass to `start_download` within five minutes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub token: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DownloadToken {
         pub fn builder() -> builder::DownloadToken {
@@ -938,7 +966,7 @@ pub mod types {
         }
     }
     ///The answer of a delete or similar call: `{}` in the document.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct EmptyResult(
@@ -968,7 +996,7 @@ pub mod types {
         }
     }
     ///Error body. The document shows no error answers; facts.md records the shapes seen from the live service: `{error, message}`, `{error_description}` and `{errors: ...}`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ErrorBody {
         ///Short error text or code.
@@ -983,6 +1011,10 @@ pub mod types {
         ///Human-readable message.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ErrorBody {
         pub fn builder() -> builder::ErrorBody {
@@ -990,7 +1022,7 @@ pub mod types {
         }
     }
     ///`ErrorBodyErrors`
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum ErrorBodyErrors {
@@ -1013,7 +1045,7 @@ pub mod types {
         }
     }
     ///A lightbox, or a folder ("bin") inside one.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Lightbox {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1148,6 +1180,10 @@ pub mod types {
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
         >,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Lightbox {
         pub fn builder() -> builder::Lightbox {
@@ -1155,7 +1191,7 @@ pub mod types {
         }
     }
     ///A user's membership of the organization. Details and updates answer with different field sets; this model holds both.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Membership {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1266,6 +1302,10 @@ pub mod types {
         pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub username: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Membership {
         pub fn builder() -> builder::Membership {
@@ -1273,7 +1313,7 @@ pub mod types {
         }
     }
     ///Body of `update_membership`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MembershipBody {
         ///Membership attributes to change. The document collapsed this object, so its fields are not known; it is sent as given.
@@ -1286,7 +1326,7 @@ pub mod types {
         }
     }
     ///Form body of `update_membership_status`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MembershipStatusForm {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1298,7 +1338,7 @@ pub mod types {
         }
     }
     ///An organization as seen by the current user.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Organization {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1510,6 +1550,10 @@ pub mod types {
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub view_settings: ::std::option::Option<AnyValue>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Organization {
         pub fn builder() -> builder::Organization {
@@ -1517,7 +1561,7 @@ pub mod types {
         }
     }
     ///An organization and the caller's abilities in it.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct OrganizationWithAbilities {
         ///The caller's permissions as CASL rules (<https://github.com/stalniy/casl>); collapsed in the document.
@@ -1532,6 +1576,10 @@ pub mod types {
         pub organization: ::std::option::Option<
             ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         >,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl OrganizationWithAbilities {
         pub fn builder() -> builder::OrganizationWithAbilities {
@@ -1539,7 +1587,7 @@ pub mod types {
         }
     }
     ///Body of `prepare_asset_upload`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct PrepareAssetUploadBody {
         ///The file's attributes (public clients send `filename` and `file_size`). The document collapsed this object, so its fields are not known; it is sent as given.
@@ -1552,7 +1600,7 @@ pub mod types {
         }
     }
     ///A page of search results. The document's sample is an empty `{}`; facts.md records that clients read the assets from `assets` and the count from `total` (and the `Total-Entries` header). Other keys (aggregations, id lists) are kept in the open map.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SearchAssetsResult {
         ///Aggregate counts, when `include_totals=true`.
@@ -1566,6 +1614,10 @@ pub mod types {
         ///Number of matching assets.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub total: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SearchAssetsResult {
         pub fn builder() -> builder::SearchAssetsResult {
@@ -1573,7 +1625,7 @@ pub mod types {
         }
     }
     ///Form body of `set_asset_version`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SetAssetVersionForm {
         ///Version number to make current.
@@ -1585,7 +1637,7 @@ pub mod types {
         }
     }
     ///A storage folder.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StorageFolder {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1699,6 +1751,10 @@ pub mod types {
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
             >,
         >,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl StorageFolder {
         pub fn builder() -> builder::StorageFolder {
@@ -1706,7 +1762,7 @@ pub mod types {
         }
     }
     ///Body of `create_storage_folder` and `update_storage_folder`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct StorageFolderBody {
         ///Storage folder attributes. The document collapsed this object, so its fields are not known; it is sent as given.
@@ -1722,7 +1778,7 @@ pub mod types {
         }
     }
     ///A tag. Create, details and update answer with different field sets; this model holds all of them.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Tag {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1810,6 +1866,10 @@ pub mod types {
         pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub visible_assets_count: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Tag {
         pub fn builder() -> builder::Tag {
@@ -1817,7 +1877,7 @@ pub mod types {
         }
     }
     ///Body of `create_tag` and `update_tag`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TagBody {
         ///Tag attributes. The document collapsed this object, so its fields are not known; it is sent as given.
@@ -1830,7 +1890,7 @@ pub mod types {
         }
     }
     ///A taxonomy (tag tree).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Taxonomy {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1873,6 +1933,10 @@ pub mod types {
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Taxonomy {
         pub fn builder() -> builder::Taxonomy {
@@ -1880,7 +1944,7 @@ pub mod types {
         }
     }
     ///Body of `create_taxonomy` and `update_taxonomy`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TaxonomyBody {
         ///Taxonomy attributes. The document collapsed this object, so its fields are not known; it is sent as given.
@@ -1893,7 +1957,7 @@ pub mod types {
         }
     }
     ///A tag placed in a taxonomy.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TaxonomyTag {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -1966,6 +2030,10 @@ pub mod types {
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub visible_assets_count: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl TaxonomyTag {
         pub fn builder() -> builder::TaxonomyTag {
@@ -1973,7 +2041,7 @@ pub mod types {
         }
     }
     ///Body of `create_taxonomy_tag` and `update_taxonomy_tag`. The wrapper key is the plural `taxonomy_tags` in both samples (every other resource uses a singular key); it is kept as documented.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TaxonomyTagBody {
         ///Taxonomy id (the same as the path's).
@@ -1988,7 +2056,7 @@ pub mod types {
         }
     }
     ///Body of `update_asset`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UpdateAssetBody {
         ///Asset attributes to change. The document collapsed this object, so its fields are not known; it is sent as given.
@@ -2004,7 +2072,7 @@ pub mod types {
         }
     }
     ///Body of `update_asset_collective_work`. The document lists these fields as form fields; they are sent as JSON (see the operation).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UpdateCollectiveWorkBody {
         ///Ids of the assets that form the collective work.
@@ -2023,7 +2091,7 @@ pub mod types {
         }
     }
     ///Body of `create_upload_session`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UploadBody {
         ///Upload session attributes (e.g. a name and a note). The document collapsed this object, so its fields are not known; it is sent as given.
@@ -2036,7 +2104,7 @@ pub mod types {
         }
     }
     ///Body of `create_upload_session_from_contribution`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UploadFromContributionBody {
         ///Contribution the uploaded assets go into (the same as the path's).
@@ -2052,7 +2120,7 @@ pub mod types {
         }
     }
     ///Body of `upload_assets_from_urls`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UploadFromUrlsBody {
         ///Attributes for every created asset. The document collapsed this object, so its fields are not known; it is sent as given.
@@ -2070,7 +2138,7 @@ pub mod types {
         }
     }
     ///What the current user may do with uploads.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UploadPermissions {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2080,6 +2148,10 @@ pub mod types {
         pub can_upload: ::std::option::Option<bool>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub can_view_storage_folders: ::std::option::Option<bool>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UploadPermissions {
         pub fn builder() -> builder::UploadPermissions {
@@ -2087,7 +2159,7 @@ pub mod types {
         }
     }
     ///An upload session ("Upload"), the container that receives uploaded assets.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UploadSession {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -2170,6 +2242,10 @@ pub mod types {
         >,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user_id: ::std::option::Option<::dam_runtime::LooseId>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UploadSession {
         pub fn builder() -> builder::UploadSession {
@@ -2177,7 +2253,7 @@ pub mod types {
         }
     }
     ///A URL, or `false` when there is none (the document shows `"pdf_url": false`).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(untagged)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub enum UrlOrFalse {
@@ -2339,12 +2415,17 @@ pub mod types {
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AddAssetsToGroupResult {
             fn default() -> Self {
                 Self {
                     added: Ok(Default::default()),
                     count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2383,6 +2464,7 @@ pub mod types {
                 Ok(Self {
                     added: value.added?,
                     count: value.count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2392,6 +2474,7 @@ pub mod types {
                 Self {
                     added: Ok(value.added),
                     count: Ok(value.count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3151,6 +3234,10 @@ pub mod types {
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Asset {
             fn default() -> Self {
@@ -3331,6 +3418,7 @@ pub mod types {
                     vtt_url: Ok(Default::default()),
                     web_statement: Ok(Default::default()),
                     width: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -5965,6 +6053,7 @@ pub mod types {
                     vtt_url: value.vtt_url?,
                     web_statement: value.web_statement?,
                     width: value.width?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6153,6 +6242,7 @@ pub mod types {
                     vtt_url: Ok(value.vtt_url),
                     web_statement: Ok(value.web_statement),
                     width: Ok(value.width),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6292,6 +6382,10 @@ pub mod types {
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AssetDataVersion {
             fn default() -> Self {
@@ -6329,6 +6423,7 @@ pub mod types {
                     user: Ok(Default::default()),
                     user_id: Ok(Default::default()),
                     width: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -6815,6 +6910,7 @@ pub mod types {
                     user: value.user?,
                     user_id: value.user_id?,
                     width: value.width?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -6854,6 +6950,7 @@ pub mod types {
                     user: Ok(value.user),
                     user_id: Ok(value.user_id),
                     width: Ok(value.width),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -7108,6 +7205,10 @@ pub mod types {
                 >,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Collection {
             fn default() -> Self {
@@ -7158,6 +7259,7 @@ pub mod types {
                     visible_assets_count: Ok(Default::default()),
                     webhooks: Ok(Default::default()),
                     workflow_steps: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -7855,6 +7957,7 @@ pub mod types {
                     visible_assets_count: value.visible_assets_count?,
                     webhooks: value.webhooks?,
                     workflow_steps: value.workflow_steps?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -7907,6 +8010,7 @@ pub mod types {
                     visible_assets_count: Ok(value.visible_assets_count),
                     webhooks: Ok(value.webhooks),
                     workflow_steps: Ok(value.workflow_steps),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -7952,6 +8056,10 @@ pub mod types {
                 ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CollectionAsset {
             fn default() -> Self {
@@ -7966,6 +8074,7 @@ pub mod types {
                     updated_at: Ok(Default::default()),
                     user_id: Ok(Default::default()),
                     workflow_step_id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8129,6 +8238,7 @@ pub mod types {
                     updated_at: value.updated_at?,
                     user_id: value.user_id?,
                     workflow_step_id: value.workflow_step_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8145,6 +8255,7 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     user_id: Ok(value.user_id),
                     workflow_step_id: Ok(value.workflow_step_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8297,6 +8408,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CurrentUser {
             fn default() -> Self {
@@ -8326,6 +8441,7 @@ pub mod types {
                     user_group_ids: Ok(Default::default()),
                     user_id: Ok(Default::default()),
                     username: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8682,6 +8798,7 @@ pub mod types {
                     user_group_ids: value.user_group_ids?,
                     user_id: value.user_id?,
                     username: value.username?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8713,6 +8830,7 @@ pub mod types {
                     user_group_ids: Ok(value.user_group_ids),
                     user_id: Ok(value.user_id),
                     username: Ok(value.username),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8819,6 +8937,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DownloadToken {
             fn default() -> Self {
@@ -8826,6 +8948,7 @@ pub mod types {
                     filename: Ok(Default::default()),
                     integration: Ok(Default::default()),
                     token: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8876,6 +8999,7 @@ pub mod types {
                     filename: value.filename?,
                     integration: value.integration?,
                     token: value.token?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8885,6 +9009,7 @@ pub mod types {
                     filename: Ok(value.filename),
                     integration: Ok(value.integration),
                     token: Ok(value.token),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -8906,6 +9031,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ErrorBody {
             fn default() -> Self {
@@ -8914,6 +9043,7 @@ pub mod types {
                     error_description: Ok(Default::default()),
                     errors: Ok(Default::default()),
                     message: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -8981,6 +9111,7 @@ pub mod types {
                     error_description: value.error_description?,
                     errors: value.errors?,
                     message: value.message?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -8991,6 +9122,7 @@ pub mod types {
                     error_description: Ok(value.error_description),
                     errors: Ok(value.errors),
                     message: Ok(value.message),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9222,6 +9354,10 @@ pub mod types {
                 >,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Lightbox {
             fn default() -> Self {
@@ -9278,6 +9414,7 @@ pub mod types {
                     visible_assets_count: Ok(Default::default()),
                     webhooks: Ok(Default::default()),
                     workflow_steps: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -10072,6 +10209,7 @@ pub mod types {
                     visible_assets_count: value.visible_assets_count?,
                     webhooks: value.webhooks?,
                     workflow_steps: value.workflow_steps?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -10132,6 +10270,7 @@ pub mod types {
                     visible_assets_count: Ok(value.visible_assets_count),
                     webhooks: Ok(value.webhooks),
                     workflow_steps: Ok(value.workflow_steps),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -10335,6 +10474,10 @@ pub mod types {
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Membership {
             fn default() -> Self {
@@ -10387,6 +10530,7 @@ pub mod types {
                     user_groups_count: Ok(Default::default()),
                     user_id: Ok(Default::default()),
                     username: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -11105,6 +11249,7 @@ pub mod types {
                     user_groups_count: value.user_groups_count?,
                     user_id: value.user_id?,
                     username: value.username?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -11161,6 +11306,7 @@ pub mod types {
                     user_groups_count: Ok(value.user_groups_count),
                     user_id: Ok(value.user_id),
                     username: Ok(value.username),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -11635,6 +11781,10 @@ pub mod types {
                 ::std::option::Option<super::AnyValue>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Organization {
             fn default() -> Self {
@@ -11728,6 +11878,7 @@ pub mod types {
                     updated_at: Ok(Default::default()),
                     user: Ok(Default::default()),
                     view_settings: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13057,6 +13208,7 @@ pub mod types {
                     updated_at: value.updated_at?,
                     user: value.user?,
                     view_settings: value.view_settings?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13162,6 +13314,7 @@ pub mod types {
                     updated_at: Ok(value.updated_at),
                     user: Ok(value.user),
                     view_settings: Ok(value.view_settings),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13181,12 +13334,17 @@ pub mod types {
                 >,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for OrganizationWithAbilities {
             fn default() -> Self {
                 Self {
                     abilities: Ok(Default::default()),
                     organization: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13235,6 +13393,7 @@ pub mod types {
                 Ok(Self {
                     abilities: value.abilities?,
                     organization: value.organization?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13244,6 +13403,7 @@ pub mod types {
                 Self {
                     abilities: Ok(value.abilities),
                     organization: Ok(value.organization),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13308,6 +13468,10 @@ pub mod types {
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SearchAssetsResult {
             fn default() -> Self {
@@ -13315,6 +13479,7 @@ pub mod types {
                     aggs: Ok(Default::default()),
                     assets: Ok(Default::default()),
                     total: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -13371,6 +13536,7 @@ pub mod types {
                     aggs: value.aggs?,
                     assets: value.assets?,
                     total: value.total?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -13380,6 +13546,7 @@ pub mod types {
                     aggs: Ok(value.aggs),
                     assets: Ok(value.assets),
                     total: Ok(value.total),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -13622,6 +13789,10 @@ pub mod types {
                 >,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for StorageFolder {
             fn default() -> Self {
@@ -13672,6 +13843,7 @@ pub mod types {
                     visible_assets_count: Ok(Default::default()),
                     webhooks: Ok(Default::default()),
                     workflow_steps: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -14385,6 +14557,7 @@ pub mod types {
                     visible_assets_count: value.visible_assets_count?,
                     webhooks: value.webhooks?,
                     workflow_steps: value.workflow_steps?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -14437,6 +14610,7 @@ pub mod types {
                     visible_assets_count: Ok(value.visible_assets_count),
                     webhooks: Ok(value.webhooks),
                     workflow_steps: Ok(value.workflow_steps),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -14635,6 +14809,10 @@ pub mod types {
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Tag {
             fn default() -> Self {
@@ -14673,6 +14851,7 @@ pub mod types {
                     user: Ok(Default::default()),
                     user_id: Ok(Default::default()),
                     visible_assets_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15188,6 +15367,7 @@ pub mod types {
                     user: value.user?,
                     user_id: value.user_id?,
                     visible_assets_count: value.visible_assets_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15228,6 +15408,7 @@ pub mod types {
                     user: Ok(value.user),
                     user_id: Ok(value.user_id),
                     visible_assets_count: Ok(value.visible_assets_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15338,6 +15519,10 @@ pub mod types {
                 ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Taxonomy {
             fn default() -> Self {
@@ -15355,6 +15540,7 @@ pub mod types {
                     user_group_ids: Ok(Default::default()),
                     user_groups: Ok(Default::default()),
                     user_id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -15569,6 +15755,7 @@ pub mod types {
                     user_group_ids: value.user_group_ids?,
                     user_groups: value.user_groups?,
                     user_id: value.user_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -15588,6 +15775,7 @@ pub mod types {
                     user_group_ids: Ok(value.user_group_ids),
                     user_groups: Ok(value.user_groups),
                     user_id: Ok(value.user_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -15762,6 +15950,10 @@ pub mod types {
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TaxonomyTag {
             fn default() -> Self {
@@ -15796,6 +15988,7 @@ pub mod types {
                     thumb_url: Ok(Default::default()),
                     user: Ok(Default::default()),
                     visible_assets_count: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16241,6 +16434,7 @@ pub mod types {
                     thumb_url: value.thumb_url?,
                     user: value.user?,
                     visible_assets_count: value.visible_assets_count?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16277,6 +16471,7 @@ pub mod types {
                     thumb_url: Ok(value.thumb_url),
                     user: Ok(value.user),
                     visible_assets_count: Ok(value.visible_assets_count),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16712,6 +16907,10 @@ pub mod types {
                 ::std::option::Option<bool>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UploadPermissions {
             fn default() -> Self {
@@ -16719,6 +16918,7 @@ pub mod types {
                     can_create_storage_folders: Ok(Default::default()),
                     can_upload: Ok(Default::default()),
                     can_view_storage_folders: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -16773,6 +16973,7 @@ pub mod types {
                     can_create_storage_folders: value.can_create_storage_folders?,
                     can_upload: value.can_upload?,
                     can_view_storage_folders: value.can_view_storage_folders?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -16782,6 +16983,7 @@ pub mod types {
                     can_create_storage_folders: Ok(value.can_create_storage_folders),
                     can_upload: Ok(value.can_upload),
                     can_view_storage_folders: Ok(value.can_view_storage_folders),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16915,6 +17117,10 @@ pub mod types {
                 ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UploadSession {
             fn default() -> Self {
@@ -16949,6 +17155,7 @@ pub mod types {
                     upload: Ok(Default::default()),
                     user: Ok(Default::default()),
                     user_id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -17400,6 +17607,7 @@ pub mod types {
                     upload: value.upload?,
                     user: value.user?,
                     user_id: value.user_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -17436,6 +17644,7 @@ pub mod types {
                     upload: Ok(value.upload),
                     user: Ok(value.user),
                     user_id: Ok(value.user_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -18860,6 +19069,1007 @@ pub mod types {
             <::std::string::String as schemars::JsonSchema>::json_schema(generator)
         }
     }
+    ::dam_runtime::object!(
+        AddAssetToCollectionForm { asset_id : ::std::option::Option < i64 > =
+        "asset_id"[default], position : ::std::option::Option < i64 > =
+        "position"[default] }
+    );
+    ::dam_runtime::object!(
+        AddAssetsToGroupBody { asset_group_id : ::std::option::Option < i64 > =
+        "asset_group_id"[default], ids : ::std::vec::Vec < i64 > = "ids"[default] }
+    );
+    ::dam_runtime::object!(
+        AddAssetsToGroupResult { added : ::std::option::Option < i64 > =
+        "added"[default], count : ::std::option::Option < i64 > = "count"[default] }
+        extra : extra
+    );
+    ::dam_runtime::newtype!(AnyValue(::serde_json::Value));
+    ::dam_runtime::object!(
+        Asset { aasm_state : ::std::option::Option < crate ::generated::types::AssetState
+        > = "aasm_state"[default], addl_model_info : ::std::option::Option <
+        ::std::string::String > = "addl_model_info"[default], all_requirements_met :
+        ::std::option::Option < bool > = "all_requirements_met"[default], alt_text :
+        ::std::option::Option < ::std::string::String > = "alt_text"[default],
+        artwork_or_object : ::std::option::Option < ::std::string::String > =
+        "artwork_or_object"[default], aspect : ::std::option::Option < crate
+        ::generated::types::Aspect > = "aspect"[default], asset : ::std::option::Option <
+        ::std::boxed::Box < Asset > > = "asset"[default], authors_position :
+        ::std::option::Option < ::std::string::String > = "authors_position"[default],
+        auto_tags_count : ::std::option::Option < i64 > = "auto_tags_count"[default],
+        available_rights_packages : ::std::option::Option < ::std::vec::Vec <
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > > > =
+        "available_rights_packages"[default], block_level : ::std::option::Option < i64 >
+        = "block_level"[default], captured_at : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "captured_at"[default], captured_at_offset :
+        ::std::option::Option < AnyValue > = "captured_at_offset"[default],
+        captured_at_truncation : ::std::option::Option < ::std::string::String > =
+        "captured_at_truncation"[default], catalogue_number : ::std::option::Option <
+        ::std::string::String > = "catalogue_number"[default], checked_in_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "checked_in_at"[default],
+        checked_out_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "checked_out_at"[default], checkout_integration : ::std::option::Option <
+        ::std::string::String > = "checkout_integration"[default], city :
+        ::std::option::Option < ::std::string::String > = "city"[default], collections :
+        ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "collections"[default],
+        collective_work_asset_ids : ::std::option::Option < ::std::vec::Vec <
+        ::dam_runtime::LooseId > > = "collective_work_asset_ids"[default],
+        collective_work_ids : ::std::option::Option < ::std::vec::Vec <
+        ::dam_runtime::LooseId > > = "collective_work_ids"[default], content_preview :
+        ::std::option::Option < ::std::string::String > = "content_preview"[default],
+        contract : ::std::option::Option < bool > = "contract"[default], copyright_owner
+        : ::std::option::Option < ::std::string::String > = "copyright_owner"[default],
+        country : ::std::option::Option < ::std::string::String > = "country"[default],
+        country_code : ::std::option::Option < ::std::string::String > =
+        "country_code"[default], created_at : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "created_at"[default], created_via :
+        ::std::option::Option < ::std::string::String > = "created_via"[default],
+        created_via_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "created_via_id"[default], creator : ::std::option::Option < ::std::vec::Vec <
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > > > =
+        "creator"[default], creator_contact_info : ::std::option::Option < AnyValue > =
+        "creator_contact_info"[default], creator_tag : ::std::option::Option < AnyValue >
+        = "creator_tag"[default], creator_tag_met : ::std::option::Option < bool > =
+        "creator_tag_met"[default], credit_line : ::std::option::Option <
+        ::std::string::String > = "credit_line"[default], custom_meta_values :
+        ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "custom_meta_values"[default],
+        data_version_number : ::std::option::Option < i64 > =
+        "data_version_number"[default], data_versions_count : ::std::option::Option < i64
+        > = "data_versions_count"[default], description : ::std::option::Option <
+        ::std::string::String > = "description"[default], description_editable :
+        ::std::option::Option < bool > = "description_editable"[default],
+        description_writer : ::std::option::Option < ::std::string::String > =
+        "description_writer"[default], download_sizes : ::std::option::Option <
+        ::std::vec::Vec < ::std::string::String > > = "download_sizes"[default],
+        downloadable : ::std::option::Option < bool > = "downloadable"[default],
+        downloadable_previews : ::std::option::Option < bool > =
+        "downloadable_previews"[default], downloads_count : ::std::option::Option < i64 >
+        = "downloads_count"[default], duration : ::std::option::Option <
+        ::dam_runtime::LooseFloat > = "duration"[default], editable :
+        ::std::option::Option < bool > = "editable"[default], event :
+        ::std::option::Option < ::std::string::String > = "event"[default], expired :
+        ::std::option::Option < bool > = "expired"[default], expires_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "expires_at"[default], ext :
+        ::std::option::Option < ::std::string::String > = "ext"[default],
+        extended_description : ::std::option::Option < ::std::string::String > =
+        "extended_description"[default], face_indexing_state : ::std::option::Option <
+        ::std::string::String > = "face_indexing_state"[default], faces_searched_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > =
+        "faces_searched_at"[default], featured_organization_name : ::std::option::Option
+        < ::std::string::String > = "featured_organization_name"[default], file_size :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "file_size"[default],
+        file_type : ::std::option::Option < ::std::string::String > =
+        "file_type"[default], filename : ::std::option::Option < ::std::string::String >
+        = "filename"[default], frame_asset_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "frame_asset_id"[default], frame_status :
+        ::std::option::Option < ::std::string::String > = "frame_status"[default],
+        full_url : ::std::option::Option < ::std::string::String > = "full_url"[default],
+        grid_url : ::std::option::Option < ::std::string::String > = "grid_url"[default],
+        guid : ::std::option::Option < ::std::string::String > = "guid"[default],
+        has_document_url : ::std::option::Option < bool > = "has_document_url"[default],
+        has_ocr_content : ::std::option::Option < bool > = "has_ocr_content"[default],
+        has_pdf_url : ::std::option::Option < bool > = "has_pdf_url"[default], has_people
+        : ::std::option::Option < bool > = "has_people"[default], has_transcript :
+        ::std::option::Option < bool > = "has_transcript"[default], headline :
+        ::std::option::Option < ::std::string::String > = "headline"[default], height :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "height"[default], id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "id"[default],
+        ignored_face_ids : ::std::option::Option < AnyValue > =
+        "ignored_face_ids"[default], image_supplier : ::std::option::Option <
+        ::std::string::String > = "image_supplier"[default], instructions :
+        ::std::option::Option < ::std::string::String > = "instructions"[default],
+        intellectual_genre : ::std::option::Option < ::std::string::String > =
+        "intellectual_genre"[default], iptc_dig_image_guid : ::std::option::Option <
+        ::std::string::String > = "iptc_dig_image_guid"[default], iptc_event_id :
+        ::std::option::Option < ::std::string::String > = "iptc_event_id"[default],
+        iptc_image_supplier_image_id : ::std::option::Option < ::std::string::String > =
+        "iptc_image_supplier_image_id"[default], iptc_job_id : ::std::option::Option <
+        ::std::string::String > = "iptc_job_id"[default], iptc_model_release_id :
+        ::std::option::Option < ::std::string::String > =
+        "iptc_model_release_id"[default], iptc_property_release_id :
+        ::std::option::Option < ::std::string::String > =
+        "iptc_property_release_id"[default], iptc_rights : ::std::option::Option <
+        ::std::string::String > = "iptc_rights"[default], iptc_source :
+        ::std::option::Option < ::std::string::String > = "iptc_source"[default],
+        last_external_sync_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "last_external_sync_at"[default], latitude : ::std::option::Option <
+        ::dam_runtime::LooseFloat > = "latitude"[default], licensor :
+        ::std::option::Option < ::std::string::String > = "licensor"[default], lightboxes
+        : ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "lightboxes"[default], links :
+        ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "links"[default], longitude :
+        ::std::option::Option < ::dam_runtime::LooseFloat > = "longitude"[default],
+        manageable : ::std::option::Option < bool > = "manageable"[default],
+        max_block_level : ::std::option::Option < i64 > = "max_block_level"[default], md5
+        : ::std::option::Option < ::std::string::String > = "md5"[default], meta_structs
+        : ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "meta_structs"[default],
+        mime_type : ::std::option::Option < ::std::string::String > =
+        "mime_type"[default], minor_model_age_disclosure : ::std::option::Option <
+        ::std::string::String > = "minor_model_age_disclosure"[default], model_age :
+        ::std::option::Option < ::std::string::String > = "model_age"[default],
+        model_release_status : ::std::option::Option < ::std::string::String > =
+        "model_release_status"[default], moderation_labels : ::std::option::Option <
+        AnyValue > = "moderation_labels"[default], notes : ::std::option::Option <
+        ::std::string::String > = "notes"[default], nsfw_detected : ::std::option::Option
+        < bool > = "nsfw_detected"[default], optimization_completed_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > =
+        "optimization_completed_at"[default], optimization_completed_by :
+        ::std::option::Option < ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > > = "optimization_completed_by"[default],
+        optimization_requested_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "optimization_requested_at"[default], optimization_requested_by :
+        ::std::option::Option < ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > > = "optimization_requested_by"[default],
+        organization_in_image_name : ::std::option::Option < ::std::string::String > =
+        "organization_in_image_name"[default], original_downloadable :
+        ::std::option::Option < bool > = "original_downloadable"[default], path :
+        ::std::option::Option < ::std::string::String > = "path"[default], pdf_url :
+        ::std::option::Option < UrlOrFalse > = "pdf_url"[default], permalink_url :
+        ::std::option::Option < ::std::string::String > = "permalink_url"[default], ppi :
+        ::std::option::Option < ::dam_runtime::LooseFloat > = "ppi"[default],
+        preview_image_url : ::std::option::Option < ::std::string::String > =
+        "preview_image_url"[default], preview_type : ::std::option::Option <
+        ::std::string::String > = "preview_type"[default], processing_error :
+        ::std::option::Option < ::std::string::String > = "processing_error"[default],
+        processing_finished_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "processing_finished_at"[default], processing_progress : ::std::option::Option <
+        ::dam_runtime::LooseFloat > = "processing_progress"[default],
+        processing_started_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "processing_started_at"[default], product_in_image : ::std::option::Option <
+        ::std::string::String > = "product_in_image"[default], property_release_status :
+        ::std::option::Option < ::std::string::String > =
+        "property_release_status"[default], rating : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "rating"[default], rekognition_faces :
+        ::std::option::Option < AnyValue > = "rekognition_faces"[default],
+        rekognition_faces_requested_at : ::std::option::Option < ::dam_runtime::Timestamp
+        > = "rekognition_faces_requested_at"[default], rekognition_faces_retrieved_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > =
+        "rekognition_faces_retrieved_at"[default], rekognition_labels_retrieved_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > =
+        "rekognition_labels_retrieved_at"[default], release : ::std::option::Option <
+        bool > = "release"[default], released : ::std::option::Option < bool > =
+        "released"[default], renditions : ::std::option::Option < ::std::vec::Vec <
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > > > =
+        "renditions"[default], rights_editable : ::std::option::Option < bool > =
+        "rights_editable"[default], rights_manageable : ::std::option::Option < bool > =
+        "rights_manageable"[default], rights_package : ::std::option::Option <
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > > =
+        "rights_package"[default], rights_package_block_level : ::std::option::Option <
+        i64 > = "rights_package_block_level"[default], rights_package_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "rights_package_id"[default],
+        rights_package_met : ::std::option::Option < bool > =
+        "rights_package_met"[default], rights_status : ::std::option::Option <
+        ::std::string::String > = "rights_status"[default], rights_status_description :
+        ::std::option::Option < ::std::string::String > =
+        "rights_status_description"[default], rights_status_name : ::std::option::Option
+        < ::std::string::String > = "rights_status_name"[default], s3_upload_id :
+        ::std::option::Option < ::std::string::String > = "s3_upload_id"[default],
+        s3_upload_key : ::std::option::Option < ::std::string::String > =
+        "s3_upload_key"[default], scene : ::std::option::Option < ::std::string::String >
+        = "scene"[default], short_guid : ::std::option::Option < ::std::string::String >
+        = "short_guid"[default], signed_upload_url : ::std::option::Option <
+        ::std::string::String > = "signed_upload_url"[default], small_url :
+        ::std::option::Option < ::std::string::String > = "small_url"[default], state :
+        ::std::option::Option < ::std::string::String > = "state"[default],
+        storage_folder : ::std::option::Option < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > = "storage_folder"[default],
+        storage_folder_path : ::std::option::Option < ::std::string::String > =
+        "storage_folder_path"[default], subject_code : ::std::option::Option <
+        ::std::string::String > = "subject_code"[default], sublocation :
+        ::std::option::Option < ::std::string::String > = "sublocation"[default],
+        submitted : ::std::option::Option < bool > = "submitted"[default], submitted_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "submitted_at"[default],
+        tag_suggesters_met : ::std::option::Option < bool > =
+        "tag_suggesters_met"[default], taggable : ::std::option::Option < bool > =
+        "taggable"[default], tags : ::std::option::Option < ::std::vec::Vec <
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > > > =
+        "tags"[default], textract_retrieved_at : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "textract_retrieved_at"[default], thumb_url :
+        ::std::option::Option < ::std::string::String > = "thumb_url"[default],
+        time_to_process : ::std::option::Option < i64 > = "time_to_process"[default],
+        title : ::std::option::Option < ::std::string::String > = "title"[default],
+        transcript : ::std::option::Option < ::std::string::String > =
+        "transcript"[default], transcript_output_json_url : ::std::option::Option <
+        ::std::string::String > = "transcript_output_json_url"[default],
+        transcript_version : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "transcript_version"[default], transcription_job_status : ::std::option::Option <
+        ::std::string::String > = "transcription_job_status"[default], trashed_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "trashed_at"[default],
+        trashed_by : ::std::option::Option < AnyValue > = "trashed_by"[default], type_ :
+        ::std::option::Option < ::std::string::String > = "type"[default],
+        unmet_tag_suggester_ids : ::std::option::Option < ::std::vec::Vec <
+        ::dam_runtime::LooseId > > = "unmet_tag_suggester_ids"[default], updated_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "updated_at"[default],
+        upload : ::std::option::Option < ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > > = "upload"[default], upload_finished_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > =
+        "upload_finished_at"[default], upload_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "upload_id"[default], upload_started_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > =
+        "upload_started_at"[default], usage_terms : ::std::option::Option <
+        ::std::string::String > = "usage_terms"[default], user : ::std::option::Option <
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > > =
+        "user"[default], user_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "user_id"[default], vector : ::std::option::Option < bool > = "vector"[default],
+        vote : ::std::option::Option < ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > > = "vote"[default], vtt_url : ::std::option::Option <
+        ::std::string::String > = "vtt_url"[default], web_statement :
+        ::std::option::Option < ::std::string::String > = "web_statement"[default], width
+        : ::std::option::Option < ::dam_runtime::LooseInt > = "width"[default] } extra :
+        extra
+    );
+    ::dam_runtime::object!(
+        AssetDataVersion { aasm_state : ::std::option::Option < crate
+        ::generated::types::AssetState > = "aasm_state"[default], asset_data_version :
+        ::std::option::Option < ::std::boxed::Box < AssetDataVersion > > =
+        "asset_data_version"[default], asset_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "asset_id"[default], captured_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "captured_at"[default],
+        created_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "created_at"[default], created_via : ::std::option::Option <
+        ::std::string::String > = "created_via"[default], created_via_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "created_via_id"[default],
+        created_via_meta : ::std::option::Option < AnyValue > =
+        "created_via_meta"[default], duration : ::std::option::Option <
+        ::dam_runtime::LooseFloat > = "duration"[default], ext : ::std::option::Option <
+        ::std::string::String > = "ext"[default], file_size : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "file_size"[default], filename :
+        ::std::option::Option < ::std::string::String > = "filename"[default], frame_rate
+        : ::std::option::Option < ::dam_runtime::LooseFloat > = "frame_rate"[default],
+        full_url : ::std::option::Option < ::std::string::String > = "full_url"[default],
+        grid_url : ::std::option::Option < ::std::string::String > = "grid_url"[default],
+        height : ::std::option::Option < ::dam_runtime::LooseInt > = "height"[default],
+        id : ::std::option::Option < ::dam_runtime::LooseId > = "id"[default], is_head :
+        ::std::option::Option < bool > = "is_head"[default], is_version :
+        ::std::option::Option < bool > = "is_version"[default], md5 :
+        ::std::option::Option < ::std::string::String > = "md5"[default], meta :
+        ::std::option::Option < AnyValue > = "meta"[default], mime_type :
+        ::std::option::Option < ::std::string::String > = "mime_type"[default], number :
+        ::std::option::Option < i64 > = "number"[default], ppi : ::std::option::Option <
+        ::dam_runtime::LooseFloat > = "ppi"[default], previews_generated_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > =
+        "previews_generated_at"[default], storage_folder_path : ::std::option::Option <
+        ::std::string::String > = "storage_folder_path"[default], thumb_url :
+        ::std::option::Option < ::std::string::String > = "thumb_url"[default],
+        thumbs_count : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "thumbs_count"[default], type_ : ::std::option::Option < ::std::string::String >
+        = "type"[default], updated_at : ::std::option::Option < ::dam_runtime::Timestamp
+        > = "updated_at"[default], user : ::std::option::Option < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > = "user"[default], user_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "user_id"[default], width :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "width"[default] } extra :
+        extra
+    );
+    ::dam_runtime::object!(
+        AssetVersionBody { asset : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "asset"[default] }
+    );
+    ::dam_runtime::object!(
+        Collection { ancestor_ids : ::std::option::Option < ::std::vec::Vec <
+        ::dam_runtime::LooseId > > = "ancestor_ids"[default], asset_group_admins :
+        ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "asset_group_admins"[default],
+        asset_group_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "asset_group_id"[default], auto_group : ::std::option::Option <
+        ::std::string::String > = "auto_group"[default], can_update_assets :
+        ::std::option::Option < bool > = "can_update_assets"[default],
+        children_sort_order : ::std::option::Option < ::std::string::String > =
+        "children_sort_order"[default], collection : ::std::option::Option <
+        ::std::boxed::Box < Collection > > = "collection"[default], created_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "created_at"[default],
+        created_via : ::std::option::Option < ::std::string::String > =
+        "created_via"[default], created_via_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "created_via_id"[default], description :
+        ::std::option::Option < ::std::string::String > = "description"[default],
+        editable : ::std::option::Option < bool > = "editable"[default], embargo_ends_at
+        : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "embargo_ends_at"[default], embargoed : ::std::option::Option < bool > =
+        "embargoed"[default], enable_embargo : ::std::option::Option < bool > =
+        "enable_embargo"[default], enable_poster_image : ::std::option::Option < bool > =
+        "enable_poster_image"[default], enable_toc : ::std::option::Option < bool > =
+        "enable_toc"[default], featured : ::std::option::Option < bool > =
+        "featured"[default], has_children : ::std::option::Option < bool > =
+        "has_children"[default], has_workflow_steps : ::std::option::Option < bool > =
+        "has_workflow_steps"[default], id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "id"[default], last_lightroom_sync_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > =
+        "last_lightroom_sync_at"[default], links : ::std::option::Option <
+        ::std::vec::Vec < ::serde_json::Map < ::std::string::String, ::serde_json::Value
+        > > > = "links"[default], name : ::std::option::Option < ::std::string::String >
+        = "name"[default], organizer : ::std::option::Option < bool > =
+        "organizer"[default], parent_id : ::std::option::Option < ::dam_runtime::LooseId
+        > = "parent_id"[default], path_names : ::std::option::Option < ::std::vec::Vec <
+        ::std::string::String > > = "path_names"[default], path_slugs :
+        ::std::option::Option < ::std::vec::Vec < ::std::string::String > > =
+        "path_slugs"[default], permission_ids : ::std::option::Option < ::std::vec::Vec <
+        ::dam_runtime::LooseId > > = "permission_ids"[default], permissions :
+        ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "permissions"[default],
+        position : ::std::option::Option < i64 > = "position"[default], poster_image :
+        ::std::option::Option < AnyValue > = "poster_image"[default], reindexing_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "reindexing_at"[default],
+        sandbox : ::std::option::Option < bool > = "sandbox"[default], slug :
+        ::std::option::Option < ::std::string::String > = "slug"[default], sort_order :
+        ::std::option::Option < ::std::string::String > = "sort_order"[default], sortable
+        : ::std::option::Option < bool > = "sortable"[default], toc_contact :
+        ::std::option::Option < ::std::string::String > = "toc_contact"[default],
+        toc_copy : ::std::option::Option < ::std::string::String > = "toc_copy"[default],
+        type_ : ::std::option::Option < ::std::string::String > = "type"[default], user :
+        ::std::option::Option < ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > > = "user"[default], user_group_id : ::std::option::Option
+        < ::dam_runtime::LooseId > = "user_group_id"[default], view_settings :
+        ::std::option::Option < AnyValue > = "view_settings"[default],
+        visible_assets_count : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "visible_assets_count"[default], webhooks : ::std::option::Option <
+        ::std::vec::Vec < ::serde_json::Map < ::std::string::String, ::serde_json::Value
+        > > > = "webhooks"[default], workflow_steps : ::std::option::Option <
+        ::std::vec::Vec < ::serde_json::Map < ::std::string::String, ::serde_json::Value
+        > > > = "workflow_steps"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        CollectionAsset { approval_id : ::std::option::Option < ::dam_runtime::LooseId >
+        = "approval_id"[default], asset_group_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "asset_group_id"[default], asset_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "asset_id"[default],
+        created_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "created_at"[default], id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "id"[default], last_lightroom_sync_at : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "last_lightroom_sync_at"[default], position :
+        ::std::option::Option < i64 > = "position"[default], updated_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "updated_at"[default],
+        user_id : ::std::option::Option < ::dam_runtime::LooseId > = "user_id"[default],
+        workflow_step_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "workflow_step_id"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        CollectionBody { collection : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "collection"[default] }
+    );
+    ::dam_runtime::untagged!(
+        ContributionRef { Int64(i64), String(::std::string::String), Boolean(bool) } then
+        { Int64(i64), Boolean(bool), String(::std::string::String) }
+    );
+    ::dam_runtime::object!(
+        CurrentUser { avatar_url : ::std::option::Option < ::std::string::String > =
+        "avatar_url"[default], can_create_orgs : ::std::option::Option < bool > =
+        "can_create_orgs"[default], confirmed_at : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "confirmed_at"[default], created_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "created_at"[default],
+        default_username : ::std::option::Option < ::std::string::String > =
+        "default_username"[default], email : ::std::option::Option <
+        ::std::string::String > = "email"[default], enable_lightroom :
+        ::std::option::Option < bool > = "enable_lightroom"[default], first_name :
+        ::std::option::Option < ::std::string::String > = "first_name"[default], guest :
+        ::std::option::Option < bool > = "guest"[default], guest_email :
+        ::std::option::Option < ::std::string::String > = "guest_email"[default], id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "id"[default], initials :
+        ::std::option::Option < ::std::string::String > = "initials"[default], lang :
+        ::std::option::Option < ::std::string::String > = "lang"[default], last_name :
+        ::std::option::Option < ::std::string::String > = "last_name"[default],
+        last_organization : ::std::option::Option < AnyValue > =
+        "last_organization"[default], membership : ::std::option::Option < AnyValue > =
+        "membership"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default], oauth_token : ::std::option::Option < ::dam_runtime::Secret > =
+        "oauth_token"[default], organization : ::std::option::Option < AnyValue > =
+        "organization"[default], otp_required_for_login : ::std::option::Option < bool >
+        = "otp_required_for_login"[default], timezone : ::std::option::Option <
+        ::std::string::String > = "timezone"[default], title : ::std::option::Option <
+        ::std::string::String > = "title"[default], user_group_ids :
+        ::std::option::Option < ::std::vec::Vec < ::dam_runtime::LooseId > > =
+        "user_group_ids"[default], user_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "user_id"[default], username : ::std::option::Option <
+        ::std::string::String > = "username"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        DeleteTaxonomyTagForm { taxonomy_id : i64 = "taxonomy_id"[required] }
+    );
+    ::dam_runtime::object!(
+        DownloadBody { download : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "download"[default] }
+    );
+    ::dam_runtime::object!(
+        DownloadToken { filename : ::std::option::Option < ::std::string::String > =
+        "filename"[default], integration : ::std::option::Option < ::std::string::String
+        > = "integration"[default], token : ::std::option::Option < ::std::string::String
+        > = "token"[default] } extra : extra
+    );
+    ::dam_runtime::newtype!(
+        EmptyResult(::serde_json::Map < ::std::string::String, ::serde_json::Value >)
+    );
+    ::dam_runtime::object!(
+        ErrorBody { error : ::std::option::Option < ::std::string::String > =
+        "error"[default], error_description : ::std::option::Option <
+        ::std::string::String > = "error_description"[default], errors :
+        ::std::option::Option < ErrorBodyErrors > = "errors"[default], message :
+        ::std::option::Option < ::std::string::String > = "message"[default] } extra :
+        extra
+    );
+    ::dam_runtime::untagged!(
+        ErrorBodyErrors { Object(::serde_json::Map < ::std::string::String,
+        ::serde_json::Value >), Array(::std::vec::Vec < ::serde_json::Value >),
+        String(::std::string::String) } then { Object(::serde_json::Map <
+        ::std::string::String, ::serde_json::Value >), Array(::std::vec::Vec <
+        ::serde_json::Value >), String(::std::string::String) }
+    );
+    ::dam_runtime::object!(
+        Lightbox { always_create_lightroom_assets : ::std::option::Option < bool > =
+        "always_create_lightroom_assets"[default], ancestor_ids : ::std::option::Option <
+        ::std::vec::Vec < ::dam_runtime::LooseId > > = "ancestor_ids"[default], archived
+        : ::std::option::Option < bool > = "archived"[default], asset_group_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "asset_group_id"[default],
+        can_update_assets : ::std::option::Option < bool > =
+        "can_update_assets"[default], commentable : ::std::option::Option < bool > =
+        "commentable"[default], commentable_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "commentable_id"[default], comments_count :
+        ::std::option::Option < i64 > = "comments_count"[default], contribution_id :
+        ::std::option::Option < ContributionRef > = "contribution_id"[default],
+        created_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "created_at"[default], description : ::std::option::Option <
+        ::std::string::String > = "description"[default], editable :
+        ::std::option::Option < bool > = "editable"[default], enable_contribution :
+        ::std::option::Option < bool > = "enable_contribution"[default],
+        enable_poster_image : ::std::option::Option < bool > =
+        "enable_poster_image"[default], enable_toc : ::std::option::Option < bool > =
+        "enable_toc"[default], featured : ::std::option::Option < bool > =
+        "featured"[default], folder_root_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "folder_root_id"[default], frame_project_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "frame_project_id"[default],
+        frame_project_name : ::std::option::Option < ::std::string::String > =
+        "frame_project_name"[default], frame_team_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "frame_team_id"[default], frame_team_name :
+        ::std::option::Option < ::std::string::String > = "frame_team_name"[default],
+        has_children : ::std::option::Option < bool > = "has_children"[default],
+        has_uploadable_descendants : ::std::option::Option < bool > =
+        "has_uploadable_descendants"[default], has_workflow_steps : ::std::option::Option
+        < bool > = "has_workflow_steps"[default], id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "id"[default], last_lightroom_sync_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > =
+        "last_lightroom_sync_at"[default], lightbox : ::std::option::Option <
+        ::std::boxed::Box < Lightbox > > = "lightbox"[default], lightbox_path_slugs :
+        ::std::option::Option < ::std::vec::Vec < ::std::string::String > > =
+        "lightbox_path_slugs"[default], links : ::std::option::Option < ::std::vec::Vec <
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > > > =
+        "links"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default], organizer : ::std::option::Option < bool > =
+        "organizer"[default], parent_id : ::std::option::Option < ::dam_runtime::LooseId
+        > = "parent_id"[default], path_names : ::std::option::Option < ::std::vec::Vec <
+        ::std::string::String > > = "path_names"[default], path_slugs :
+        ::std::option::Option < ::std::vec::Vec < ::std::string::String > > =
+        "path_slugs"[default], poster_image : ::std::option::Option < AnyValue > =
+        "poster_image"[default], project_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "project_id"[default], reindexing_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "reindexing_at"[default],
+        share_links_count : ::std::option::Option < i64 > = "share_links_count"[default],
+        slug : ::std::option::Option < ::std::string::String > = "slug"[default],
+        sort_order : ::std::option::Option < ::std::string::String > =
+        "sort_order"[default], sortable : ::std::option::Option < bool > =
+        "sortable"[default], sub_type : ::std::option::Option < crate
+        ::generated::types::LightboxSubType > = "sub_type"[default], toc_contact :
+        ::std::option::Option < ::std::string::String > = "toc_contact"[default],
+        toc_copy : ::std::option::Option < ::std::string::String > = "toc_copy"[default],
+        total_file_size : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "total_file_size"[default], type_ : ::std::option::Option < ::std::string::String
+        > = "type"[default], user : ::std::option::Option < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > = "user"[default], users :
+        ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "users"[default],
+        view_settings : ::std::option::Option < AnyValue > = "view_settings"[default],
+        visible_assets_count : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "visible_assets_count"[default], webhooks : ::std::option::Option <
+        ::std::vec::Vec < ::serde_json::Map < ::std::string::String, ::serde_json::Value
+        > > > = "webhooks"[default], workflow_steps : ::std::option::Option <
+        ::std::vec::Vec < ::serde_json::Map < ::std::string::String, ::serde_json::Value
+        > > > = "workflow_steps"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        Membership { aasm_state : ::std::option::Option < crate
+        ::generated::types::MembershipStatus > = "aasm_state"[default], avatar_url :
+        ::std::option::Option < ::std::string::String > = "avatar_url"[default],
+        box_token : ::std::option::Option < ::dam_runtime::Secret > =
+        "box_token"[default], box_token_set_at : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "box_token_set_at"[default], box_user :
+        ::std::option::Option < AnyValue > = "box_user"[default], created_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "created_at"[default],
+        created_via : ::std::option::Option < ::std::string::String > =
+        "created_via"[default], dropbox_token : ::std::option::Option <
+        ::dam_runtime::Secret > = "dropbox_token"[default], dropbox_token_set_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > =
+        "dropbox_token_set_at"[default], dropbox_user : ::std::option::Option < AnyValue
+        > = "dropbox_user"[default], email : ::std::option::Option <
+        ::std::string::String > = "email"[default], face_tag_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "face_tag_id"[default], frame_account :
+        ::std::option::Option < AnyValue > = "frame_account"[default], frame_token :
+        ::std::option::Option < ::dam_runtime::Secret > = "frame_token"[default],
+        frame_token_set_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "frame_token_set_at"[default], google_drive_access_token : ::std::option::Option
+        < ::dam_runtime::Secret > = "google_drive_access_token"[default],
+        google_drive_account : ::std::option::Option < AnyValue > =
+        "google_drive_account"[default], google_drive_connected_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > =
+        "google_drive_connected_at"[default], google_drive_refresh_token :
+        ::std::option::Option < ::dam_runtime::Secret > =
+        "google_drive_refresh_token"[default], grid_color : ::std::option::Option <
+        ::std::string::String > = "grid_color"[default], id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "id"[default], initials : ::std::option::Option <
+        ::std::string::String > = "initials"[default], invite_id : ::std::option::Option
+        < ::dam_runtime::LooseId > = "invite_id"[default], is_owner :
+        ::std::option::Option < bool > = "is_owner"[default], last_login_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "last_login_at"[default],
+        lightroom_account : ::std::option::Option < AnyValue > =
+        "lightroom_account"[default], lightroom_catalog_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "lightroom_catalog_id"[default], lightroom_token :
+        ::std::option::Option < ::dam_runtime::Secret > = "lightroom_token"[default],
+        lightroom_token_set_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "lightroom_token_set_at"[default], membership : ::std::option::Option <
+        ::std::boxed::Box < Membership > > = "membership"[default], name :
+        ::std::option::Option < ::std::string::String > = "name"[default],
+        notify_new_membership_requests : ::std::option::Option < bool > =
+        "notify_new_membership_requests"[default], organization_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "organization_id"[default],
+        otp_required_for_login : ::std::option::Option < bool > =
+        "otp_required_for_login"[default], rekognition_user_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "rekognition_user_id"[default], role_level :
+        ::std::option::Option < ::std::string::String > = "role_level"[default],
+        role_level_name : ::std::option::Option < ::std::string::String > =
+        "role_level_name"[default], single_use_token : ::std::option::Option <
+        ::dam_runtime::Secret > = "single_use_token"[default], switchable :
+        ::std::option::Option < bool > = "switchable"[default], tester :
+        ::std::option::Option < bool > = "tester"[default], title : ::std::option::Option
+        < ::std::string::String > = "title"[default], updated_at : ::std::option::Option
+        < ::dam_runtime::Timestamp > = "updated_at"[default], user :
+        ::std::option::Option < ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > > = "user"[default], user_group_ids : ::std::option::Option
+        < ::std::vec::Vec < ::dam_runtime::LooseId > > = "user_group_ids"[default],
+        user_groups : ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "user_groups"[default],
+        user_groups_count : ::std::option::Option < i64 > = "user_groups_count"[default],
+        user_id : ::std::option::Option < ::dam_runtime::LooseId > = "user_id"[default],
+        username : ::std::option::Option < ::std::string::String > = "username"[default]
+        } extra : extra
+    );
+    ::dam_runtime::object!(
+        MembershipBody { membership : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "membership"[default] }
+    );
+    ::dam_runtime::object!(
+        MembershipStatusForm { status : ::std::option::Option < crate
+        ::generated::types::MembershipStatus > = "status"[default] }
+    );
+    ::dam_runtime::object!(
+        Organization { access_request_notification_emails : ::std::option::Option <
+        ::std::vec::Vec < ::std::string::String > > =
+        "access_request_notification_emails"[default], access_request_terms :
+        ::std::option::Option < ::std::string::String > =
+        "access_request_terms"[default], auto_tag_confidence_threshold :
+        ::std::option::Option < i64 > = "auto_tag_confidence_threshold"[default],
+        banner_assets : ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "banner_assets"[default],
+        billing_email : ::std::option::Option < ::std::string::String > =
+        "billing_email"[default], cas_login_url : ::std::option::Option <
+        ::std::string::String > = "cas_login_url"[default], cas_server_url :
+        ::std::option::Option < ::std::string::String > = "cas_server_url"[default],
+        company_name : ::std::option::Option < ::std::string::String > =
+        "company_name"[default], contact_address : ::std::option::Option <
+        ::std::string::String > = "contact_address"[default], contact_email :
+        ::std::option::Option < ::std::string::String > = "contact_email"[default],
+        contact_phone : ::std::option::Option < ::std::string::String > =
+        "contact_phone"[default], created_at : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "created_at"[default], current_role_level_name :
+        ::std::option::Option < ::std::string::String > =
+        "current_role_level_name"[default], custom_pricing : ::std::option::Option < bool
+        > = "custom_pricing"[default], default_asset_modal_layout : ::std::option::Option
+        < ::std::string::String > = "default_asset_modal_layout"[default],
+        default_landing_page : ::std::option::Option < ::std::string::String > =
+        "default_landing_page"[default], default_sort_order : ::std::option::Option <
+        ::std::string::String > = "default_sort_order"[default], default_timezone :
+        ::std::option::Option < ::std::string::String > = "default_timezone"[default],
+        domain : ::std::option::Option < ::std::string::String > = "domain"[default],
+        download_filename_format : ::std::option::Option < ::std::string::String > =
+        "download_filename_format"[default], enable_access_requests :
+        ::std::option::Option < bool > = "enable_access_requests"[default], enable_ai :
+        ::std::option::Option < bool > = "enable_ai"[default], enable_artwork_or_object :
+        ::std::option::Option < bool > = "enable_artwork_or_object"[default],
+        enable_download_statement : ::std::option::Option < bool > =
+        "enable_download_statement"[default], enable_face_tagging : ::std::option::Option
+        < bool > = "enable_face_tagging"[default], enable_face_training_mode :
+        ::std::option::Option < bool > = "enable_face_training_mode"[default],
+        enable_general_member_auto_tags : ::std::option::Option < bool > =
+        "enable_general_member_auto_tags"[default], enable_nsfw_detection :
+        ::std::option::Option < bool > = "enable_nsfw_detection"[default],
+        enable_product_info : ::std::option::Option < bool > =
+        "enable_product_info"[default], enable_rekognition : ::std::option::Option < bool
+        > = "enable_rekognition"[default], enable_sso : ::std::option::Option < bool > =
+        "enable_sso"[default], enable_transcription : ::std::option::Option < bool > =
+        "enable_transcription"[default], enable_truncated_date_writing :
+        ::std::option::Option < bool > = "enable_truncated_date_writing"[default],
+        encrypt_saml : ::std::option::Option < bool > = "encrypt_saml"[default],
+        featured_collections : ::std::option::Option < ::std::vec::Vec <
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > > > =
+        "featured_collections"[default], free : ::std::option::Option < bool > =
+        "free"[default], has_custom_meta_fields : ::std::option::Option < bool > =
+        "has_custom_meta_fields"[default], has_public_uploads : ::std::option::Option <
+        bool > = "has_public_uploads"[default], header_background_color :
+        ::std::option::Option < ::std::string::String > =
+        "header_background_color"[default], header_highlight_color :
+        ::std::option::Option < ::std::string::String > =
+        "header_highlight_color"[default], header_text_color : ::std::option::Option <
+        ::std::string::String > = "header_text_color"[default], hide_password_login :
+        ::std::option::Option < bool > = "hide_password_login"[default], id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "id"[default],
+        inactivity_timeout_minutes : ::std::option::Option < i64 > =
+        "inactivity_timeout_minutes"[default], include_taggers_in_admin :
+        ::std::option::Option < bool > = "include_taggers_in_admin"[default], invoicing :
+        ::std::option::Option < bool > = "invoicing"[default], is_owner :
+        ::std::option::Option < bool > = "is_owner"[default], large_logo_url :
+        ::std::option::Option < ::std::string::String > = "large_logo_url"[default],
+        last_login_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "last_login_at"[default], lightbox_upload_role_level : ::std::option::Option <
+        ::std::string::String > = "lightbox_upload_role_level"[default], locked :
+        ::std::option::Option < bool > = "locked"[default], login_background_asset_guid :
+        ::std::option::Option < ::std::string::String > =
+        "login_background_asset_guid"[default], logo_url : ::std::option::Option <
+        ::std::string::String > = "logo_url"[default], medium_download_size :
+        ::std::option::Option < i64 > = "medium_download_size"[default], minimum_usage :
+        ::std::option::Option < ::dam_runtime::LooseFloat > = "minimum_usage"[default],
+        organization : ::std::option::Option < ::std::boxed::Box < Organization > > =
+        "organization"[default], overwrite_exif_date : ::std::option::Option < bool > =
+        "overwrite_exif_date"[default], plan_has_group_content_managers :
+        ::std::option::Option < bool > = "plan_has_group_content_managers"[default],
+        plan_has_multiple_tag_trees : ::std::option::Option < bool > =
+        "plan_has_multiple_tag_trees"[default], plan_has_sso : ::std::option::Option <
+        bool > = "plan_has_sso"[default], public_banner_asset_guids :
+        ::std::option::Option < ::std::vec::Vec < ::std::string::String > > =
+        "public_banner_asset_guids"[default], public_collections : ::std::option::Option
+        < ::std::vec::Vec < ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > > > = "public_collections"[default], public_headline :
+        ::std::option::Option < ::std::string::String > = "public_headline"[default],
+        public_text : ::std::option::Option < ::std::string::String > =
+        "public_text"[default], reindexing : ::std::option::Option < bool > =
+        "reindexing"[default], reindexing_eta : ::std::option::Option < AnyValue > =
+        "reindexing_eta"[default], reindexing_started_at : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "reindexing_started_at"[default], role_level :
+        ::std::option::Option < ::std::string::String > = "role_level"[default],
+        role_level_name : ::std::option::Option < ::std::string::String > =
+        "role_level_name"[default], saml_email_attribute_name : ::std::option::Option <
+        ::std::string::String > = "saml_email_attribute_name"[default],
+        share_download_role_level : ::std::option::Option < ::std::string::String > =
+        "share_download_role_level"[default], sidebar_items : ::std::option::Option <
+        ::std::vec::Vec < ::serde_json::Map < ::std::string::String, ::serde_json::Value
+        > > > = "sidebar_items"[default], sidebar_settings : ::std::option::Option <
+        ::std::vec::Vec < ::serde_json::Map < ::std::string::String, ::serde_json::Value
+        > > > = "sidebar_settings"[default], slug : ::std::option::Option <
+        ::std::string::String > = "slug"[default], sso_token : ::std::option::Option <
+        ::dam_runtime::Secret > = "sso_token"[default], sso_type : ::std::option::Option
+        < ::std::string::String > = "sso_type"[default], storage_tier :
+        ::std::option::Option < i64 > = "storage_tier"[default], stripe_coupon :
+        ::std::option::Option < ::std::string::String > = "stripe_coupon"[default],
+        stripe_customer_id : ::std::option::Option < ::std::string::String > =
+        "stripe_customer_id"[default], stripe_details : ::std::option::Option < AnyValue
+        > = "stripe_details"[default], stripe_interval : ::std::option::Option <
+        ::std::string::String > = "stripe_interval"[default], stripe_product_code :
+        ::std::option::Option < ::std::string::String > = "stripe_product_code"[default],
+        stripe_status : ::std::option::Option < ::std::string::String > =
+        "stripe_status"[default], stripe_subscription_id : ::std::option::Option <
+        ::std::string::String > = "stripe_subscription_id"[default], title :
+        ::std::option::Option < ::std::string::String > = "title"[default], trial_ends_at
+        : ::std::option::Option < ::dam_runtime::Timestamp > = "trial_ends_at"[default],
+        updated_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "updated_at"[default], user : ::std::option::Option < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > = "user"[default], view_settings :
+        ::std::option::Option < AnyValue > = "view_settings"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        OrganizationWithAbilities { abilities : ::std::option::Option < ::std::vec::Vec <
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > > > =
+        "abilities"[default], organization : ::std::option::Option < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > = "organization"[default] } extra
+        : extra
+    );
+    ::dam_runtime::object!(
+        PrepareAssetUploadBody { asset : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "asset"[default] }
+    );
+    ::dam_runtime::object!(
+        SearchAssetsResult { aggs : ::std::option::Option < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > = "aggs"[default], assets :
+        ::std::vec::Vec < Asset > = "assets"[default], total : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "total"[default] } extra : extra
+    );
+    ::dam_runtime::object!(SetAssetVersionForm { version : i64 = "version"[required] });
+    ::dam_runtime::object!(
+        StorageFolder { ancestor_ids : ::std::option::Option < ::std::vec::Vec <
+        ::dam_runtime::LooseId > > = "ancestor_ids"[default], asset_group_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "asset_group_id"[default],
+        block_destroy : ::std::option::Option < bool > = "block_destroy"[default],
+        box_folder_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "box_folder_id"[default], box_folder_name : ::std::option::Option <
+        ::std::string::String > = "box_folder_name"[default], contribution_id :
+        ::std::option::Option < ContributionRef > = "contribution_id"[default],
+        created_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "created_at"[default], created_via : ::std::option::Option <
+        ::std::string::String > = "created_via"[default], created_via_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "created_via_id"[default],
+        description : ::std::option::Option < ::std::string::String > =
+        "description"[default], dropbox_folder_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "dropbox_folder_id"[default], dropbox_folder_name :
+        ::std::option::Option < ::std::string::String > = "dropbox_folder_name"[default],
+        editable : ::std::option::Option < bool > = "editable"[default],
+        enable_contribution : ::std::option::Option < bool > =
+        "enable_contribution"[default], frame_project_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "frame_project_id"[default], frame_project_name :
+        ::std::option::Option < ::std::string::String > = "frame_project_name"[default],
+        frame_team_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "frame_team_id"[default], frame_team_name : ::std::option::Option <
+        ::std::string::String > = "frame_team_name"[default], google_drive_folder_id :
+        ::std::option::Option < ::dam_runtime::LooseId > =
+        "google_drive_folder_id"[default], google_drive_folder_name :
+        ::std::option::Option < ::std::string::String > =
+        "google_drive_folder_name"[default], has_children : ::std::option::Option < bool
+        > = "has_children"[default], has_workflow_steps : ::std::option::Option < bool >
+        = "has_workflow_steps"[default], id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "id"[default], last_lightroom_sync_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > =
+        "last_lightroom_sync_at"[default], lightroom_publish_service_id :
+        ::std::option::Option < ::dam_runtime::LooseId > =
+        "lightroom_publish_service_id"[default], links : ::std::option::Option <
+        ::std::vec::Vec < ::serde_json::Map < ::std::string::String, ::serde_json::Value
+        > > > = "links"[default], name : ::std::option::Option < ::std::string::String >
+        = "name"[default], organizer : ::std::option::Option < bool > =
+        "organizer"[default], parent_id : ::std::option::Option < ::dam_runtime::LooseId
+        > = "parent_id"[default], path_names : ::std::option::Option < ::std::vec::Vec <
+        ::std::string::String > > = "path_names"[default], path_slugs :
+        ::std::option::Option < ::std::vec::Vec < ::std::string::String > > =
+        "path_slugs"[default], publish_type : ::std::option::Option < crate
+        ::generated::types::PublishType > = "publish_type"[default], publish_user :
+        ::std::option::Option < AnyValue > = "publish_user"[default], publish_user_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "publish_user_id"[default],
+        reindexing_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "reindexing_at"[default], slug : ::std::option::Option < ::std::string::String >
+        = "slug"[default], sort_order : ::std::option::Option < ::std::string::String > =
+        "sort_order"[default], storage_folder : ::std::option::Option < ::std::boxed::Box
+        < StorageFolder > > = "storage_folder"[default], sub_type : ::std::option::Option
+        < ::std::string::String > = "sub_type"[default], total_file_size :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "total_file_size"[default],
+        type_ : ::std::option::Option < ::std::string::String > = "type"[default], user :
+        ::std::option::Option < ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > > = "user"[default], view_settings : ::std::option::Option
+        < AnyValue > = "view_settings"[default], visible_assets_count :
+        ::std::option::Option < ::dam_runtime::LooseInt > =
+        "visible_assets_count"[default], webhooks : ::std::option::Option <
+        ::std::vec::Vec < ::serde_json::Map < ::std::string::String, ::serde_json::Value
+        > > > = "webhooks"[default], workflow_steps : ::std::option::Option <
+        ::std::vec::Vec < ::serde_json::Map < ::std::string::String, ::serde_json::Value
+        > > > = "workflow_steps"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        StorageFolderBody { storage_folder : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "storage_folder"[default] }
+    );
+    ::dam_runtime::object!(
+        Tag { content : ::std::option::Option < ::std::string::String > =
+        "content"[default], created_at : ::std::option::Option < ::dam_runtime::Timestamp
+        > = "created_at"[default], date_end : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "date_end"[default], date_start :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "date_start"[default],
+        description : ::std::option::Option < ::std::string::String > =
+        "description"[default], editable : ::std::option::Option < bool > =
+        "editable"[default], featured_organization_name : ::std::option::Option <
+        ::std::string::String > = "featured_organization_name"[default], id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "id"[default], in_taxonomy :
+        ::std::option::Option < bool > = "in_taxonomy"[default], is_lead_tag :
+        ::std::option::Option < bool > = "is_lead_tag"[default], lead_tag_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "lead_tag_id"[default], link :
+        ::std::option::Option < ::std::string::String > = "link"[default], links :
+        ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "links"[default], list :
+        ::std::option::Option < ::std::string::String > = "list"[default], location_city
+        : ::std::option::Option < ::std::string::String > = "location_city"[default],
+        location_country : ::std::option::Option < ::std::string::String > =
+        "location_country"[default], location_country_code : ::std::option::Option <
+        ::std::string::String > = "location_country_code"[default], location_name :
+        ::std::option::Option < ::std::string::String > = "location_name"[default],
+        location_state : ::std::option::Option < ::std::string::String > =
+        "location_state"[default], main_face_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "main_face_id"[default], name : ::std::option::Option
+        < ::std::string::String > = "name"[default], related_tag_names :
+        ::std::option::Option < ::std::vec::Vec < ::std::string::String > > =
+        "related_tag_names"[default], set_synonym_at : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "set_synonym_at"[default], set_synonym_by_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "set_synonym_by_id"[default],
+        sub_type : ::std::option::Option < ::std::string::String > = "sub_type"[default],
+        tag : ::std::option::Option < ::std::boxed::Box < Tag > > = "tag"[default],
+        tag_id : ::std::option::Option < ::dam_runtime::LooseId > = "tag_id"[default],
+        taxonomy_names : ::std::option::Option < ::std::vec::Vec < ::std::string::String
+        > > = "taxonomy_names"[default], taxonomy_path_names : ::std::option::Option <
+        ::std::vec::Vec < ::std::vec::Vec < ::std::string::String > > > =
+        "taxonomy_path_names"[default], thumb_url : ::std::option::Option <
+        ::std::string::String > = "thumb_url"[default], updated_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "updated_at"[default], user
+        : ::std::option::Option < ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > > = "user"[default], user_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "user_id"[default], visible_assets_count :
+        ::std::option::Option < ::dam_runtime::LooseInt > =
+        "visible_assets_count"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        TagBody { tag : ::serde_json::Map < ::std::string::String, ::serde_json::Value >
+        = "tag"[default] }
+    );
+    ::dam_runtime::object!(
+        Taxonomy { created_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "created_at"[default], description : ::std::option::Option <
+        ::std::string::String > = "description"[default], editable :
+        ::std::option::Option < bool > = "editable"[default], id : ::std::option::Option
+        < ::dam_runtime::LooseId > = "id"[default], name : ::std::option::Option <
+        ::std::string::String > = "name"[default], organization_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "organization_id"[default],
+        taxonomy : ::std::option::Option < ::std::boxed::Box < Taxonomy > > =
+        "taxonomy"[default], taxonomy_tag_roots : ::std::option::Option < ::std::vec::Vec
+        < ::serde_json::Map < ::std::string::String, ::serde_json::Value > > > =
+        "taxonomy_tag_roots"[default], updated_at : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "updated_at"[default], user : ::std::option::Option
+        < ::serde_json::Map < ::std::string::String, ::serde_json::Value > > =
+        "user"[default], user_group_ids : ::std::option::Option < ::std::vec::Vec <
+        ::dam_runtime::LooseId > > = "user_group_ids"[default], user_groups :
+        ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "user_groups"[default],
+        user_id : ::std::option::Option < ::dam_runtime::LooseId > = "user_id"[default] }
+        extra : extra
+    );
+    ::dam_runtime::object!(
+        TaxonomyBody { taxonomy : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "taxonomy"[default] }
+    );
+    ::dam_runtime::object!(
+        TaxonomyTag { ancestor_ids : ::std::option::Option < ::std::vec::Vec <
+        ::dam_runtime::LooseId > > = "ancestor_ids"[default], created_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "created_at"[default],
+        date_end : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "date_end"[default], date_start : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "date_start"[default], description :
+        ::std::option::Option < ::std::string::String > = "description"[default],
+        featured_organization_name : ::std::option::Option < ::std::string::String > =
+        "featured_organization_name"[default], gtin : ::std::option::Option <
+        ::std::string::String > = "gtin"[default], has_children : ::std::option::Option <
+        bool > = "has_children"[default], id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "id"[default], is_lead_tag : ::std::option::Option <
+        bool > = "is_lead_tag"[default], lead_tag_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "lead_tag_id"[default], link : ::std::option::Option <
+        ::std::string::String > = "link"[default], location_city : ::std::option::Option
+        < ::std::string::String > = "location_city"[default], location_country :
+        ::std::option::Option < ::std::string::String > = "location_country"[default],
+        location_name : ::std::option::Option < ::std::string::String > =
+        "location_name"[default], location_state : ::std::option::Option <
+        ::std::string::String > = "location_state"[default], name : ::std::option::Option
+        < ::std::string::String > = "name"[default], organization_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "organization_id"[default],
+        organizer : ::std::option::Option < bool > = "organizer"[default], parent_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "parent_id"[default],
+        path_names : ::std::option::Option < ::std::vec::Vec < ::std::string::String > >
+        = "path_names"[default], poster_image_guid : ::std::option::Option <
+        ::std::string::String > = "poster_image_guid"[default], related_tag_names :
+        ::std::option::Option < ::std::vec::Vec < ::std::string::String > > =
+        "related_tag_names"[default], sku : ::std::option::Option < ::std::string::String
+        > = "sku"[default], sub_type : ::std::option::Option < ::std::string::String > =
+        "sub_type"[default], tag : ::std::option::Option < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > = "tag"[default], taxonomy_tag :
+        ::std::option::Option < ::std::boxed::Box < TaxonomyTag > > =
+        "taxonomy_tag"[default], thumb_url : ::std::option::Option <
+        ::std::string::String > = "thumb_url"[default], user : ::std::option::Option <
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > > =
+        "user"[default], visible_assets_count : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "visible_assets_count"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        TaxonomyTagBody { taxonomy_id : i64 = "taxonomy_id"[required], taxonomy_tags :
+        ::serde_json::Map < ::std::string::String, ::serde_json::Value > =
+        "taxonomy_tags"[default] }
+    );
+    ::dam_runtime::object!(
+        UpdateAssetBody { asset : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "asset"[default], sync : ::std::option::Option < bool > =
+        "sync"[default] }
+    );
+    ::dam_runtime::object!(
+        UpdateCollectiveWorkBody { asset_ids : ::std::vec::Vec < i64 > =
+        "asset_ids"[default], preview_asset_id : ::std::option::Option < i64 > =
+        "preview_asset_id"[default], remove_preview_asset : ::std::option::Option < bool
+        > = "remove_preview_asset"[default] }
+    );
+    ::dam_runtime::object!(
+        UploadBody { upload : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "upload"[default] }
+    );
+    ::dam_runtime::object!(
+        UploadFromContributionBody { contribution_id : ::std::option::Option < i64 > =
+        "contribution_id"[default], upload : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "upload"[default] }
+    );
+    ::dam_runtime::object!(
+        UploadFromUrlsBody { asset : ::serde_json::Map < ::std::string::String,
+        ::serde_json::Value > = "asset"[default], contribution_id : ::std::option::Option
+        < i64 > = "contribution_id"[default], from_url : ::std::string::String =
+        "from_url"[required] }
+    );
+    ::dam_runtime::object!(
+        UploadPermissions { can_create_storage_folders : ::std::option::Option < bool > =
+        "can_create_storage_folders"[default], can_upload : ::std::option::Option < bool
+        > = "can_upload"[default], can_view_storage_folders : ::std::option::Option <
+        bool > = "can_view_storage_folders"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        UploadSession { aasm_state : ::std::option::Option < ::std::string::String > =
+        "aasm_state"[default], all_requirements_met : ::std::option::Option < bool > =
+        "all_requirements_met"[default], assets_count : ::std::option::Option < i64 > =
+        "assets_count"[default], aws_key : ::std::option::Option < ::std::string::String
+        > = "aws_key"[default], bucket : ::std::option::Option < ::std::string::String >
+        = "bucket"[default], contribution : ::std::option::Option < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > = "contribution"[default],
+        contribution_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "contribution_id"[default], created_at : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "created_at"[default], creator_tags_met :
+        ::std::option::Option < bool > = "creator_tags_met"[default],
+        default_rights_package_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "default_rights_package_id"[default], done : ::std::option::Option < bool > =
+        "done"[default], done_at : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "done_at"[default], ftp_password : ::std::option::Option < ::dam_runtime::Secret
+        > = "ftp_password"[default], ftp_url : ::std::option::Option <
+        ::dam_runtime::Secret > = "ftp_url"[default], ftp_username :
+        ::std::option::Option < ::std::string::String > = "ftp_username"[default], guid :
+        ::std::option::Option < ::std::string::String > = "guid"[default], id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "id"[default], name :
+        ::std::option::Option < ::std::string::String > = "name"[default], note :
+        ::std::option::Option < ::std::string::String > = "note"[default],
+        rights_packages_met : ::std::option::Option < bool > =
+        "rights_packages_met"[default], standalone : ::std::option::Option < bool > =
+        "standalone"[default], tag_names : ::std::option::Option < ::std::vec::Vec <
+        ::std::string::String > > = "tag_names"[default], tag_suggesters :
+        ::std::option::Option < ::std::vec::Vec < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > > = "tag_suggesters"[default],
+        tag_suggesters_met : ::std::option::Option < bool > =
+        "tag_suggesters_met"[default], unmet_tag_suggester_ids : ::std::option::Option <
+        ::std::vec::Vec < ::dam_runtime::LooseId > > =
+        "unmet_tag_suggester_ids"[default], unsubmitted_assets_count :
+        ::std::option::Option < i64 > = "unsubmitted_assets_count"[default], updated_at :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "updated_at"[default],
+        upload : ::std::option::Option < ::std::boxed::Box < UploadSession > > =
+        "upload"[default], user : ::std::option::Option < ::serde_json::Map <
+        ::std::string::String, ::serde_json::Value > > = "user"[default], user_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "user_id"[default] } extra :
+        extra
+    );
+    ::dam_runtime::untagged!(
+        UrlOrFalse { String(::std::string::String), Boolean(bool) } then { Boolean(bool),
+        String(::std::string::String) }
+    );
+    ::dam_runtime::plain_tolerant!(
+        Aspect, AssetState, DownloadSize, FileSizeRange, HasAltText, HasPeople,
+        LightboxSubType, MembershipStatus, OptimizationRequestState, ProximityField,
+        PublishType, SearchSort, TaxonomyFilterMode, UploadType, ViewAll, AssetStateList
+    );
 }
 #[derive(Clone, Debug)]
 /**Client for Mediagraph API

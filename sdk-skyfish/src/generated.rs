@@ -9,7 +9,7 @@ use progenitor_client::{encode_path, ClientHooks, OperationInfo, RequestBuilderE
 #[allow(clippy::all)]
 pub mod types {
     ///The API endpoint of a company (§10.3): "the protocol and host". The keys are not shown in the document; we read them as `protocol` and `host` and keep the object open so other keys still decode.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ApiEndpoint {
         ///The host name.
@@ -18,6 +18,10 @@ pub mod types {
         ///The protocol, e.g. `https`.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub protocol: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ApiEndpoint {
         pub fn builder() -> builder::ApiEndpoint {
@@ -25,7 +29,7 @@ pub mod types {
         }
     }
     ///An API key and secret of a company (§10.2.1). The secret is a credential.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ApiKey {
         #[serde(
@@ -40,6 +44,10 @@ pub mod types {
         pub key: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub secret: ::std::option::Option<::dam_runtime::Secret>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ApiKey {
         pub fn builder() -> builder::ApiKey {
@@ -47,7 +55,7 @@ pub mod types {
         }
     }
     ///The answer of `authenticate_userpasshmac`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct AuthToken {
         #[serde(
@@ -65,6 +73,10 @@ pub mod types {
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub valid_until: ::std::option::Option<::dam_runtime::Timestamp>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl AuthToken {
         pub fn builder() -> builder::AuthToken {
@@ -72,7 +84,7 @@ pub mod types {
         }
     }
     ///A clique (§7.1.1, §7.3).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Clique {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -84,6 +96,10 @@ pub mod types {
         pub skyfish_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub thumbnail_id: ::std::option::Option<::dam_runtime::LooseId>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Clique {
         pub fn builder() -> builder::Clique {
@@ -91,7 +107,7 @@ pub mod types {
         }
     }
     ///A clique-to-folder membership (§7.8, §7.9). Its fields are not shown in the document, so this is an open object.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CliqueFolder(
@@ -121,7 +137,7 @@ pub mod types {
         }
     }
     ///The payload of `add_clique_folder` (§7.9).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CliqueFolderInput {
         pub access: crate::generated::types::CliqueFolderAccess,
@@ -135,7 +151,7 @@ pub mod types {
         }
     }
     ///The payload of `create_clique` and `update_clique` (§7.1, §7.2).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CliqueInput {
         ///The clique's name.
@@ -150,7 +166,7 @@ pub mod types {
         }
     }
     ///A clique-to-user membership (§7.5, §7.6). Its fields are not shown in the document, so this is an open object.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CliqueMember(
@@ -180,7 +196,7 @@ pub mod types {
         }
     }
     ///A company's used and allowed disk space (§12.2.1).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CompanyDiskUsage {
         ///The most space the company may use, in bytes.
@@ -189,6 +205,10 @@ pub mod types {
         ///The space used, in bytes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub used: ::std::option::Option<i64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CompanyDiskUsage {
         pub fn builder() -> builder::CompanyDiskUsage {
@@ -196,7 +216,7 @@ pub mod types {
         }
     }
     ///A user connected to a company (§10.1.1).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct CompanyUser {
         ///The user's full name.
@@ -207,6 +227,10 @@ pub mod types {
         pub href: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::dam_runtime::LooseId>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl CompanyUser {
         pub fn builder() -> builder::CompanyUser {
@@ -214,7 +238,7 @@ pub mod types {
         }
     }
     ///Where to fetch a download (§8.1.2); the URL is valid for 5 minutes.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct DownloadLocation {
         ///The HTTP method to use; always `GET`.
@@ -223,6 +247,10 @@ pub mod types {
         ///The URL to fetch the file from.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub url: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl DownloadLocation {
         pub fn builder() -> builder::DownloadLocation {
@@ -230,12 +258,16 @@ pub mod types {
         }
     }
     ///The body of an error answer (§1.3).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ErrorMessage {
         ///What went wrong, in words.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ErrorMessage {
         pub fn builder() -> builder::ErrorMessage {
@@ -243,11 +275,15 @@ pub mod types {
         }
     }
     ///A media's expiration date (§5.4).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ExpirationDate {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub expiration_date: ::std::option::Option<::dam_runtime::Timestamp>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ExpirationDate {
         pub fn builder() -> builder::ExpirationDate {
@@ -261,7 +297,7 @@ answer (§5.4), and the year/month pair `expiration_year` and `expiration_month`
 provider's developer site shows them (there sent as strings, so both are loose integers). Send
 one form or the other; nothing is required.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ExpirationDateUpdate {
         ///The explicit expiration date, `yyyy-mm-dd`.
@@ -278,7 +314,7 @@ one form or the other; nothing is required.
         }
     }
     ///A folder (§6.1.3, §6.3.1, §11.1.1). `/folder` sends ids as numbers, `/user/{id}/folders` as strings.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Folder {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -294,6 +330,10 @@ one form or the other; nothing is required.
         pub parent: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub permissions: ::std::option::Option<FolderPermissions>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Folder {
         pub fn builder() -> builder::Folder {
@@ -301,7 +341,7 @@ one form or the other; nothing is required.
         }
     }
     ///The payload of `create_folder` and `update_folder` (§6.2.1, §6.4.1).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FolderInput {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -318,12 +358,16 @@ one form or the other; nothing is required.
         }
     }
     ///What the user may do with a folder.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct FolderPermissions {
         ///The permission flags.
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub groups: ::std::vec::Vec<crate::generated::types::FolderPermission>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl FolderPermissions {
         pub fn builder() -> builder::FolderPermissions {
@@ -331,7 +375,7 @@ one form or the other; nothing is required.
         }
     }
     ///The media's geolocation, or `null` when unknown. The document sends all three values as strings; we accept numbers too.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct GeoLocation {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -340,6 +384,10 @@ one form or the other; nothing is required.
         pub longitude: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub source: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl GeoLocation {
         pub fn builder() -> builder::GeoLocation {
@@ -347,7 +395,7 @@ one form or the other; nothing is required.
         }
     }
     ///The 202 answer of `get_media` while the media is being imported: the progress in percent (§9.1.3). The key names are not shown in the document, so this is an open object.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ImportProgress(
@@ -377,7 +425,7 @@ one form or the other; nothing is required.
         }
     }
     ///The IPTC data read from the file at upload, keyed by IPTC field name (e.g. `Keywords`, `Caption-Abstract`, `CopyrightNotice`, `CodedCharacterSet`, `ApplicationRecordVersion`, `EnvelopeRecordVersion`). An open map, so that every field survives a read-modify-write of the metadata.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct IptcData(
@@ -407,7 +455,7 @@ one form or the other; nothing is required.
         }
     }
     ///Keywords per language code; only `en` is indexed for own files.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct LocalizedKeywords(
@@ -455,7 +503,7 @@ one form or the other; nothing is required.
         }
     }
     ///A text per language code (`en`, `da`, `de`); only `en` is indexed for own files.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct LocalizedText(
@@ -491,7 +539,7 @@ one form or the other; nothing is required.
         }
     }
     ///The login payload of `authenticate_userpasshmac` (§2.1.1).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct LoginRequest {
         ///Lower-case hex HMAC-SHA1 of `"{key}:{ts}"` keyed with the API secret (facts.md; the document's recipe was lost). Must be lower case.
@@ -510,7 +558,7 @@ one form or the other; nothing is required.
         }
     }
     ///A media document (§5.1). Every field is read-only except `metadata`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct Media {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -529,6 +577,10 @@ one form or the other; nothing is required.
         pub type_: ::std::option::Option<crate::generated::types::MediaKind>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub uploaded_by: ::std::option::Option<::dam_runtime::LooseId>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Media {
         pub fn builder() -> builder::Media {
@@ -536,13 +588,17 @@ one form or the other; nothing is required.
         }
     }
     ///A folder a media is in, as `get_media_folders` returns it (§5.7.1).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaFolderLink {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub group_id: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub status: ::std::option::Option<crate::generated::types::MediaFolderStatus>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaFolderLink {
         pub fn builder() -> builder::MediaFolderLink {
@@ -550,7 +606,7 @@ one form or the other; nothing is required.
         }
     }
     ///The editable metadata sub-document of a media (§5.2.1). Sent back whole by `update_media_metadata`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaMetadata {
         ///Whether the media is adult content.
@@ -571,6 +627,10 @@ one form or the other; nothing is required.
         pub keywords: ::std::option::Option<LocalizedKeywords>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub title: ::std::option::Option<LocalizedText>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaMetadata {
         pub fn builder() -> builder::MediaMetadata {
@@ -578,7 +638,7 @@ one form or the other; nothing is required.
         }
     }
     ///The exiftool tags of a media (`exiftool -j -g -n` output: grouped, numeric). The shape is not shown in the document, so any JSON value is accepted.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaTags(pub ::serde_json::Value);
@@ -599,11 +659,15 @@ one form or the other; nothing is required.
         }
     }
     ///A media's version number (§5.11). The document does not show the JSON key; we read it as `version` and keep the object open so another key still decodes.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct MediaVersion {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub version: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl MediaVersion {
         pub fn builder() -> builder::MediaVersion {
@@ -611,7 +675,7 @@ one form or the other; nothing is required.
         }
     }
     ///The payload of `reset_password` (§2.2.1).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct PasswordResetRequest {
         ///The username that should get a new password.
@@ -623,7 +687,7 @@ one form or the other; nothing is required.
         }
     }
     ///The multipart form of `upload_user_profile_image` (§11.4.1).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ProfileImageUpload {
         ///The image file.
@@ -635,7 +699,7 @@ one form or the other; nothing is required.
         }
     }
     ///The id and resource URL of a created company or user.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ResourceRef {
         ///The resource URL.
@@ -643,6 +707,10 @@ one form or the other; nothing is required.
         pub href: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::dam_runtime::LooseId>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ResourceRef {
         pub fn builder() -> builder::ResourceRef {
@@ -650,13 +718,17 @@ one form or the other; nothing is required.
         }
     }
     ///Where the picture was taken, when known; an empty object otherwise.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SearchGeoLocation {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub latitude: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub longitude: ::std::option::Option<::dam_runtime::LooseFloat>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SearchGeoLocation {
         pub fn builder() -> builder::SearchGeoLocation {
@@ -664,7 +736,7 @@ one form or the other; nothing is required.
         }
     }
     ///One search hit; only the fields requested in `return_values` are present.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SearchMedia {
         ///The photographer or creator.
@@ -726,6 +798,10 @@ one form or the other; nothing is required.
         pub uploaded_by: ::std::option::Option<::dam_runtime::LooseId>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub width: ::std::option::Option<::dam_runtime::LooseInt>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SearchMedia {
         pub fn builder() -> builder::SearchMedia {
@@ -733,7 +809,7 @@ one form or the other; nothing is required.
         }
     }
     ///The hits of a search.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SearchResponse {
         ///How many media matched in all.
@@ -742,6 +818,10 @@ one form or the other; nothing is required.
         ///The hits, each with the fields requested in `return_values`. (The document's prose writes `{media: {[]}}`; its example and facts.md show an array.)
         #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
         pub media: ::std::vec::Vec<SearchMedia>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SearchResponse {
         pub fn builder() -> builder::SearchResponse {
@@ -749,7 +829,7 @@ one form or the other; nothing is required.
         }
     }
     ///The answer of a search: the hits and the paging statistics. facts.md places `media_count` and `media_offset` at the top level, beside `response`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SearchResult {
         ///How many hits this answer returns.
@@ -760,6 +840,10 @@ one form or the other; nothing is required.
         pub media_offset: ::std::option::Option<i64>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub response: ::std::option::Option<SearchResponse>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SearchResult {
         pub fn builder() -> builder::SearchResult {
@@ -767,7 +851,7 @@ one form or the other; nothing is required.
         }
     }
     ///The payload of `signup` (§13.1.1). The name of the e-mail field was lost in the dump (only its description, "The users email address", survives); we use `email`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SignupRequest {
         ///The user's e-mail address.
@@ -784,13 +868,17 @@ one form or the other; nothing is required.
         }
     }
     ///The answer of `signup` (§13.1.3).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct SignupResult {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub company: ::std::option::Option<ResourceRef>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub user: ::std::option::Option<ResourceRef>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl SignupResult {
         pub fn builder() -> builder::SignupResult {
@@ -798,7 +886,7 @@ one form or the other; nothing is required.
         }
     }
     ///The answer of `validate_token` (§3.1.2).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct TokenValidation {
         #[serde(
@@ -806,6 +894,10 @@ one form or the other; nothing is required.
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub token_status: ::std::option::Option<crate::generated::types::TokenStatus>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl TokenValidation {
         pub fn builder() -> builder::TokenValidation {
@@ -813,11 +905,15 @@ one form or the other; nothing is required.
         }
     }
     ///The answer of `finalize_upload` when no `redirectURL` was registered (§9.1.3).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UploadDone {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub media_id: ::std::option::Option<::dam_runtime::LooseId>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UploadDone {
         pub fn builder() -> builder::UploadDone {
@@ -830,7 +926,7 @@ in order: `hidden` fields with their `value` (substituting `${filename}` in `key
 part carries no filename), the `file` field last with the file's bytes. Send no Skyfish
 Authorization header to `action`.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UploadForm {
         ///The absolute URL to post the form to (an S3 bucket in the example).
@@ -845,6 +941,10 @@ Authorization header to `action`.
         ///The HTTP method; `POST` in the example.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub method: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UploadForm {
         pub fn builder() -> builder::UploadForm {
@@ -852,7 +952,7 @@ Authorization header to `action`.
         }
     }
     ///One form field of an upload. Hidden fields carry the storage service's parameters (`success_action_redirect`, `key`, `X-Amz-Storage-Class`, `X-Amz-Credential`, `X-Amz-Algorithm`, `X-Amz-Date`, `Policy`, `X-Amz-Signature` in the example); the `file` field has no value.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UploadFormField {
         ///The field's name.
@@ -863,6 +963,10 @@ Authorization header to `action`.
         ///The field's value; absent for the file field.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub value: ::std::option::Option<::std::string::String>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UploadFormField {
         pub fn builder() -> builder::UploadFormField {
@@ -870,7 +974,7 @@ Authorization header to `action`.
         }
     }
     ///The payload of `register_upload` (§9.3.1).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UploadRegistration {
         pub folder: ::dam_runtime::LooseId,
@@ -887,7 +991,7 @@ Authorization header to `action`.
         }
     }
     ///The disk space a user uses in one Skyfish (§12.1.1).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct UserDiskUsage {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -895,6 +999,10 @@ Authorization header to `action`.
         ///The space used, in bytes.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub diskusage: ::std::option::Option<i64>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl UserDiskUsage {
         pub fn builder() -> builder::UserDiskUsage {
@@ -902,7 +1010,7 @@ Authorization header to `action`.
         }
     }
     ///The state of a folder ZIP job (§8.4.1).
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
     pub struct ZipFileJob {
         ///The id to poll the job with.
@@ -915,6 +1023,10 @@ Authorization header to `action`.
         pub url: ::std::option::Option<::std::string::String>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub valid_until: ::std::option::Option<::dam_runtime::Timestamp>,
+        /// Keys this version of the SDK does not know, kept as received and sent back when the
+        /// model is written (so a read-modify-write never drops what the service sent).
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ZipFileJob {
         pub fn builder() -> builder::ZipFileJob {
@@ -933,12 +1045,17 @@ Authorization header to `action`.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ApiEndpoint {
             fn default() -> Self {
                 Self {
                     host: Ok(Default::default()),
                     protocol: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -976,6 +1093,7 @@ Authorization header to `action`.
                 Ok(Self {
                     host: value.host?,
                     protocol: value.protocol?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -984,6 +1102,7 @@ Authorization header to `action`.
                 Self {
                     host: Ok(value.host),
                     protocol: Ok(value.protocol),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1005,6 +1124,10 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::Secret>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ApiKey {
             fn default() -> Self {
@@ -1013,6 +1136,7 @@ Authorization header to `action`.
                     id: Ok(Default::default()),
                     key: Ok(Default::default()),
                     secret: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1078,6 +1202,7 @@ Authorization header to `action`.
                     id: value.id?,
                     key: value.key?,
                     secret: value.secret?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1088,6 +1213,7 @@ Authorization header to `action`.
                     id: Ok(value.id),
                     key: Ok(value.key),
                     secret: Ok(value.secret),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1109,6 +1235,10 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for AuthToken {
             fn default() -> Self {
@@ -1117,6 +1247,7 @@ Authorization header to `action`.
                     token: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     valid_until: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1186,6 +1317,7 @@ Authorization header to `action`.
                     token: value.token?,
                     type_: value.type_?,
                     valid_until: value.valid_until?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1196,6 +1328,7 @@ Authorization header to `action`.
                     token: Ok(value.token),
                     type_: Ok(value.type_),
                     valid_until: Ok(value.valid_until),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1217,6 +1350,10 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Clique {
             fn default() -> Self {
@@ -1225,6 +1362,7 @@ Authorization header to `action`.
                     name: Ok(Default::default()),
                     skyfish_id: Ok(Default::default()),
                     thumbnail_id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1292,6 +1430,7 @@ Authorization header to `action`.
                     name: value.name?,
                     skyfish_id: value.skyfish_id?,
                     thumbnail_id: value.thumbnail_id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1302,6 +1441,7 @@ Authorization header to `action`.
                     name: Ok(value.name),
                     skyfish_id: Ok(value.skyfish_id),
                     thumbnail_id: Ok(value.thumbnail_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1461,12 +1601,17 @@ Authorization header to `action`.
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CompanyDiskUsage {
             fn default() -> Self {
                 Self {
                     max: Ok(Default::default()),
                     used: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1504,6 +1649,7 @@ Authorization header to `action`.
                 Ok(Self {
                     max: value.max?,
                     used: value.used?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1512,6 +1658,7 @@ Authorization header to `action`.
                 Self {
                     max: Ok(value.max),
                     used: Ok(value.used),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1529,6 +1676,10 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for CompanyUser {
             fn default() -> Self {
@@ -1536,6 +1687,7 @@ Authorization header to `action`.
                     fullname: Ok(Default::default()),
                     href: Ok(Default::default()),
                     id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1586,6 +1738,7 @@ Authorization header to `action`.
                     fullname: value.fullname?,
                     href: value.href?,
                     id: value.id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1595,6 +1748,7 @@ Authorization header to `action`.
                     fullname: Ok(value.fullname),
                     href: Ok(value.href),
                     id: Ok(value.id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1608,12 +1762,17 @@ Authorization header to `action`.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for DownloadLocation {
             fn default() -> Self {
                 Self {
                     method: Ok(Default::default()),
                     url: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1651,6 +1810,7 @@ Authorization header to `action`.
                 Ok(Self {
                     method: value.method?,
                     url: value.url?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1659,6 +1819,7 @@ Authorization header to `action`.
                 Self {
                     method: Ok(value.method),
                     url: Ok(value.url),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1668,11 +1829,16 @@ Authorization header to `action`.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ErrorMessage {
             fn default() -> Self {
                 Self {
                     message: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1695,12 +1861,18 @@ Authorization header to `action`.
             fn try_from(
                 value: ErrorMessage,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { message: value.message? })
+                Ok(Self {
+                    message: value.message?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::ErrorMessage> for ErrorMessage {
             fn from(value: super::ErrorMessage) -> Self {
-                Self { message: Ok(value.message) }
+                Self {
+                    message: Ok(value.message),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -1709,11 +1881,16 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ExpirationDate {
             fn default() -> Self {
                 Self {
                     expiration_date: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1742,6 +1919,7 @@ Authorization header to `action`.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     expiration_date: value.expiration_date?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1749,6 +1927,7 @@ Authorization header to `action`.
             fn from(value: super::ExpirationDate) -> Self {
                 Self {
                     expiration_date: Ok(value.expiration_date),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -1872,6 +2051,10 @@ Authorization header to `action`.
                 ::std::option::Option<super::FolderPermissions>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Folder {
             fn default() -> Self {
@@ -1882,6 +2065,7 @@ Authorization header to `action`.
                     name: Ok(Default::default()),
                     parent: Ok(Default::default()),
                     permissions: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -1979,6 +2163,7 @@ Authorization header to `action`.
                     name: value.name?,
                     parent: value.parent?,
                     permissions: value.permissions?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -1991,6 +2176,7 @@ Authorization header to `action`.
                     name: Ok(value.name),
                     parent: Ok(value.parent),
                     permissions: Ok(value.permissions),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2084,11 +2270,16 @@ Authorization header to `action`.
                 ::std::vec::Vec<crate::generated::types::FolderPermission>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for FolderPermissions {
             fn default() -> Self {
                 Self {
                     groups: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2113,12 +2304,18 @@ Authorization header to `action`.
             fn try_from(
                 value: FolderPermissions,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { groups: value.groups? })
+                Ok(Self {
+                    groups: value.groups?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::FolderPermissions> for FolderPermissions {
             fn from(value: super::FolderPermissions) -> Self {
-                Self { groups: Ok(value.groups) }
+                Self {
+                    groups: Ok(value.groups),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -2135,6 +2332,10 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for GeoLocation {
             fn default() -> Self {
@@ -2142,6 +2343,7 @@ Authorization header to `action`.
                     latitude: Ok(Default::default()),
                     longitude: Ok(Default::default()),
                     source: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2198,6 +2400,7 @@ Authorization header to `action`.
                     latitude: value.latitude?,
                     longitude: value.longitude?,
                     source: value.source?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2207,6 +2410,7 @@ Authorization header to `action`.
                     latitude: Ok(value.latitude),
                     longitude: Ok(value.longitude),
                     source: Ok(value.source),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2350,6 +2554,10 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Media {
             fn default() -> Self {
@@ -2361,6 +2569,7 @@ Authorization header to `action`.
                     metadata: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     uploaded_by: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2469,6 +2678,7 @@ Authorization header to `action`.
                     metadata: value.metadata?,
                     type_: value.type_?,
                     uploaded_by: value.uploaded_by?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2482,6 +2692,7 @@ Authorization header to `action`.
                     metadata: Ok(value.metadata),
                     type_: Ok(value.type_),
                     uploaded_by: Ok(value.uploaded_by),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2495,12 +2706,17 @@ Authorization header to `action`.
                 ::std::option::Option<crate::generated::types::MediaFolderStatus>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaFolderLink {
             fn default() -> Self {
                 Self {
                     group_id: Ok(Default::default()),
                     status: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2542,6 +2758,7 @@ Authorization header to `action`.
                 Ok(Self {
                     group_id: value.group_id?,
                     status: value.status?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2550,6 +2767,7 @@ Authorization header to `action`.
                 Self {
                     group_id: Ok(value.group_id),
                     status: Ok(value.status),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2587,6 +2805,10 @@ Authorization header to `action`.
                 ::std::option::Option<super::LocalizedText>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaMetadata {
             fn default() -> Self {
@@ -2599,6 +2821,7 @@ Authorization header to `action`.
                     iptc: Ok(Default::default()),
                     keywords: Ok(Default::default()),
                     title: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2720,6 +2943,7 @@ Authorization header to `action`.
                     iptc: value.iptc?,
                     keywords: value.keywords?,
                     title: value.title?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2734,6 +2958,7 @@ Authorization header to `action`.
                     iptc: Ok(value.iptc),
                     keywords: Ok(value.keywords),
                     title: Ok(value.title),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2743,11 +2968,16 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for MediaVersion {
             fn default() -> Self {
                 Self {
                     version: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2772,12 +3002,18 @@ Authorization header to `action`.
             fn try_from(
                 value: MediaVersion,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { version: value.version? })
+                Ok(Self {
+                    version: value.version?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::MediaVersion> for MediaVersion {
             fn from(value: super::MediaVersion) -> Self {
-                Self { version: Ok(value.version) }
+                Self {
+                    version: Ok(value.version),
+                    extra: Ok(value.extra),
+                }
             }
         }
         #[derive(Clone, Debug)]
@@ -2872,12 +3108,17 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ResourceRef {
             fn default() -> Self {
                 Self {
                     href: Ok(Default::default()),
                     id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2915,6 +3156,7 @@ Authorization header to `action`.
                 Ok(Self {
                     href: value.href?,
                     id: value.id?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2923,6 +3165,7 @@ Authorization header to `action`.
                 Self {
                     href: Ok(value.href),
                     id: Ok(value.id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -2936,12 +3179,17 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SearchGeoLocation {
             fn default() -> Self {
                 Self {
                     latitude: Ok(Default::default()),
                     longitude: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -2983,6 +3231,7 @@ Authorization header to `action`.
                 Ok(Self {
                     latitude: value.latitude?,
                     longitude: value.longitude?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -2991,6 +3240,7 @@ Authorization header to `action`.
                 Self {
                     latitude: Ok(value.latitude),
                     longitude: Ok(value.longitude),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3088,6 +3338,10 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::LooseInt>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SearchMedia {
             fn default() -> Self {
@@ -3115,6 +3369,7 @@ Authorization header to `action`.
                     unique_media_id: Ok(Default::default()),
                     uploaded_by: Ok(Default::default()),
                     width: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3455,6 +3710,7 @@ Authorization header to `action`.
                     unique_media_id: value.unique_media_id?,
                     uploaded_by: value.uploaded_by?,
                     width: value.width?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -3484,6 +3740,7 @@ Authorization header to `action`.
                     unique_media_id: Ok(value.unique_media_id),
                     uploaded_by: Ok(value.uploaded_by),
                     width: Ok(value.width),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3497,12 +3754,17 @@ Authorization header to `action`.
                 ::std::vec::Vec<super::SearchMedia>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SearchResponse {
             fn default() -> Self {
                 Self {
                     hits: Ok(Default::default()),
                     media: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3540,6 +3802,7 @@ Authorization header to `action`.
                 Ok(Self {
                     hits: value.hits?,
                     media: value.media?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -3548,6 +3811,7 @@ Authorization header to `action`.
                 Self {
                     hits: Ok(value.hits),
                     media: Ok(value.media),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3565,6 +3829,10 @@ Authorization header to `action`.
                 ::std::option::Option<super::SearchResponse>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SearchResult {
             fn default() -> Self {
@@ -3572,6 +3840,7 @@ Authorization header to `action`.
                     media_count: Ok(Default::default()),
                     media_offset: Ok(Default::default()),
                     response: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3622,6 +3891,7 @@ Authorization header to `action`.
                     media_count: value.media_count?,
                     media_offset: value.media_offset?,
                     response: value.response?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -3631,6 +3901,7 @@ Authorization header to `action`.
                     media_count: Ok(value.media_count),
                     media_offset: Ok(value.media_offset),
                     response: Ok(value.response),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3737,12 +4008,17 @@ Authorization header to `action`.
                 ::std::option::Option<super::ResourceRef>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for SignupResult {
             fn default() -> Self {
                 Self {
                     company: Ok(Default::default()),
                     user: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3780,6 +4056,7 @@ Authorization header to `action`.
                 Ok(Self {
                     company: value.company?,
                     user: value.user?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -3788,6 +4065,7 @@ Authorization header to `action`.
                 Self {
                     company: Ok(value.company),
                     user: Ok(value.user),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3797,11 +4075,16 @@ Authorization header to `action`.
                 ::std::option::Option<crate::generated::types::TokenStatus>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for TokenValidation {
             fn default() -> Self {
                 Self {
                     token_status: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3828,6 +4111,7 @@ Authorization header to `action`.
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     token_status: value.token_status?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -3835,6 +4119,7 @@ Authorization header to `action`.
             fn from(value: super::TokenValidation) -> Self {
                 Self {
                     token_status: Ok(value.token_status),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3844,11 +4129,16 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::LooseId>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UploadDone {
             fn default() -> Self {
                 Self {
                     media_id: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3873,13 +4163,17 @@ Authorization header to `action`.
             fn try_from(
                 value: UploadDone,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self { media_id: value.media_id? })
+                Ok(Self {
+                    media_id: value.media_id?,
+                    extra: value.extra?,
+                })
             }
         }
         impl ::std::convert::From<super::UploadDone> for UploadDone {
             fn from(value: super::UploadDone) -> Self {
                 Self {
                     media_id: Ok(value.media_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3901,6 +4195,10 @@ Authorization header to `action`.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UploadForm {
             fn default() -> Self {
@@ -3909,6 +4207,7 @@ Authorization header to `action`.
                     enctype: Ok(Default::default()),
                     fields: Ok(Default::default()),
                     method: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -3972,6 +4271,7 @@ Authorization header to `action`.
                     enctype: value.enctype?,
                     fields: value.fields?,
                     method: value.method?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -3982,6 +4282,7 @@ Authorization header to `action`.
                     enctype: Ok(value.enctype),
                     fields: Ok(value.fields),
                     method: Ok(value.method),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -3999,6 +4300,10 @@ Authorization header to `action`.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UploadFormField {
             fn default() -> Self {
@@ -4006,6 +4311,7 @@ Authorization header to `action`.
                     name: Ok(Default::default()),
                     type_: Ok(Default::default()),
                     value: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4058,6 +4364,7 @@ Authorization header to `action`.
                     name: value.name?,
                     type_: value.type_?,
                     value: value.value?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4067,6 +4374,7 @@ Authorization header to `action`.
                     name: Ok(value.name),
                     type_: Ok(value.type_),
                     value: Ok(value.value),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4141,12 +4449,17 @@ Authorization header to `action`.
                 ::std::option::Option<i64>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for UserDiskUsage {
             fn default() -> Self {
                 Self {
                     company_id: Ok(Default::default()),
                     diskusage: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4186,6 +4499,7 @@ Authorization header to `action`.
                 Ok(Self {
                     company_id: value.company_id?,
                     diskusage: value.diskusage?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4194,6 +4508,7 @@ Authorization header to `action`.
                 Self {
                     company_id: Ok(value.company_id),
                     diskusage: Ok(value.diskusage),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -4215,6 +4530,10 @@ Authorization header to `action`.
                 ::std::option::Option<::dam_runtime::Timestamp>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ZipFileJob {
             fn default() -> Self {
@@ -4223,6 +4542,7 @@ Authorization header to `action`.
                     state: Ok(Default::default()),
                     url: Ok(Default::default()),
                     valid_until: Ok(Default::default()),
+                    extra: Ok(Default::default()),
                 }
             }
         }
@@ -4290,6 +4610,7 @@ Authorization header to `action`.
                     state: value.state?,
                     url: value.url?,
                     valid_until: value.valid_until?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4300,6 +4621,7 @@ Authorization header to `action`.
                     state: Ok(value.state),
                     url: Ok(value.url),
                     valid_until: Ok(value.valid_until),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6375,6 +6697,267 @@ Authorization header to `action`.
             <::std::string::String as schemars::JsonSchema>::json_schema(generator)
         }
     }
+    ::dam_runtime::object!(
+        ApiEndpoint { host : ::std::option::Option < ::std::string::String > =
+        "host"[default], protocol : ::std::option::Option < ::std::string::String > =
+        "protocol"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ApiKey { company_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "companyId"[default], id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "id"[default], key : ::std::option::Option < ::std::string::String > =
+        "key"[default], secret : ::std::option::Option < ::dam_runtime::Secret > =
+        "secret"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        AuthToken { owner_identifier : ::std::option::Option < ::dam_runtime::LooseId > =
+        "ownerIdentifier"[default], token : ::std::option::Option < ::dam_runtime::Secret
+        > = "token"[default], type_ : ::std::option::Option < i64 > = "type"[default],
+        valid_until : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "validUntil"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        Clique { id : ::std::option::Option < ::dam_runtime::LooseId > = "id"[default],
+        name : ::std::option::Option < ::std::string::String > = "name"[default],
+        skyfish_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "skyfish_id"[default], thumbnail_id : ::std::option::Option <
+        ::dam_runtime::LooseId > = "thumbnail_id"[default] } extra : extra
+    );
+    ::dam_runtime::newtype!(
+        CliqueFolder(::serde_json::Map < ::std::string::String, ::serde_json::Value >)
+    );
+    ::dam_runtime::object!(
+        CliqueFolderInput { access : crate ::generated::types::CliqueFolderAccess =
+        "access"[required], upload : ::std::option::Option < bool > = "upload"[default] }
+    );
+    ::dam_runtime::object!(
+        CliqueInput { name : ::std::string::String = "name"[required], skyfish_id :
+        ::dam_runtime::LooseId = "skyfish_id"[required], thumbnail_id :
+        ::std::option::Option < ::dam_runtime::LooseId > = "thumbnail_id"[default] }
+    );
+    ::dam_runtime::newtype!(
+        CliqueMember(::serde_json::Map < ::std::string::String, ::serde_json::Value >)
+    );
+    ::dam_runtime::object!(
+        CompanyDiskUsage { max : ::std::option::Option < i64 > = "max"[default], used :
+        ::std::option::Option < i64 > = "used"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        CompanyUser { fullname : ::std::option::Option < ::std::string::String > =
+        "fullname"[default], href : ::std::option::Option < ::std::string::String > =
+        "href"[default], id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "id"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        DownloadLocation { method : ::std::option::Option < ::std::string::String > =
+        "method"[default], url : ::std::option::Option < ::std::string::String > =
+        "url"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ErrorMessage { message : ::std::option::Option < ::std::string::String > =
+        "message"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ExpirationDate { expiration_date : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "expiration_date"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ExpirationDateUpdate { expiration_date : ::std::option::Option <
+        ::std::string::String > = "expiration_date"[default], expiration_month :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "expiration_month"[default],
+        expiration_year : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "expiration_year"[default] }
+    );
+    ::dam_runtime::object!(
+        Folder { company_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "company_id"[default], created : ::std::option::Option < ::dam_runtime::Timestamp
+        > = "created"[default], id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "id"[default], name : ::std::option::Option < ::std::string::String > =
+        "name"[default], parent : ::std::option::Option < ::dam_runtime::LooseId > =
+        "parent"[default], permissions : ::std::option::Option < FolderPermissions > =
+        "permissions"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        FolderInput { company_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "company_id"[default], name : ::std::string::String = "name"[required], parent :
+        ::std::option::Option < ::dam_runtime::LooseId > = "parent"[default] }
+    );
+    ::dam_runtime::object!(
+        FolderPermissions { groups : ::std::vec::Vec < crate
+        ::generated::types::FolderPermission > = "groups"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        GeoLocation { latitude : ::std::option::Option < ::dam_runtime::LooseFloat > =
+        "latitude"[default], longitude : ::std::option::Option <
+        ::dam_runtime::LooseFloat > = "longitude"[default], source :
+        ::std::option::Option < ::dam_runtime::LooseInt > = "source"[default] } extra :
+        extra
+    );
+    ::dam_runtime::newtype!(
+        ImportProgress(::serde_json::Map < ::std::string::String, ::serde_json::Value >)
+    );
+    ::dam_runtime::newtype!(
+        IptcData(::serde_json::Map < ::std::string::String, ::serde_json::Value >)
+    );
+    ::dam_runtime::newtype!(
+        LocalizedKeywords(::std::collections::HashMap < ::std::string::String,
+        ::std::vec::Vec < ::std::string::String > >)
+    );
+    ::dam_runtime::newtype!(
+        LocalizedText(::std::collections::HashMap < ::std::string::String,
+        ::std::string::String >)
+    );
+    ::dam_runtime::object!(
+        LoginRequest { hmac : ::std::string::String = "hmac"[required], key :
+        ::std::string::String = "key"[required], password : ::dam_runtime::Secret =
+        "password"[required], ts : i64 = "ts"[required], username : ::std::string::String
+        = "username"[required] }
+    );
+    ::dam_runtime::object!(
+        Media { created : ::std::option::Option < ::dam_runtime::Timestamp > =
+        "created"[default], file_md5 : ::std::option::Option < ::std::string::String > =
+        "file_md5"[default], filename : ::std::option::Option < ::std::string::String > =
+        "filename"[default], id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "id"[default], metadata : ::std::option::Option < MediaMetadata > =
+        "metadata"[default], type_ : ::std::option::Option < crate
+        ::generated::types::MediaKind > = "type"[default], uploaded_by :
+        ::std::option::Option < ::dam_runtime::LooseId > = "uploaded_by"[default] } extra
+        : extra
+    );
+    ::dam_runtime::object!(
+        MediaFolderLink { group_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "group_id"[default], status : ::std::option::Option < crate
+        ::generated::types::MediaFolderStatus > = "status"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        MediaMetadata { adult_content : ::std::option::Option < bool > =
+        "adult_content"[default], camera_created : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "camera_created"[default], description :
+        ::std::option::Option < LocalizedText > = "description"[default], editorial :
+        ::std::option::Option < bool > = "editorial"[default], geolocation :
+        ::std::option::Option < GeoLocation > = "geolocation"[default], iptc :
+        ::std::option::Option < IptcData > = "iptc"[default], keywords :
+        ::std::option::Option < LocalizedKeywords > = "keywords"[default], title :
+        ::std::option::Option < LocalizedText > = "title"[default] } extra : extra
+    );
+    ::dam_runtime::newtype!(MediaTags(::serde_json::Value));
+    ::dam_runtime::object!(
+        MediaVersion { version : ::std::option::Option < ::dam_runtime::LooseInt > =
+        "version"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        PasswordResetRequest { username : ::std::string::String = "username"[required] }
+    );
+    ::dam_runtime::object!(
+        ProfileImageUpload { file : ::std::string::String = "file"[required] }
+    );
+    ::dam_runtime::object!(
+        ResourceRef { href : ::std::option::Option < ::std::string::String > =
+        "href"[default], id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "id"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SearchGeoLocation { latitude : ::std::option::Option < ::dam_runtime::LooseFloat
+        > = "latitude"[default], longitude : ::std::option::Option <
+        ::dam_runtime::LooseFloat > = "longitude"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SearchMedia { byline : ::std::option::Option < ::std::string::String > =
+        "byline"[default], camera_created : ::std::option::Option <
+        ::dam_runtime::Timestamp > = "camera_created"[default], consent_exempt :
+        ::std::option::Option < bool > = "consent_exempt"[default], consent_forms :
+        ::std::vec::Vec < ::serde_json::Value > = "consent_forms"[default], copyright :
+        ::std::option::Option < ::std::string::String > = "copyright"[default], created :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "created"[default],
+        description : ::std::option::Option < ::std::string::String > =
+        "description"[default], file_disksize : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "file_disksize"[default], file_mimetype :
+        ::std::option::Option < ::std::string::String > = "file_mimetype"[default],
+        filename : ::std::option::Option < ::std::string::String > = "filename"[default],
+        folder_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "folder_id"[default], folder_tags : ::std::vec::Vec < ::serde_json::Value > =
+        "folder_tags"[default], geo_location : ::std::option::Option < SearchGeoLocation
+        > = "geo_location"[default], height : ::std::option::Option <
+        ::dam_runtime::LooseInt > = "height"[default], keywords : ::std::vec::Vec <
+        ::std::string::String > = "keywords"[default], media_type : ::std::option::Option
+        < crate ::generated::types::MediaType > = "media_type"[default],
+        suggested_keywords : ::std::vec::Vec < ::serde_json::Value > =
+        "suggested_keywords"[default], thumbnail_url : ::std::option::Option <
+        ::std::string::String > = "thumbnail_url"[default], thumbnail_url_ssl :
+        ::std::option::Option < ::std::string::String > = "thumbnail_url_ssl"[default],
+        title : ::std::option::Option < ::std::string::String > = "title"[default],
+        unique_media_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "unique_media_id"[default], uploaded_by : ::std::option::Option <
+        ::dam_runtime::LooseId > = "uploaded_by"[default], width : ::std::option::Option
+        < ::dam_runtime::LooseInt > = "width"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SearchResponse { hits : ::std::option::Option < i64 > = "hits"[default], media :
+        ::std::vec::Vec < SearchMedia > = "media"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SearchResult { media_count : ::std::option::Option < i64 > =
+        "media_count"[default], media_offset : ::std::option::Option < i64 > =
+        "media_offset"[default], response : ::std::option::Option < SearchResponse > =
+        "response"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        SignupRequest { email : ::std::string::String = "email"[required], locale :
+        ::std::string::String = "locale"[required], name : ::std::string::String =
+        "name"[required], password : ::dam_runtime::Secret = "password"[required] }
+    );
+    ::dam_runtime::object!(
+        SignupResult { company : ::std::option::Option < ResourceRef > =
+        "company"[default], user : ::std::option::Option < ResourceRef > =
+        "user"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        TokenValidation { token_status : ::std::option::Option < crate
+        ::generated::types::TokenStatus > = "TokenStatus"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        UploadDone { media_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "media_id"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        UploadForm { action : ::std::option::Option < ::std::string::String > =
+        "action"[default], enctype : ::std::option::Option < ::std::string::String > =
+        "enctype"[default], fields : ::std::vec::Vec < UploadFormField > =
+        "fields"[default], method : ::std::option::Option < ::std::string::String > =
+        "method"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        UploadFormField { name : ::std::option::Option < ::std::string::String > =
+        "name"[default], type_ : ::std::option::Option < crate
+        ::generated::types::UploadFieldType > = "type"[default], value :
+        ::std::option::Option < ::std::string::String > = "value"[default] } extra :
+        extra
+    );
+    ::dam_runtime::object!(
+        UploadRegistration { folder : ::dam_runtime::LooseId = "folder"[required],
+        redirect_url : ::std::option::Option < ::std::string::String > =
+        "redirectURL"[default] }
+    );
+    ::dam_runtime::object!(
+        UserDiskUsage { company_id : ::std::option::Option < ::dam_runtime::LooseId > =
+        "company_id"[default], diskusage : ::std::option::Option < i64 > =
+        "diskusage"[default] } extra : extra
+    );
+    ::dam_runtime::object!(
+        ZipFileJob { job_id : ::std::option::Option < ::std::string::String > =
+        "job_id"[default], state : ::std::option::Option < crate
+        ::generated::types::ZipFileState > = "state"[default], url :
+        ::std::option::Option < ::std::string::String > = "url"[default], valid_until :
+        ::std::option::Option < ::dam_runtime::Timestamp > = "valid_until"[default] }
+        extra : extra
+    );
+    ::dam_runtime::plain_tolerant!(
+        CliqueFolderAccess, DateFilterField, DownloadSize, FolderPermission,
+        FolderSortField, MediaFolderStatus, MediaKind, MediaType, Orientation,
+        ProfileImageSize, QueryType, Resolution, ReturnValue, SearchLanguage,
+        SearchOrder, SortDirection, ThumbnailSize, TokenStatus, UploadFieldType,
+        ZipFileState, FolderIdList, MediaTypeList, ReturnValueList, UniqueMediaIdList
+    );
 }
 #[derive(Clone, Debug)]
 /**Client for Skyfish API (Colourbox)

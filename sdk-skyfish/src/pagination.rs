@@ -79,6 +79,7 @@ mod tests {
             response: Some(types::SearchResponse {
                 hits,
                 media: vec![types::SearchMedia::default(); n],
+                ..Default::default()
             }),
             ..Default::default()
         }

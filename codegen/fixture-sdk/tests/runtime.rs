@@ -450,3 +450,42 @@ async fn a_refusal_whose_renewal_fails_is_an_auth_error_with_the_reason() {
         "{err:?}"
     );
 }
+
+#[tokio::test]
+async fn read_modify_write_keeps_every_key_the_service_sent() {
+    let stored = json!({
+        "id": 7,
+        "type": "Stock",
+        "created": "2024-01-02 03:04:05",
+        "extra": {"declared": true},
+        "rating": {"stars": 4, "by": [{"user": "u1", "at": null}]},
+        "flags": [],
+        "views_count": 12
+    });
+    let answer = stored.clone();
+    let server = MockServer::start(move |r| match r.method.as_str() {
+        "GET" => Reply::json(200, answer.clone()),
+        _ => Reply::json(200, r.json()),
+    })
+    .await;
+    let client = client(&server);
+    let mut media = client.get_media().id(7).send().await.unwrap().into_inner();
+    assert_eq!(media.extra_fields["rating"]["by"][0]["user"], "u1");
+    media.type_ = Some(MediaKind::Video);
+    let written = client
+        .update_media()
+        .id(7)
+        .body(media)
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let sent = server.requests()[1].json();
+    let mut want = stored;
+    want["type"] = json!("video");
+    assert_eq!(
+        sent, want,
+        "the PUT carries every key the GET answered, nested unknown keys included"
+    );
+    assert_eq!(written.extra_fields["views_count"], 12);
+}

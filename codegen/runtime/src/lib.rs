@@ -72,6 +72,7 @@
 
 mod auth;
 mod config;
+pub mod de;
 mod error;
 mod lists;
 mod paging;

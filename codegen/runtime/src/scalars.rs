@@ -144,13 +144,16 @@ impl From<i64> for LooseId {
 }
 
 impl LooseInt {
-    /// The integer, when the value is one (`"12"` and `12.0` count; `""` and `"n/a"` do not).
+    /// The integer, when the value is one (`"12"`, `12.0` and `"12.0"` count; `""`, `"n/a"`, `12.5`
+    /// and values beyond `i64` do not: nothing is rounded or saturated).
     pub fn get(&self) -> Option<i64> {
+        let exact = |f: f64| (f.is_finite() && f.fract() == 0.0 && f.abs() < (i64::MAX as f64)).then_some(f as i64);
         match &self.0 {
-            Raw::Number(n) => n
-                .as_i64()
-                .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
-            Raw::Text(s) => s.trim().parse().ok(),
+            Raw::Number(n) => n.as_i64().or_else(|| n.as_f64().and_then(exact)),
+            Raw::Text(s) => {
+                let t = s.trim();
+                t.parse().ok().or_else(|| t.parse::<f64>().ok().and_then(exact))
+            }
             Raw::Bool(_) => None,
         }
     }
@@ -163,13 +166,14 @@ impl From<i64> for LooseInt {
 }
 
 impl LooseFloat {
-    /// The number, when the value is one.
+    /// The number, when the value is a finite one (`"NaN"` and `"inf"` are not numbers).
     pub fn get(&self) -> Option<f64> {
         match &self.0 {
             Raw::Number(n) => n.as_f64(),
             Raw::Text(s) => s.trim().parse().ok(),
             Raw::Bool(_) => None,
         }
+        .filter(|f: &f64| f.is_finite())
     }
 }
 
@@ -194,28 +198,54 @@ impl From<bool> for LooseBool {
     }
 }
 
+/// UNIX times at or beyond this magnitude are milliseconds (in seconds they would be after the year
+/// 5000).
+const EPOCH_MILLIS_FROM: i64 = 100_000_000_000;
+
 impl Timestamp {
-    /// The instant, when the value is in a recognised form (see the type's docs).
+    /// The instant, when the value is in a recognised form: RFC 3339 (also with a `+0100` offset or
+    /// a space), RFC 2822, `YYYY-MM-DD hh:mm:ss[.fff]` (UTC), `YYYY-MM-DD`, or UNIX time as a number
+    /// or text — in seconds, or in milliseconds when it is 10^11 or more.
     pub fn to_datetime(&self) -> Option<chrono::DateTime<chrono::Utc>> {
         use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
-        let from_secs = |s: i64| Utc.timestamp_opt(s, 0).single();
+        let from_epoch = |n: i64| {
+            if n.abs() >= EPOCH_MILLIS_FROM {
+                Utc.timestamp_millis_opt(n).single()
+            } else {
+                Utc.timestamp_opt(n, 0).single()
+            }
+        };
         match &self.0 {
-            Raw::Number(n) => n.as_i64().and_then(from_secs),
+            Raw::Number(n) => n
+                .as_i64()
+                .or_else(|| {
+                    n.as_f64()
+                        .filter(|f| f.fract() == 0.0 && f.abs() < 9e18)
+                        .map(|f| f as i64)
+                })
+                .and_then(from_epoch),
             Raw::Bool(_) => None,
             Raw::Text(t) => {
                 let t = t.trim();
-                if let Ok(s) = t.parse::<i64>() {
-                    return from_secs(s);
+                if let Ok(n) = t.parse::<i64>() {
+                    return from_epoch(n);
                 }
                 if let Ok(d) = DateTime::parse_from_rfc3339(t) {
                     return Some(d.with_timezone(&Utc));
                 }
                 for f in [
-                    "%Y-%m-%d %H:%M:%S",
-                    "%Y-%m-%dT%H:%M:%S",
-                    "%Y-%m-%dT%H:%M:%S%.f",
-                    "%Y-%m-%d %H:%M:%S%.f",
+                    "%Y-%m-%dT%H:%M:%S%.f%z",
+                    "%Y-%m-%d %H:%M:%S%.f%z",
+                    "%Y-%m-%d %H:%M:%S%.f %z",
                 ] {
+                    if let Ok(d) = DateTime::parse_from_str(t, f) {
+                        return Some(d.with_timezone(&Utc));
+                    }
+                }
+                if let Ok(d) = DateTime::parse_from_rfc2822(t) {
+                    return Some(d.with_timezone(&Utc));
+                }
+                for f in ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"] {
                     if let Ok(d) = NaiveDateTime::parse_from_str(t, f) {
                         return Some(d.and_utc());
                     }
@@ -255,6 +285,16 @@ mod tests {
         let f: LooseFloat = serde_json::from_str("\"55.5\"").unwrap();
         assert_eq!(f.get(), Some(55.5));
         assert!(serde_json::from_str::<LooseInt>("{}").is_err());
+        assert_eq!(LooseInt::from("80.0").get(), Some(80));
+        assert_eq!(serde_json::from_str::<LooseInt>("80.0").unwrap().get(), Some(80));
+        assert_eq!(
+            serde_json::from_str::<LooseInt>("1e300").unwrap().get(),
+            None,
+            "never saturated"
+        );
+        assert_eq!(serde_json::from_str::<LooseInt>("80.5").unwrap().get(), None);
+        assert_eq!(LooseFloat::from("NaN").get(), None);
+        assert_eq!(LooseFloat::from("inf").get(), None);
     }
 
     #[test]
@@ -270,6 +310,20 @@ mod tests {
             assert_eq!(t.to_datetime(), Some(want.with_timezone(&chrono::Utc)), "{json}");
         }
         let odd: Timestamp = serde_json::from_str("\"2014-06-26 145:11:25\"").unwrap();
+        let ms: Timestamp = serde_json::from_str("1429187979123").unwrap();
+        assert_eq!(
+            ms.to_datetime().unwrap().timestamp_millis(),
+            1429187979123,
+            "milliseconds"
+        );
+        for text in [
+            "2015-04-16T13:39:39+0100",
+            "Thu, 16 Apr 2015 12:39:39 GMT",
+            "2015-04-16 14:39:39+02:00",
+        ] {
+            let t = Timestamp::from(text);
+            assert_eq!(t.to_datetime(), Some(want.with_timezone(&chrono::Utc)), "{text}");
+        }
         assert_eq!(odd.to_datetime(), None);
         assert_eq!(odd.to_string(), "2014-06-26 145:11:25");
     }

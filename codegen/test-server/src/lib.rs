@@ -8,7 +8,9 @@
 //! - **fault injection:** the next N matching requests get a status with `Retry-After`, a reset
 //!   connection, a truncated body, malformed JSON or a delay ([`MockServer::inject`]);
 //! - **streamed answers:** a body produced chunk by chunk ([`Reply::stream`]), so a multi-GiB
-//!   download needs no memory.
+//!   download needs no memory;
+//! - **messy answers:** [`messy::variants`] bends one field of a document at a time the way real
+//!   services do, for tests that models still decode.
 //!
 //! ```
 //! use dam_test_server::{Fault, MockServer, Reply};
@@ -27,6 +29,8 @@
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations)]
+
+pub mod messy;
 
 use std::fmt;
 use std::net::SocketAddr;
