@@ -67,6 +67,10 @@ pub enum Error {
     Timeout(String),
     /// A job on the service (an export, a ZIP, an import) reported that it failed.
     JobFailed(String),
+    /// The remote file changed while a download was being resumed (another size or validator):
+    /// the bytes of the new version were not joined to those of the old one. Downloads into a
+    /// file restart from zero instead; into any other writer they stop with this error.
+    Changed(String),
 }
 
 /// The parts of an error answer beyond what [`Error::Api`] shows directly.
@@ -212,6 +216,7 @@ impl fmt::Display for Error {
             Error::Io(e) => write!(f, "I/O error: {e}"),
             Error::Timeout(m) => write!(f, "gave up waiting: {m}"),
             Error::JobFailed(m) => write!(f, "job failed: {m}"),
+            Error::Changed(m) => write!(f, "the file changed during the download: {m}"),
         }
     }
 }

@@ -84,7 +84,9 @@ mod secret;
 mod transfer;
 
 pub use auth::{Authenticator, NoAuth, set_header};
-pub use config::{RetryPolicy, Timeouts, http_client, http_client_with_agent};
+pub use config::{
+    RetryPolicy, Timeouts, check_base_url, check_credential, http_client, http_client_with_agent, renew_after,
+};
 pub use error::{ApiError, Error, ErrorBody, grant_refused, redact};
 #[cfg(feature = "schemars")]
 pub use lists::open_enum_schema;
@@ -98,7 +100,10 @@ pub use provider::{Operation, ProviderInfo};
 pub use rate_limit::RateLimit;
 pub use scalars::{LooseBool, LooseFloat, LooseId, LooseInt, Timestamp};
 pub use secret::Secret;
-pub use transfer::{copy_to_writer, file_body};
+pub use transfer::{
+    DownloadReport, FILE_CHUNK, OnProgress, Progress, Resume, content_range, copy_to_writer, download,
+    download_to_file, file_body,
+};
 
 /// progenitor's response wrapper and byte stream, which generated calls return.
 pub use progenitor_client::{ByteStream, ResponseValue};

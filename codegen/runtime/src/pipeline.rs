@@ -64,6 +64,12 @@ impl ClientState {
     pub fn with_auth(&self, auth: Arc<dyn Authenticator>) -> Self {
         Self::new(self.provider, auth, self.retry)
     }
+    /// The same provider and retry policy without credentials: for URLs a service hands out
+    /// (download locations, signed upload URLs, storage forms), which must never receive the API's
+    /// credentials — whatever their host.
+    pub fn storage(&self) -> Self {
+        Self::without_credentials(self.provider, self.retry)
+    }
     /// The same provider and credentials with another retry policy.
     pub fn with_retry(&self, retry: RetryPolicy) -> Self {
         Self::new(self.provider, self.auth.clone(), retry)
@@ -222,7 +228,9 @@ async fn round_trip(
             // A streamed body cannot be resent, but after a refusal the credentials must still be
             // renewed for later calls: keep what the authenticator compares.
             let shadow = (can_renew && spare.is_none()).then(|| shadow_of(&current));
-            let response = match http.execute(current).await {
+            let carried = redirect_headers(current.headers());
+            let method = current.method().clone();
+            let response = match send_following(http, current, method, carried).await {
                 Ok(r) => r,
                 Err(e) => {
                     if can_retry
@@ -329,6 +337,65 @@ async fn round_trip(
     }
     .instrument(span)
     .await
+}
+
+/// Headers a redirect to another origin keeps: none that carry credentials, only what a storage
+/// service needs to answer a ranged download.
+const CARRIED_ACROSS_ORIGINS: [http::HeaderName; 4] = [
+    http::header::RANGE,
+    http::header::IF_RANGE,
+    http::header::IF_NONE_MATCH,
+    http::header::IF_MODIFIED_SINCE,
+];
+
+fn redirect_headers(headers: &HeaderMap) -> Option<HeaderMap> {
+    let mut carried: Option<HeaderMap> = None;
+    for name in &CARRIED_ACROSS_ORIGINS {
+        if let Some(v) = headers.get(name) {
+            carried.get_or_insert_with(HeaderMap::new).insert(name.clone(), v.clone());
+        }
+    }
+    carried
+}
+
+/// Sends `request`; a redirect the HTTP client stopped at (it leads to another origin, see
+/// [`http_client`](crate::http_client)) is followed here with a request that carries no
+/// credentials — no `Authorization`, cookie, credential header or query — only `carried`. A
+/// redirect that would have to resend a body (307/308 of a request with one) is returned as it is.
+async fn send_following(
+    http: &reqwest::Client,
+    request: reqwest::Request,
+    method: reqwest::Method,
+    carried: Option<HeaderMap>,
+) -> reqwest::Result<reqwest::Response> {
+    let had_body = request.body().is_some();
+    let mut response = http.execute(request).await?;
+    for _ in 0..10 {
+        let status = response.status();
+        let keeps_method = matches!(status.as_u16(), 307 | 308);
+        if !status.is_redirection() || status == StatusCode::NOT_MODIFIED || (keeps_method && had_body) {
+            break;
+        }
+        let Some(next) = response
+            .headers()
+            .get(http::header::LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|l| response.url().join(l).ok())
+        else {
+            break;
+        };
+        let method = if keeps_method || method == reqwest::Method::HEAD {
+            method.clone()
+        } else {
+            reqwest::Method::GET
+        };
+        let mut again = reqwest::Request::new(method, next);
+        if let Some(h) = &carried {
+            *again.headers_mut() = h.clone();
+        }
+        response = http.execute(again).await?;
+    }
+    Ok(response)
 }
 
 /// A short description of a transport error, without its URL.
