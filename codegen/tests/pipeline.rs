@@ -65,7 +65,7 @@ fn generates_open_enums_lists_and_replacements() {
         !code.contains("derive(schemars::JsonSchema, "),
         "schemars only behind the feature"
     );
-    assert_eq!(g.operations, 8);
+    assert_eq!(g.operations, 9);
     assert_eq!(g.skipped, 1);
     assert_eq!(g.examples, 3);
 }

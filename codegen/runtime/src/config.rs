@@ -83,7 +83,10 @@ pub fn http_client(timeouts: Timeouts) -> Result<reqwest::Client, Error> {
 /// Redirects within the origin of the first request, at most 10 of them.
 fn same_origin_redirects() -> reqwest::redirect::Policy {
     reqwest::redirect::Policy::custom(|attempt| {
-        let same = attempt.previous().first().is_some_and(|first| first.origin() == attempt.url().origin());
+        let same = attempt
+            .previous()
+            .first()
+            .is_some_and(|first| first.origin() == attempt.url().origin());
         if attempt.previous().len() >= 10 {
             attempt.error("more than 10 redirects")
         } else if same {
@@ -175,11 +178,16 @@ mod tests {
         assert!(check_base_url("base_url", "http://localhost:1", false).is_ok());
         assert!(check_base_url("base_url", "http://[::1]:1", false).is_ok());
         let e = check_base_url("base_url", "http://api.example.com", false).unwrap_err();
-        assert!(matches!(&e, Error::InvalidInput(m) if m.starts_with("base_url:")), "{e}");
+        assert!(
+            matches!(&e, Error::InvalidInput(m) if m.starts_with("base_url:")),
+            "{e}"
+        );
         assert!(check_base_url("base_url", "http://api.example.com", true).is_ok());
         assert!(check_base_url("base_url", "not a url", false).is_err());
         assert!(check_base_url("base_url", "ftp://x.example", false).is_err());
-        assert!(matches!(check_credential("api_secret", " "), Err(Error::InvalidInput(m)) if m == "api_secret is empty"));
+        assert!(
+            matches!(check_credential("api_secret", " "), Err(Error::InvalidInput(m)) if m == "api_secret is empty")
+        );
     }
 
     #[test]

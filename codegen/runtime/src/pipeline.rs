@@ -352,7 +352,9 @@ fn redirect_headers(headers: &HeaderMap) -> Option<HeaderMap> {
     let mut carried: Option<HeaderMap> = None;
     for name in &CARRIED_ACROSS_ORIGINS {
         if let Some(v) = headers.get(name) {
-            carried.get_or_insert_with(HeaderMap::new).insert(name.clone(), v.clone());
+            carried
+                .get_or_insert_with(HeaderMap::new)
+                .insert(name.clone(), v.clone());
         }
     }
     carried

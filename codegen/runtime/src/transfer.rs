@@ -183,7 +183,10 @@ where
                     .and_then(|v| v.to_str().ok())
                     .unwrap_or_default();
                 let (first, size) = content_range(header).ok_or_else(|| {
-                    Error::decode(operation, format!("a 206 answer without a valid Content-Range ({header:?})"))
+                    Error::decode(
+                        operation,
+                        format!("a 206 answer without a valid Content-Range ({header:?})"),
+                    )
                 })?;
                 if first != position {
                     return Err(Error::decode(
@@ -341,7 +344,10 @@ mod tests {
     fn weak_etags_are_not_validators() {
         let mut h = HeaderMap::new();
         h.insert(http::header::ETAG, HeaderValue::from_static("W/\"x\""));
-        h.insert(http::header::LAST_MODIFIED, HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"));
+        h.insert(
+            http::header::LAST_MODIFIED,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
         assert_eq!(validator(&h).unwrap(), "Wed, 21 Oct 2015 07:28:00 GMT");
         h.insert(http::header::ETAG, HeaderValue::from_static("\"v1\""));
         assert_eq!(validator(&h).unwrap(), "\"v1\"");

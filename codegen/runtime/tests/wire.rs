@@ -29,7 +29,12 @@ impl Authenticator for Creds {
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             dam_runtime::set_header(request, reqwest::header::AUTHORIZATION, "Bearer secret-token", true)?;
-            dam_runtime::set_header(request, reqwest::header::HeaderName::from_static("sid"), "secret-sid", true)?;
+            dam_runtime::set_header(
+                request,
+                reqwest::header::HeaderName::from_static("sid"),
+                "secret-sid",
+                true,
+            )?;
             dam_runtime::set_header(request, reqwest::header::COOKIE, "_aid=secret-cookie", true)
         })
     }
@@ -70,10 +75,15 @@ fn ranged(r: &Recorded, file: &[u8], etag: &str) -> Reply {
     if r.header("if-range").is_some_and(|v| v != etag) {
         return whole();
     }
-    let start: usize = range.trim_start_matches("bytes=").trim_end_matches('-').parse().unwrap();
-    Reply::bytes(206, file[start..].to_vec())
-        .header("etag", etag)
-        .header("content-range", &format!("bytes {start}-{}/{}", file.len() - 1, file.len()))
+    let start: usize = range
+        .trim_start_matches("bytes=")
+        .trim_end_matches('-')
+        .parse()
+        .unwrap();
+    Reply::bytes(206, file[start..].to_vec()).header("etag", etag).header(
+        "content-range",
+        &format!("bytes {start}-{}/{}", file.len() - 1, file.len()),
+    )
 }
 
 #[tokio::test]
@@ -248,7 +258,10 @@ async fn a_resume_with_another_total_or_no_validator_is_a_change() {
     )
     .await
     .unwrap_err();
-    assert!(matches!(&err, Error::Changed(m) if m.contains("50000 to 60000")), "{err:?}");
+    assert!(
+        matches!(&err, Error::Changed(m) if m.contains("50000 to 60000")),
+        "{err:?}"
+    );
 }
 
 #[tokio::test]
