@@ -10,7 +10,8 @@
 //!
 //! Both answer `{access_token, expires_in, token_type, refresh_token}`. The access token is cached
 //! with the lifetime read from `expires_in` and renewed with the refresh token shortly before it
-//! expires (60 s early, or half the lifetime for very short-lived tokens), and once after a 401.
+//! expires ([`EARLY_REFRESH`] early, but not before half its life has passed: the rule of
+//! [`runtime::renew_after`] every crate uses), and once after a 401.
 //! Each answer's new refresh token replaces the old one. When the refresh token is refused
 //! (expired after 14 days, or revoked) the client signs in again with the password grant if it has
 //! the user's credentials, and otherwise fails with [`Error::Auth`].
@@ -57,6 +58,7 @@ pub struct ClientBuilder {
     timeouts: Timeouts,
     http: Option<reqwest::Client>,
     on_tokens: Option<TokenCallback>,
+    allow_http: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -89,6 +91,7 @@ impl Default for ClientBuilder {
             timeouts: Timeouts::default(),
             http: None,
             on_tokens: None,
+            allow_http: false,
         }
     }
 }
@@ -133,7 +136,15 @@ impl ClientBuilder {
     /// The API's base URL (default [`DEFAULT_BASE_URL`]). The token endpoint is
     /// `<base_url>/oauth2/token`.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = base_url.into().trim_end_matches('/').to_string();
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// Allows a plain-`http` base URL to a host that is not loopback. Credentials then travel
+    /// unencrypted: only for a trusted network. (Without it, `http` is accepted only for loopback
+    /// hosts: tests and simulators.)
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
         self
     }
 
@@ -198,9 +209,19 @@ impl ClientBuilder {
     /// Builds the client and also returns its [`OAuth`] token cache, to read the current
     /// [`TokenState`] (for example to persist the refresh token) or to get a valid access token.
     pub fn build_with_auth(self) -> Result<(Client, Arc<OAuth>), Error> {
+        let base_url = runtime::check_base_url("base_url", &self.base_url, self.allow_http)?;
         let (Some(client_id), Some(client_secret)) = (self.client_id, self.client_secret) else {
             return Err(Error::InvalidInput("Ci needs the API client's id and secret".into()));
         };
+        runtime::check_credential("client id", &client_id)?;
+        runtime::check_credential("client secret", client_secret.expose())?;
+        if let (Some(u), Some(p)) = (&self.username, &self.password) {
+            runtime::check_credential("username", u)?;
+            runtime::check_credential("password", p.expose())?;
+        }
+        if let Some(r) = &self.refresh_token {
+            runtime::check_credential("refresh token", r.expose())?;
+        }
         let user = match (self.username, self.password) {
             (Some(u), Some(p)) => Some((u, p)),
             _ => None,
@@ -216,7 +237,7 @@ impl ClientBuilder {
         };
         let auth = Arc::new(OAuth {
             http: http.clone(),
-            token_url: format!("{}/oauth2/token", self.base_url),
+            token_url: format!("{base_url}/oauth2/token"),
             token_client: ClientState::new(&crate::PROVIDER, Arc::new(runtime::NoAuth), self.retry),
             client_id,
             client_secret,
@@ -228,7 +249,7 @@ impl ClientBuilder {
             on_tokens: self.on_tokens,
         });
         let state = ClientState::new(&crate::PROVIDER, auth.clone(), self.retry);
-        Ok((Client::new_with_client(&self.base_url, http, state), auth))
+        Ok((Client::new_with_client(&base_url, http, state), auth))
     }
 }
 
@@ -287,6 +308,8 @@ struct Tokens {
 
 struct Access {
     token: Secret,
+    /// `Authorization: Bearer …`, built once per token.
+    header: HeaderValue,
     /// Renew at or after this instant (`None`: the answer gave no lifetime; renew after a 401).
     renew_at: Option<Instant>,
     expires_at: Option<SystemTime>,
@@ -346,9 +369,13 @@ impl OAuth {
             .ok_or_else(|| Error::Auth("the token answer has no access_token".into()))?;
         let lifetime = answer.expires_in.map(seconds);
         let now = Instant::now();
+        let mut header = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            .map_err(|_| Error::Auth("the token answer's access_token is not valid header text".into()))?;
+        header.set_sensitive(true);
         tokens.access = Some(Access {
             token: token.clone(),
-            renew_at: lifetime.and_then(|l| now.checked_add(l - EARLY_REFRESH.min(l / 2))),
+            header,
+            renew_at: lifetime.and_then(|l| now.checked_add(runtime::renew_after(l, EARLY_REFRESH))),
             expires_at: lifetime.and_then(|l| SystemTime::now().checked_add(l)),
         });
         if let Some(refresh) = answer.refresh_token.filter(|t| !t.expose().is_empty()) {
@@ -418,11 +445,30 @@ impl OAuth {
     }
 }
 
+impl OAuth {
+    /// The `Authorization` value of a fresh access token, renewing it first when needed.
+    async fn authorization(&self) -> Result<HeaderValue, Error> {
+        let mut tokens = self.tokens.lock().await;
+        if let Some(a) = &tokens.access
+            && a.renew_at.is_none_or(|at| Instant::now() < at)
+        {
+            return Ok(a.header.clone());
+        }
+        self.renew(&mut tokens).await?;
+        tokens
+            .access
+            .as_ref()
+            .map(|a| a.header.clone())
+            .ok_or_else(|| Error::Auth("no access token after renewal".into()))
+    }
+}
+
 impl Authenticator for OAuth {
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            let token = self.access_token().await?;
-            runtime::set_header(request, AUTHORIZATION, &format!("Bearer {}", token.expose()), true)
+            let header = self.authorization().await?;
+            request.headers_mut().insert(AUTHORIZATION, header);
+            Ok(())
         })
     }
 

@@ -598,3 +598,58 @@ async fn a_401_whose_refresh_is_refused_without_credentials_is_an_auth_error() {
     );
     assert!(!format!("{err:?}").contains("ref-2") && !format!("{err:?}").contains("acc-1"));
 }
+
+#[tokio::test]
+async fn a_short_lived_token_is_not_renewed_on_every_call() {
+    // 120 s against the 60 s early-refresh margin: one token request for 20 concurrent calls.
+    let server = MockServer::start(|r| {
+        if is_token_request(r) {
+            token("acc-short", "ref-short", 120)
+        } else {
+            workspaces()
+        }
+    })
+    .await;
+    let client = builder(&server).user_credentials(USERNAME, PASSWORD).build().unwrap();
+    let calls = (0..20).map(|_| client.list_workspaces().send());
+    for result in futures::future::join_all(calls).await {
+        result.unwrap();
+    }
+    assert_eq!(server.requests().iter().filter(|r| is_token_request(r)).count(), 1);
+}
+
+#[test]
+fn bad_input_is_refused_before_any_request() {
+    let invalid = |b: ClientBuilder, names: &str| {
+        let err = b.build().unwrap_err();
+        assert!(matches!(&err, Error::InvalidInput(m) if m.contains(names)), "{err:?}");
+    };
+    let ok = || {
+        Client::builder()
+            .client_credentials("id", "secret")
+            .user_credentials("u", "p")
+    };
+    invalid(ok().base_url("http://api.example.com"), "base_url");
+    invalid(ok().base_url("::"), "base_url");
+    invalid(
+        Client::builder()
+            .client_credentials("id", "")
+            .user_credentials("u", "p"),
+        "client secret is empty",
+    );
+    invalid(
+        Client::builder()
+            .client_credentials("id", "s")
+            .user_credentials("u", ""),
+        "password is empty",
+    );
+    invalid(
+        Client::builder().client_credentials("id", "s").refresh_token(""),
+        "refresh token is empty",
+    );
+    ok().base_url("http://localhost:1").build().unwrap();
+    ok().base_url("http://api.example.com")
+        .allow_http(true)
+        .build()
+        .unwrap();
+}

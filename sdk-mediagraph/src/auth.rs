@@ -25,7 +25,7 @@ use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
 use futures::future::BoxFuture;
-use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderName};
+use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderName, HeaderValue};
 use serde::Deserialize;
 use sha2::{Digest, Sha256};
 
@@ -64,6 +64,7 @@ pub struct ClientBuilder {
     retry: RetryPolicy,
     timeouts: Timeouts,
     http: Option<reqwest::Client>,
+    allow_http: bool,
 }
 
 impl Default for ClientBuilder {
@@ -74,6 +75,7 @@ impl Default for ClientBuilder {
             retry: RetryPolicy::default(),
             timeouts: Timeouts::default(),
             http: None,
+            allow_http: false,
         }
     }
 }
@@ -87,8 +89,17 @@ impl Client {
 
 impl ClientBuilder {
     /// The API's base URL (default [`DEFAULT_BASE_URL`]); every operation path starts with `/api/`.
+    /// It must be `https`, or plain `http` to a loopback host (tests, simulators), unless
+    /// [`allow_http`](Self::allow_http) is set.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = base_url.into().trim_end_matches('/').to_string();
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// Allows a plain-`http` base URL to a host that is not loopback. Credentials then travel
+    /// unencrypted: only for a trusted network.
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
         self
     }
 
@@ -133,8 +144,12 @@ impl ClientBuilder {
     /// Builds the client. Fails with [`Error::InvalidInput`] when no credentials were given. No
     /// request is sent.
     pub fn build(self) -> Result<Client, Error> {
+        let base_url = runtime::check_base_url("base_url", &self.base_url, self.allow_http)?;
         let auth: Arc<dyn Authenticator> = match self.credentials {
-            Some(Credentials::Token(token)) => token,
+            Some(Credentials::Token(token)) => {
+                token.check()?;
+                token
+            }
             Some(Credentials::OAuth(session)) => Arc::new(session),
             None => {
                 return Err(Error::InvalidInput(
@@ -147,7 +162,7 @@ impl ClientBuilder {
             None => runtime::http_client_with_agent(self.timeouts, crate::PROVIDER.user_agent)?,
         };
         Ok(Client::new_with_client(
-            &self.base_url,
+            &base_url,
             http,
             ClientState::new(&crate::PROVIDER, auth, self.retry),
         ))
@@ -159,20 +174,54 @@ impl ClientBuilder {
 // ---------------------------------------------------------------------------------------------
 
 /// A Personal Access Token and its organization: `Authorization: Basic base64(":" + token)` and
-/// `OrganizationId: <id>` on every call. `Debug` shows the organization id, never the token.
-#[derive(Clone, Debug)]
+/// `OrganizationId: <id>` on every call. Both header values are built once, when the token is
+/// given. `Debug` shows the organization id, never the token.
+#[derive(Clone)]
 pub struct PersonalAccessToken {
     token: Secret,
     organization_id: String,
+    /// The two headers, or why they cannot be built (reported by `authorize` and the builder).
+    headers: Result<(HeaderValue, HeaderValue), String>,
+}
+
+impl fmt::Debug for PersonalAccessToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("PersonalAccessToken")
+            .field("token", &self.token)
+            .field("organization_id", &self.organization_id)
+            .finish()
+    }
 }
 
 impl PersonalAccessToken {
     /// A token and the organization id it acts in.
     pub fn new(token: impl Into<Secret>, organization_id: impl fmt::Display) -> Self {
+        let token = token.into();
+        let organization_id = organization_id.to_string();
+        let headers = (|| {
+            let encoded = base64::engine::general_purpose::STANDARD.encode(format!(":{}", token.expose()));
+            let mut authorization = HeaderValue::from_str(&format!("Basic {encoded}"))
+                .map_err(|_| "the personal access token is not valid header text".to_string())?;
+            authorization.set_sensitive(true);
+            let organization = HeaderValue::from_str(&organization_id)
+                .map_err(|_| "the organization id is not valid header text".to_string())?;
+            Ok((authorization, organization))
+        })();
         Self {
-            token: token.into(),
-            organization_id: organization_id.to_string(),
+            token,
+            organization_id,
+            headers,
         }
+    }
+
+    /// Refuses an empty token or organization id, or values that are not header text.
+    fn check(&self) -> Result<(), Error> {
+        runtime::check_credential("personal access token", self.token.expose())?;
+        runtime::check_credential("organization id", &self.organization_id)?;
+        self.headers
+            .as_ref()
+            .map(|_| ())
+            .map_err(|e| Error::InvalidInput(e.clone()))
     }
 
     /// The organization id sent as `OrganizationId`.
@@ -195,13 +244,11 @@ impl Authenticator for PersonalAccessToken {
 
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            runtime::set_header(request, AUTHORIZATION, self.authorization().expose(), true)?;
-            runtime::set_header(
-                request,
-                HeaderName::from_static("organizationid"),
-                &self.organization_id,
-                false,
-            )
+            let (authorization, organization) = self.headers.as_ref().map_err(|e| Error::InvalidInput(e.clone()))?;
+            let headers = request.headers_mut();
+            headers.insert(AUTHORIZATION, authorization.clone());
+            headers.insert(HeaderName::from_static("organizationid"), organization.clone());
+            Ok(())
         })
     }
 
@@ -479,6 +526,9 @@ pub struct TokenSet {
     pub refresh_token: Option<Secret>,
     /// When the access token expires (from `expires_in`), when known.
     pub expires_at: Option<SystemTime>,
+    /// When the access token was issued, when known: with `expires_at` it gives the token's
+    /// lifetime, so a short-lived token is renewed at half its life rather than on every call.
+    pub issued_at: Option<SystemTime>,
     /// The granted scope, when the answer named it.
     pub scope: Option<String>,
 }
@@ -490,6 +540,7 @@ impl TokenSet {
             access_token: access_token.into(),
             refresh_token: None,
             expires_at: None,
+            issued_at: None,
             scope: None,
         }
     }
@@ -506,13 +557,18 @@ impl TokenSet {
         self
     }
 
-    /// Whether the access token expires within [`EARLY_REFRESH`] of `now`.
+    /// Whether the access token is due for a refresh at `now`: [`EARLY_REFRESH`] before it
+    /// expires, but not before half its life has passed ([`runtime::renew_after`], the rule every
+    /// crate uses).
     fn due(&self, now: SystemTime) -> bool {
-        match self.expires_at.map(|at| at.duration_since(now)) {
-            None => false,
-            Some(Ok(left)) => left <= EARLY_REFRESH,
-            Some(Err(_)) => true,
-        }
+        let Some(expires) = self.expires_at else { return false };
+        let renew_at = match self.issued_at.map(|at| expires.duration_since(at)) {
+            Some(Ok(lifetime)) => self
+                .issued_at
+                .and_then(|at| at.checked_add(runtime::renew_after(lifetime, EARLY_REFRESH))),
+            _ => expires.checked_sub(EARLY_REFRESH),
+        };
+        renew_at.is_none_or(|at| now >= at)
     }
 }
 
@@ -692,12 +748,14 @@ impl TokenAnswer {
             .access_token
             .filter(|t| !t.expose().is_empty())
             .ok_or_else(|| Error::Auth("the token answer has no access_token".into()))?;
+        let issued_at = SystemTime::now();
         let expires_at = self
             .expires_in
             .and_then(|s| s.get())
             .and_then(|s| u64::try_from(s).ok())
-            .and_then(|s| SystemTime::now().checked_add(Duration::from_secs(s)));
+            .and_then(|s| issued_at.checked_add(Duration::from_secs(s)));
         Ok(TokenSet {
+            issued_at: Some(issued_at),
             access_token,
             refresh_token: self
                 .refresh_token

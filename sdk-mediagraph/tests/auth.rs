@@ -528,3 +528,37 @@ async fn debug_output_never_shows_a_credential() {
         printed[5]
     );
 }
+
+#[tokio::test]
+async fn a_short_lived_token_is_not_refreshed_on_every_call() {
+    // A 120 s token against the 5-minute early-refresh margin: fresh for its first 60 s.
+    let refreshes = Arc::new(AtomicUsize::new(0));
+    let r = refreshes.clone();
+    let server = MockServer::start(move |req| match req.path.as_str() {
+        "/oauth/token" => {
+            if req
+                .form()
+                .iter()
+                .any(|(k, v)| k == "grant_type" && v == "refresh_token")
+            {
+                r.fetch_add(1, Ordering::SeqCst);
+            }
+            token_answer("at-short", Some("rt-short"), 120)
+        }
+        _ => Reply::json(200, json!({"id": 1})),
+    })
+    .await;
+    let pkce = Pkce::from_verifier(VERIFIER).unwrap();
+    let session = config(&server).exchange_code("c0de", &pkce).await.unwrap();
+    let client = oauth_client(&server, &session);
+    let calls = (0..20).map(|_| client.who_am_i().send());
+    for result in futures::future::join_all(calls).await {
+        result.unwrap();
+    }
+    assert_eq!(
+        refreshes.load(Ordering::SeqCst),
+        0,
+        "a fresh 120 s token is used, not refreshed"
+    );
+    assert_eq!(server.requests_to("/api/whoami").len(), 20);
+}

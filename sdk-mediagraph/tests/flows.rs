@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dam_test_server::{MockServer, Recorded, Reply};
 use futures::TryStreamExt;
+use sdk_mediagraph::runtime::Resume;
 use sdk_mediagraph::{Client, DownloadOptions, Error, RetryPolicy, UploadFile, UploadOptions, types};
 use serde_json::json;
 
@@ -234,12 +235,14 @@ async fn upload_version_prepares_puts_and_marks_uploaded() {
 const SIZE: usize = 1_200_000;
 const CUT: usize = 500_000;
 
-/// Answers the whole file cut after `CUT` bytes, then ranged requests with `range_reply`.
+/// Answers the whole file (ETag `"v1"`) cut after `CUT` bytes, then ranged requests with
+/// `range_reply`.
 fn download_server(range_reply: fn(&[u8], &str) -> Reply) -> impl Fn(&Recorded) -> Reply + Send + Sync {
     let file = data(SIZE);
     move |r| match r.header("range") {
         None => Reply::bytes(200, file.clone())
             .header("accept-ranges", "bytes")
+            .header("etag", "\"v1\"")
             .cut_after(CUT),
         Some(range) => range_reply(&file, range),
     }
@@ -257,6 +260,7 @@ fn partial(file: &[u8], range: &str) -> Reply {
             &format!("bytes {start}-{}/{}", file.len() - 1, file.len()),
         )
         .header("accept-ranges", "bytes")
+        .header("etag", "\"v1\"")
 }
 
 #[tokio::test]
@@ -283,11 +287,38 @@ async fn a_broken_download_resumes_with_a_range_and_is_byte_identical() {
     }
     assert_eq!(requests[0].header("range"), None);
     assert_eq!(requests[1].header("range"), Some("bytes=500000-"));
+    assert_eq!(
+        requests[1].header("if-range"),
+        Some("\"v1\""),
+        "resumes only the same version"
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_changed_before_the_resume_is_never_spliced() {
+    let server = MockServer::start(download_server(|file, _| {
+        let changed: Vec<u8> = file.iter().map(|b| b ^ 0xff).collect();
+        Reply::bytes(200, changed).header("etag", "\"v2\"")
+    }))
+    .await;
+    let mut out = Vec::new();
+    let err = client(&server)
+        .download_asset_to(7, &mut out, &DownloadOptions::default())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, Error::Changed(_)), "{err:?}");
+    assert!(
+        out == data(SIZE)[..out.len()],
+        "only bytes of the first version were written"
+    );
 }
 
 #[tokio::test]
 async fn a_server_that_ignores_the_range_is_handled_by_skipping_what_was_written() {
-    let server = MockServer::start(download_server(|file, _| Reply::bytes(200, file.to_vec()))).await;
+    let server = MockServer::start(download_server(|file, _| {
+        Reply::bytes(200, file.to_vec()).header("etag", "\"v1\"")
+    }))
+    .await;
     let mut out = Vec::new();
     let report = client(&server)
         .download_asset_to(7, &mut out, &DownloadOptions::default())
@@ -325,7 +356,10 @@ async fn resumes_are_bounded() {
     })
     .await;
     let options = DownloadOptions {
-        max_resumes: 1,
+        resume: Resume {
+            max_resumes: 1,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let mut out = Vec::new();
@@ -348,7 +382,10 @@ async fn a_download_can_start_at_an_offset() {
     let server = MockServer::start(|r| partial(&data(SIZE), r.header("range").unwrap_or("bytes=0-"))).await;
     let path = std::env::temp_dir().join(format!("sdk-mediagraph-dl-{}", fastrand::u64(..)));
     let options = DownloadOptions {
-        offset: 1_199_000,
+        resume: Resume {
+            offset: 1_199_000,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let report = client(&server)

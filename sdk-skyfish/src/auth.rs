@@ -8,7 +8,9 @@
 //! `ts`. Every later call carries `Authorization: CBX-SIMPLE-TOKEN Token={token}`.
 //!
 //! There is no refresh endpoint: the client logs in again [`DEFAULT_RENEW_BEFORE`] before the
-//! answer's `validUntil`, and once after a 401. One async mutex guards the token and is held
+//! answer's `validUntil` — but never before half the token's life has passed
+//! ([`runtime::renew_after`], the rule every crate uses), so a short-lived token does not cause a
+//! login per call — and once after a 401. One async mutex guards the token and is held
 //! across a login, and a refused request's token is compared with the current one, so any number
 //! of concurrent calls that find the token stale, or that were refused with the same token, cause
 //! a single login.
@@ -63,6 +65,14 @@ fn header_value(token: &Secret) -> String {
     format!("{TOKEN_SCHEME} Token={}", token.expose())
 }
 
+/// The header once per token (marked sensitive), so calls only clone it.
+fn header(token: &Secret) -> Result<reqwest::header::HeaderValue, Error> {
+    let mut value = reqwest::header::HeaderValue::from_str(&header_value(token))
+        .map_err(|_| Error::InvalidInput("the token is not valid header text".into()))?;
+    value.set_sensitive(true);
+    Ok(value)
+}
+
 fn system_clock() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -83,6 +93,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     renew_before: Duration,
     clock: Option<Clock>,
+    allow_http: bool,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -109,6 +120,7 @@ impl Default for ClientBuilder {
             http: None,
             renew_before: DEFAULT_RENEW_BEFORE,
             clock: None,
+            allow_http: false,
         }
     }
 }
@@ -142,9 +154,17 @@ impl Client {
 }
 
 impl ClientBuilder {
-    /// The API's base URL (default [`DEFAULT_BASE_URL`]).
+    /// The API's base URL (default [`DEFAULT_BASE_URL`]). It must be `https`, or plain `http` to a
+    /// loopback host (tests, simulators), unless [`allow_http`](Self::allow_http) is set.
     pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
-        self.base_url = base_url.into().trim_end_matches('/').to_string();
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// Allows a plain-`http` base URL to a host that is not loopback. Credentials then travel
+    /// unencrypted: only for a trusted network.
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
         self
     }
 
@@ -222,6 +242,16 @@ impl ClientBuilder {
                 "Skyfish needs credentials (key, secret, username, password) or a token".into(),
             ));
         }
+        let base_url = runtime::check_base_url("base_url", &self.base_url, self.allow_http)?;
+        if let Some(c) = &self.credentials {
+            runtime::check_credential("api key", &c.key)?;
+            runtime::check_credential("api secret", c.secret.expose())?;
+            runtime::check_credential("username", &c.username)?;
+            runtime::check_credential("password", c.password.expose())?;
+        }
+        if let Some(t) = &self.token {
+            runtime::check_credential("token", t.expose())?;
+        }
         let http = match self.http {
             Some(http) => http,
             None => runtime::http_client_with_agent(self.timeouts, crate::PROVIDER.user_agent)?,
@@ -230,28 +260,40 @@ impl ClientBuilder {
             credentials,
             // Login is an unauthenticated operation: this client carries no credentials.
             client: Client::new_with_client(
-                &self.base_url,
+                &base_url,
                 http.clone(),
                 ClientState::without_credentials(&crate::PROVIDER, self.retry),
             ),
         });
         let auth = Arc::new(TokenAuth {
             login,
-            token: tokio::sync::Mutex::new(self.token.map(|value| Token {
-                value,
-                valid_until: None,
-            })),
+            token: tokio::sync::Mutex::new(
+                self.token
+                    .map(|value| {
+                        Ok::<_, Error>(Token {
+                            header: header(&value)?,
+                            value,
+                            obtained: None,
+                            valid_until: None,
+                        })
+                    })
+                    .transpose()?,
+            ),
             renew_before: self.renew_before,
             clock: self.clock.unwrap_or_else(|| Arc::new(system_clock)),
         });
         let state = ClientState::new(&crate::PROVIDER, auth.clone(), self.retry);
-        Ok((Client::new_with_client(&self.base_url, http, state), auth))
+        Ok((Client::new_with_client(&base_url, http, state), auth))
     }
 }
 
 /// The current auth-token and when it runs out.
 struct Token {
     value: Secret,
+    /// `Authorization: CBX-SIMPLE-TOKEN Token=…`, built once.
+    header: reqwest::header::HeaderValue,
+    /// When the login that issued it ran (UNIX seconds), when it was issued by this client.
+    obtained: Option<i64>,
     /// `validUntil` of the login answer (UNIX seconds), when known.
     valid_until: Option<i64>,
 }
@@ -287,11 +329,19 @@ impl TokenAuth {
         guard.as_ref().map(|t| (t.value.clone(), t.valid_until))
     }
 
+    /// Due for renewal: [`renew_before`](ClientBuilder::renew_before) before `validUntil`, but not
+    /// before half its life has passed ([`runtime::renew_after`]).
     fn is_due(&self, token: &Token) -> bool {
-        let renew_before = i64::try_from(self.renew_before.as_secs()).unwrap_or(i64::MAX);
-        token
-            .valid_until
-            .is_some_and(|until| (self.clock)() >= until.saturating_sub(renew_before))
+        let Some(until) = token.valid_until else { return false };
+        let now = (self.clock)();
+        let due = match token.obtained {
+            Some(start) if until > start => {
+                let lifetime = Duration::from_secs((until - start) as u64);
+                start.saturating_add(runtime::renew_after(lifetime, self.renew_before).as_secs() as i64)
+            }
+            _ => until.saturating_sub(i64::try_from(self.renew_before.as_secs()).unwrap_or(i64::MAX)),
+        };
+        now >= due
     }
 
     /// Logs in once. Errors are [`Error::Auth`] with the service's status, message and request
@@ -320,7 +370,10 @@ impl TokenAuth {
             .ok_or_else(|| Error::Auth("the login answer has no token".into()))?;
         tracing::debug!("logged in to skyfish");
         Ok(Token {
+            header: header(&value)
+                .map_err(|_| Error::Auth("the login answer's token is not valid header text".into()))?,
             value,
+            obtained: Some(ts),
             valid_until: answer.valid_until.and_then(|t| t.to_datetime()).map(|d| d.timestamp()),
         })
     }
@@ -341,11 +394,12 @@ impl Authenticator for TokenAuth {
                     *guard = Some(self.log_in(login).await?);
                 }
                 match guard.as_ref() {
-                    Some(token) => header_value(&token.value),
+                    Some(token) => token.header.clone(),
                     None => return Err(Error::Auth("no token and no credentials to log in".into())),
                 }
             };
-            runtime::set_header(request, AUTHORIZATION, &value, true)
+            request.headers_mut().insert(AUTHORIZATION, value);
+            Ok(())
         })
     }
 
@@ -358,10 +412,10 @@ impl Authenticator for TokenAuth {
             };
             let mut guard = self.token.lock().await;
             let sent = rejected.headers().get(AUTHORIZATION).map(|v| v.as_bytes());
-            let current = guard.as_ref().map(|t| header_value(&t.value));
+            let current = guard.as_ref().map(|t| t.header.as_bytes());
             // Another caller may have logged in since `rejected` was sent: then its token is stale
             // but the current one is fresh, and no new login is needed.
-            if sent.is_none() || sent == current.as_deref().map(str::as_bytes) {
+            if sent.is_none() || sent == current {
                 *guard = Some(self.log_in(login).await?);
             }
             Ok(())

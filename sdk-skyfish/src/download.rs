@@ -4,7 +4,7 @@
 
 use std::time::{Duration, Instant};
 
-use crate::runtime::{self, ClientState, Idempotency, LooseId};
+use crate::runtime::{self, DownloadReport, LooseId, Resume};
 use crate::{Client, Error, types};
 
 /// How a multi-step flow polls: every `interval`, for at most `timeout` and `max_attempts` polls,
@@ -62,30 +62,64 @@ impl Poller {
     }
 }
 
-/// A client state without credentials, for URLs outside the API (storage, CDN): the Skyfish
-/// token must not travel there.
 impl Client {
-    /// Whether `url` is on this client's API host (same scheme, host and port as the base URL).
-    fn is_api_url(&self, url: &reqwest::Url) -> bool {
-        reqwest::Url::parse(&self.baseurl).is_ok_and(|base| base.origin() == url.origin())
-    }
-
-    /// Downloads `url` into `writer`, streaming; returns the number of bytes written. The
-    /// Skyfish Authorization header is sent only when `url` is on the API host (download
-    /// locations are signed URLs elsewhere and need none). Retried on 429/503 like any GET.
+    /// Downloads `url` — a download location, a ZIP file or any other URL the service handed
+    /// out — into `writer`, streaming, and resumes a broken transfer with `Range` + `If-Range`
+    /// without ever joining two versions of the file ([`runtime::download`]). Returns the number
+    /// of bytes written. Such URLs are signed by the service: the Skyfish token is **never** sent
+    /// to them, even when they are on the API host.
     pub async fn download_url<W>(&self, url: &str, writer: &mut W) -> Result<u64, Error>
     where
         W: tokio::io::AsyncWrite + Unpin + ?Sized,
     {
-        let parsed = reqwest::Url::parse(url).map_err(|e| Error::InvalidInput(format!("not a valid URL: {e}")))?;
-        let state = if self.is_api_url(&parsed) {
-            self.inner.clone()
-        } else {
-            ClientState::without_credentials(&crate::PROVIDER, self.inner.retry_policy())
-        };
+        self.download_url_with(url, writer, &Resume::default())
+            .await
+            .map(|report| report.bytes)
+    }
+
+    /// [`download_url`](Self::download_url) with resume settings and a progress callback; returns
+    /// what was written.
+    pub async fn download_url_with<W>(
+        &self,
+        url: &str,
+        writer: &mut W,
+        options: &Resume,
+    ) -> Result<DownloadReport, Error>
+    where
+        W: tokio::io::AsyncWrite + Unpin + ?Sized,
+    {
+        let parsed = reqwest::Url::parse(url).map_err(|e| Error::InvalidInput(format!("url: not a valid URL: {e}")))?;
         let request = self.client.get(parsed).build()?;
-        let response = runtime::send(&self.client, &state, request, "download_file", Idempotency::FromMethod).await?;
-        runtime::copy_to_writer(response.bytes_stream(), writer).await
+        runtime::download(
+            &self.client,
+            &self.inner.storage(),
+            "download_file",
+            request,
+            writer,
+            options,
+        )
+        .await
+    }
+
+    /// Downloads `url` (see [`download_url`](Self::download_url)) into a new file at `path`; a
+    /// file that changes during the transfer is downloaded again from zero.
+    pub async fn download_url_to_file(
+        &self,
+        url: &str,
+        path: impl AsRef<std::path::Path>,
+        options: &Resume,
+    ) -> Result<DownloadReport, Error> {
+        let parsed = reqwest::Url::parse(url).map_err(|e| Error::InvalidInput(format!("url: not a valid URL: {e}")))?;
+        let request = self.client.get(parsed).build()?;
+        runtime::download_to_file(
+            &self.client,
+            &self.inner.storage(),
+            "download_file",
+            request,
+            path.as_ref(),
+            options,
+        )
+        .await
     }
 
     /// Downloads a media's original file (`size` `None`) or a scaled version into `writer`:

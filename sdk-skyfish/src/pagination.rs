@@ -28,7 +28,8 @@ fn page(result: types::SearchResult, offset: u64, page_size: u64) -> Page<types:
 impl<'a> builder::SearchMedia<'a> {
     /// Every hit of this search, as a stream that requests `page_size` hits at a time (the
     /// service's default page is 500), starting at offset 0. Any `media_offset`/`media_count` set
-    /// on the builder is replaced per page. The stream stops at the first error, which it yields.
+    /// on the builder is replaced per page. The stream stops at the first error, which it yields;
+    /// a `page_size` of 0 is an [`Error::InvalidInput`] before any request.
     ///
     /// ```no_run
     /// # async fn run(client: &sdk_skyfish::Client) -> Result<(), sdk_skyfish::Error> {
@@ -44,8 +45,7 @@ impl<'a> builder::SearchMedia<'a> {
     /// # Ok(()) }
     /// ```
     pub fn into_stream(self, page_size: u64) -> impl Stream<Item = Result<types::SearchMedia, Error>> + Send + 'a {
-        let page_size = page_size.max(1);
-        runtime::paginate(0u64, move |offset| {
+        runtime::paginate_sized(page_size, 0u64, move |offset, page_size| {
             let request = self.clone().media_offset(offset).media_count(page_size);
             async move {
                 let result = request.send().await?.into_inner();
@@ -59,8 +59,7 @@ impl<'a> builder::SearchColourboxDownloads<'a> {
     /// Every hit of this Colourbox-downloads search, page by page; see
     /// [`SearchMedia::into_stream`](builder::SearchMedia::into_stream).
     pub fn into_stream(self, page_size: u64) -> impl Stream<Item = Result<types::SearchMedia, Error>> + Send + 'a {
-        let page_size = page_size.max(1);
-        runtime::paginate(0u64, move |offset| {
+        runtime::paginate_sized(page_size, 0u64, move |offset, page_size| {
             let request = self.clone().media_offset(offset).media_count(page_size);
             async move {
                 let result = request.send().await?.into_inner();

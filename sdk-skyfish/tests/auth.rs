@@ -344,12 +344,11 @@ async fn a_refused_login_is_an_auth_error_without_secrets() {
     assert_eq!(server.requests_to(LOGIN).len(), 1, "a login is never retried");
     assert!(server.requests_to("/folder").is_empty());
 
-    // The same through a hand-written request.
-    let mut sink = Vec::new();
+    // The same through a hand-written flow that needs the token.
     let err = builder(&server)
         .build()
         .unwrap()
-        .download_url(&format!("{}/x", server.url()), &mut sink)
+        .authorized_url(&format!("{}/x", server.url()))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Auth(_)), "{err:?}");
@@ -368,10 +367,79 @@ async fn a_login_answer_without_token_is_an_auth_error() {
     assert!(matches!(err, Error::Auth(ref m) if m.contains("no token")), "{err:?}");
 }
 
+#[tokio::test]
+async fn a_short_lived_token_is_renewed_once_not_per_call() {
+    // A 120 s token against the 5-minute renewal margin: renewed after half its life (60 s).
+    let t0 = 1_700_000_000i64;
+    let clock = Arc::new(AtomicI64::new(t0));
+    let logins = Arc::new(AtomicUsize::new(0));
+    let l = logins.clone();
+    let server = MockServer::start(move |r| {
+        if r.path == LOGIN {
+            let n = l.fetch_add(1, Ordering::SeqCst) + 1;
+            let ts = r.json()["ts"].as_i64().unwrap();
+            Reply::json(200, json!({"token": format!("tok{n}"), "validUntil": ts + 120}))
+        } else {
+            Reply::json(200, json!([]))
+        }
+    })
+    .await;
+    let c = clock.clone();
+    let client = builder(&server)
+        .clock(move || c.load(Ordering::SeqCst))
+        .build()
+        .unwrap();
+    let calls = (0..20).map(|_| client.list_folders().send());
+    for r in futures::future::join_all(calls).await {
+        r.unwrap();
+    }
+    assert_eq!(logins.load(Ordering::SeqCst), 1, "20 concurrent calls, one login");
+    clock.store(t0 + 59, Ordering::SeqCst);
+    client.list_folders().send().await.unwrap();
+    assert_eq!(logins.load(Ordering::SeqCst), 1);
+    clock.store(t0 + 60, Ordering::SeqCst);
+    let calls = (0..20).map(|_| client.list_folders().send());
+    for r in futures::future::join_all(calls).await {
+        r.unwrap();
+    }
+    assert_eq!(logins.load(Ordering::SeqCst), 2, "renewed once at half-life");
+}
+
 #[test]
 fn a_client_needs_credentials_or_a_token() {
     let err = Client::builder().build().unwrap_err();
     assert!(matches!(err, Error::InvalidInput(_)), "{err:?}");
+}
+
+#[test]
+fn bad_input_is_refused_before_any_request() {
+    let invalid = |b: sdk_skyfish::ClientBuilder, names: &str| {
+        let err = b.build().unwrap_err();
+        assert!(matches!(&err, Error::InvalidInput(m) if m.contains(names)), "{err:?}");
+    };
+    let creds = || Client::builder().credentials("key", "secret", "user", "pw");
+    invalid(creds().base_url("not a url"), "base_url");
+    invalid(creds().base_url("http://api.example.com"), "base_url");
+    invalid(
+        Client::builder().credentials("key", "", "user", "pw"),
+        "api secret is empty",
+    );
+    invalid(
+        Client::builder().credentials("", "secret", "user", "pw"),
+        "api key is empty",
+    );
+    invalid(
+        Client::builder().credentials("key", "secret", "user", " "),
+        "password is empty",
+    );
+    invalid(Client::builder().token(""), "token is empty");
+    // Plain http only to loopback, or when the caller opts in.
+    creds().base_url("http://127.0.0.1:9").build().unwrap();
+    creds()
+        .base_url("http://api.example.com")
+        .allow_http(true)
+        .build()
+        .unwrap();
 }
 
 #[tokio::test]

@@ -91,7 +91,7 @@ pub use error::{ApiError, Error, ErrorBody, grant_refused, redact};
 #[cfg(feature = "schemars")]
 pub use lists::open_enum_schema;
 pub use lists::{deserialize_open_string, join_display, split_parse};
-pub use paging::{Page, paginate};
+pub use paging::{Page, paginate, paginate_sized};
 pub use pipeline::{
     ClientState, Idempotency, call_empty, call_json, call_stream, decode_json, execute, json_body, prepare,
     retry_after, send,

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use futures::{Stream, TryStreamExt};
+use futures::{Stream, StreamExt, TryStreamExt};
 
 use crate::Error;
 
@@ -38,4 +38,48 @@ where
         }
     })
     .try_flatten()
+}
+
+/// [`paginate`] for listings whose page size the caller chooses: a `page_size` of 0 yields one
+/// [`Error::InvalidInput`] naming it (before any request) instead of paging forever; otherwise
+/// `fetch` gets the cursor and the page size.
+pub fn paginate_sized<T, C, F, Fut>(
+    page_size: u64,
+    start: C,
+    mut fetch: F,
+) -> impl Stream<Item = Result<T, Error>> + Send
+where
+    T: Send,
+    C: Send,
+    F: FnMut(C, u64) -> Fut + Send,
+    Fut: Future<Output = Result<Page<T, C>, Error>> + Send,
+{
+    if page_size == 0 {
+        futures::stream::once(async { Err(Error::InvalidInput("page_size must be at least 1".into())) }).left_stream()
+    } else {
+        paginate(start, move |cursor| fetch(cursor, page_size)).right_stream()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn a_zero_page_size_is_refused_before_any_request() {
+        let mut calls = 0;
+        let items: Vec<Result<u8, Error>> = paginate_sized(0, 0u8, |_, _| {
+            calls += 1;
+            async {
+                Ok(Page {
+                    items: vec![1u8],
+                    next: None,
+                })
+            }
+        })
+        .collect()
+        .await;
+        assert_eq!(calls, 0);
+        assert!(matches!(&items[..], [Err(Error::InvalidInput(m))] if m.contains("page_size")));
+    }
 }

@@ -288,8 +288,9 @@ where
     })
 }
 
-/// [`download`] into a new file at `path` (created or truncated). When the remote file changes
-/// during the transfer, the file is truncated and the download starts again from zero, once.
+/// [`download`] into a new file at `path` (created or truncated; it holds the file from
+/// `options.offset` on). When the remote file changes during the transfer, the file is truncated
+/// and the download starts again, once, so it holds only bytes of the new version.
 pub async fn download_to_file(
     http: &reqwest::Client,
     state: &ClientState,
@@ -299,17 +300,13 @@ pub async fn download_to_file(
     options: &Resume,
 ) -> Result<DownloadReport, Error> {
     let mut file = tokio::fs::File::create(path).await?;
-    let fresh = Resume {
-        offset: 0,
-        ..options.clone()
-    };
-    let report = match download(http, state, operation, request.try_clone_or_err()?, &mut file, &fresh).await {
+    let report = match download(http, state, operation, request.try_clone_or_err()?, &mut file, options).await {
         Err(Error::Changed(why)) => {
             tracing::debug!(reason = %why, "the file changed during the download; starting again");
             file.set_len(0).await?;
             use tokio::io::AsyncSeekExt;
             file.seek(std::io::SeekFrom::Start(0)).await?;
-            download(http, state, operation, request, &mut file, &fresh).await?
+            download(http, state, operation, request, &mut file, options).await?
         }
         other => other?,
     };
