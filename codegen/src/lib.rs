@@ -18,6 +18,8 @@
 
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod changes;
 pub mod generate;
 pub mod prepare;
 pub mod providers;
