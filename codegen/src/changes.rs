@@ -266,7 +266,7 @@ fn removed_operation(b: &Operation, head: &Api) -> Change {
     let renamed = head
         .operations
         .values()
-        .find(|h| h.method == b.method && h.path == b.path)
+        .find(|h| h.method == b.method && template(&h.path) == template(&b.path))
         .map(|h| format!(" (renamed to `{}`?)", h.id))
         .unwrap_or_default();
     op_change(
@@ -285,7 +285,7 @@ fn operation_changes(b: &Operation, h: &Operation, out: &mut Vec<Change>) {
     let mut push = |what: String, impact: Impact, changelog: Option<(Section, String)>| {
         out.push(op_change(id, what, impact, changelog));
     };
-    if (&b.method, &b.path) != (&h.method, &h.path) {
+    if b.method != h.method || template(&b.path) != template(&h.path) {
         push(
             format!("now {} {} (was {} {})", h.method, h.path, b.method, b.path),
             Impact::Behaviour,
@@ -561,6 +561,24 @@ fn operation_changes(b: &Operation, h: &Operation, out: &mut Vec<Change>) {
             Some((Section::Changed, format!("`Client::{id}` is {what}."))),
         );
     }
+}
+
+/// A path with its parameter names blanked (`/media/{}`): a renamed path parameter is not a new URL.
+fn template(path: &str) -> String {
+    let mut out = String::new();
+    let mut in_param = false;
+    for c in path.chars() {
+        match c {
+            '{' => {
+                in_param = true;
+                out.push_str("{}");
+            }
+            '}' => in_param = false,
+            _ if in_param => {}
+            _ => out.push(c),
+        }
+    }
+    out
 }
 
 fn list_or_none(v: &[String]) -> String {

@@ -23,6 +23,7 @@ pub mod changes;
 pub mod generate;
 pub mod prepare;
 pub mod providers;
+pub mod semver;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
