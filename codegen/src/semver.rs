@@ -12,8 +12,10 @@
 //! - the report calls a new optional model field non-breaking (policy), while `cargo-semver-checks`
 //!   flags the new `pub` field of an exhaustive struct (`constructible_struct_adds_field`);
 //! - a new required parameter breaks at run time (`send()` refuses), which no type check sees;
-//! - the generator or the runtime (`codegen/`) changed since the base: the report covers specs only.
+//! - the generator, the runtime or the crate's hand-written code changed since the base: the report
+//!   covers the specs only.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -26,8 +28,8 @@ pub struct Verdict {
     pub crate_name: String,
     /// A lint that requires a major release fired.
     pub breaking: bool,
-    /// Every lint that fired, as `(lint, required update)`.
-    pub lints: Vec<(String, String)>,
+    /// Every lint that fired.
+    pub lints: Vec<String>,
 }
 
 /// The installed `cargo-semver-checks` version, or why it cannot run.
@@ -134,50 +136,47 @@ pub fn check_crate(root: &Path, baseline: &Path, crate_name: &str) -> Result<Ver
     })
 }
 
-/// Reads a verdict from `cargo semver-checks` output: the `--- failure <lint>: ... ---` blocks and
-/// the summary (`requires new major version: N major and M minor checks failed`, or
-/// `no semver update required`). `None` when the output has no summary.
+/// Reads a verdict from `cargo semver-checks` output: the lints of the `--- failure <lint>: ... ---`
+/// blocks and the summary (`Summary semver requires new major version: N major and M minor checks
+/// failed`, or `Summary no semver update required`). `None` when there is no summary.
 pub fn parse_output(crate_name: &str, text: &str) -> Option<Verdict> {
     let mut lints = Vec::new();
-    let mut level = String::new();
-    let mut summary = None;
+    let mut major = None;
     for line in text.lines().map(str::trim) {
         if let Some(rest) = line.strip_prefix("--- failure ") {
             let lint = rest.split(':').next().unwrap_or(rest).trim().to_string();
-            lints.push((lint, level.clone()));
+            lints.push(lint);
         }
-        // The lint's level is printed before its block: `Failed in:` comes after; the summary of
-        // each check names it. Newer versions print `--- failure <lint>: ... ---` only; the level
-        // is then read from the summary counts.
-        if let Some(rest) = line.strip_prefix("Summary") {
-            let rest = rest.trim();
-            if rest.contains("no semver update required") {
-                summary = Some((0, 0));
-            } else if let Some(counts) = rest.split(':').nth(1) {
-                let nums: Vec<u64> = counts
-                    .split(|c: char| !c.is_ascii_digit())
-                    .filter(|s| !s.is_empty())
-                    .filter_map(|s| s.parse().ok())
-                    .collect();
-                if let [major, minor, ..] = nums.as_slice() {
-                    summary = Some((*major, *minor));
-                }
-            }
-        }
-        if line.starts_with("Checking") || line.starts_with("Parsing") {
-            level.clear();
+        let Some(summary) = line.strip_prefix("Summary") else {
+            continue;
+        };
+        if summary.contains("no semver update required") {
+            major = Some(0);
+        } else if let Some((_, counts)) = summary.split_once(':') {
+            major = counts
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .windows(2)
+                .find(|w| w[1] == "major")
+                .and_then(|w| w[0].parse::<u64>().ok());
         }
     }
-    let (major, _minor) = summary?;
     Some(Verdict {
         crate_name: crate_name.to_string(),
-        breaking: major > 0,
+        breaking: major? > 0,
         lints,
     })
 }
 
 /// Where the report and `cargo-semver-checks` disagree, one line each, with the known reason.
-pub fn disagreements(reports: &[CrateReport], verdicts: &[Verdict], codegen_changed: bool) -> Vec<String> {
+///
+/// `elsewhere` names, per crate, what else changed since the base besides the spec (the generator,
+/// the runtime, hand-written code): cargo-semver-checks sees those changes, the report does not.
+pub fn disagreements(
+    reports: &[CrateReport],
+    verdicts: &[Verdict],
+    elsewhere: &BTreeMap<String, Vec<String>>,
+) -> Vec<String> {
     let mut out = Vec::new();
     for v in verdicts {
         let Some(r) = reports.iter().find(|r| r.crate_name == v.crate_name) else {
@@ -186,7 +185,7 @@ pub fn disagreements(reports: &[CrateReport], verdicts: &[Verdict], codegen_chan
         if r.breaking() == v.breaking {
             continue;
         }
-        let lints: Vec<&str> = v.lints.iter().map(|(l, _)| l.as_str()).collect();
+        let lints: Vec<&str> = v.lints.iter().map(String::as_str).collect();
         let mut reasons = Vec::new();
         if v.breaking {
             let flagged = r.changes.iter().any(|c| {
@@ -195,9 +194,8 @@ pub fn disagreements(reports: &[CrateReport], verdicts: &[Verdict], codegen_chan
             if flagged && lints.iter().any(|l| l.contains("adds_field")) {
                 reasons.push("policy: a new optional model field is non-breaking for builders and readers; cargo-semver-checks flags struct literals".to_string());
             }
-            if codegen_changed {
-                reasons
-                    .push("codegen/ changed since the base: the generated code differs beyond the specs".to_string());
+            for other in elsewhere.get(&v.crate_name).into_iter().flatten() {
+                reasons.push(format!("{other} since the base, which the spec report does not see"));
             }
         } else {
             let runtime_only = r.changes.iter().any(|c| {

@@ -374,7 +374,7 @@ fn semver_cmd(
             continue;
         }
         let v = codegen::semver::check_crate(root, baseline.path(), &r.crate_name)?;
-        let lints: Vec<String> = v.lints.iter().map(|(l, _)| l.clone()).collect();
+        let lints = &v.lints;
         println!(
             "  {}: {}{}",
             v.crate_name,
@@ -387,7 +387,23 @@ fn semver_cmd(
         );
         verdicts.push(v);
     }
-    let disagreements = codegen::semver::disagreements(reports, &verdicts, codegen_changed);
+    let mut elsewhere = std::collections::BTreeMap::new();
+    for p in codegen::PROVIDERS {
+        let Some(r) = reports.iter().find(|r| Path::new(p.crate_dir).ends_with(&r.crate_name)) else {
+            continue;
+        };
+        let mut other = Vec::new();
+        if codegen_changed {
+            other.push("the generator or the runtime (codegen/) changed".to_string());
+        }
+        let src = format!("{}/src", p.crate_dir);
+        let generated = format!(":(exclude){}/src/generated.rs", p.crate_dir);
+        if codegen::changes::changed_since(root, commit, &[&src, &generated]).unwrap_or(false) {
+            other.push(format!("hand-written code in {src} changed"));
+        }
+        elsewhere.insert(r.crate_name.clone(), other);
+    }
+    let disagreements = codegen::semver::disagreements(reports, &verdicts, &elsewhere);
     if disagreements.is_empty() {
         println!("cargo-semver-checks agrees with the report on every crate.");
     } else {
