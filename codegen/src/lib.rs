@@ -24,6 +24,7 @@ pub mod generate;
 pub mod prepare;
 pub mod providers;
 pub mod semver;
+pub mod upstream;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};

@@ -416,7 +416,45 @@ fn semver_cmd(
 }
 
 fn upstream_cmd(root: &Path, file: &Path, fail_on_missing: bool, fail_on_drift: bool) -> ExitCode {
-    let _ = (root, file, fail_on_missing, fail_on_drift);
-    eprintln!("upstream: not implemented yet");
-    ExitCode::from(2)
+    let Some(ours_path) = codegen::providers::find("mediagraph").map(|p| p.spec) else {
+        return usage_error("no mediagraph provider");
+    };
+    let upstream: serde_json::Value = match std::fs::read(file)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| format!("not JSON: {e}")))
+    {
+        Ok(v) => v,
+        Err(e) => return usage_error(&format!("{}: {e}", file.display())),
+    };
+    let ours: serde_json::Value = match std::fs::read(root.join(ours_path))
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_yaml::from_slice(&b).map_err(|e| format!("not YAML: {e}")))
+    {
+        Ok(v) => v,
+        Err(e) => {
+            eprintln!("error: {ours_path}: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let report = match codegen::upstream::compare(&upstream, &ours) {
+        Ok(r) => r,
+        Err(e) => return usage_error(&format!("{}: {e}", file.display())),
+    };
+    let name = file
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    print!("{}", report.render(&name, ours_path));
+    if fail_on_missing && !report.missing_operations.is_empty() {
+        eprintln!(
+            "error: {} upstream operations are missing from {ours_path} (--fail-on-missing-operations)",
+            report.missing_operations.len()
+        );
+        return ExitCode::from(1);
+    }
+    if fail_on_drift && report.has_drift() {
+        eprintln!("error: {ours_path} drifts from {name} (--fail-on-drift)");
+        return ExitCode::from(1);
+    }
+    ExitCode::SUCCESS
 }
