@@ -162,3 +162,29 @@ fn versions_are_read_through_the_workspace() {
     );
     assert!(codegen::changes::manifest_version("[package]\nname = \"x\"\n", ws).is_err());
 }
+
+#[test]
+fn every_sdk_crate_has_a_keep_a_changelog_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap();
+    for p in codegen::PROVIDERS {
+        let path = root.join(p.crate_dir).join("CHANGELOG.md");
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+        assert!(text.starts_with("# Changelog\n"), "{}", path.display());
+        assert!(text.contains("keepachangelog.com"), "{}", path.display());
+        assert!(
+            text.contains("\n## [Unreleased]\n"),
+            "{}: no Unreleased section",
+            path.display()
+        );
+    }
+}
+
+#[test]
+fn changelog_entries_use_keep_a_changelog_sections_in_order() {
+    // Removed + added in one report: sections come out Added, Changed, Removed.
+    let r = report("path_param_renamed");
+    let entry = r.changelog().unwrap();
+    let headings: Vec<&str> = entry.lines().filter(|l| l.starts_with("### ")).collect();
+    assert_eq!(headings, ["### Changed", "### Removed"]);
+    assert!(report("no_api_change").changelog().is_none());
+}
