@@ -69,9 +69,9 @@ impl Impact {
 pub enum Area {
     /// A `Client` method and its builder.
     Operation,
-    /// A struct, union or newtype in `types`.
+    /// A struct, joined list, union or newtype in `types`.
     Model,
-    /// An open enum or joined list in `types`.
+    /// An open enum in `types`.
     Enum,
 }
 
@@ -587,7 +587,7 @@ fn list_or_none(v: &[String]) -> String {
 
 fn type_changes(name: &str, b: Option<&TypeDef>, h: Option<&TypeDef>, role: Role, out: &mut Vec<Change>) {
     let area = match h.or(b) {
-        Some(TypeDef::Enum(_)) | Some(TypeDef::List { .. }) => Area::Enum,
+        Some(TypeDef::Enum(_)) => Area::Enum,
         _ => Area::Model,
     };
     let subject = if area == Area::Model {
@@ -745,8 +745,14 @@ fn type_changes(name: &str, b: Option<&TypeDef>, h: Option<&TypeDef>, role: Role
                 );
             }
             if oj != nj {
+                let sep = |j: &str| match j {
+                    "plus" => "+".to_string(),
+                    "comma" => ",".to_string(),
+                    other => other.to_string(),
+                };
+                let (oj, nj) = (sep(oj), sep(nj));
                 push(
-                    format!("now joined with `{nj}` (was `{oj}`)"),
+                    format!("now sent joined with `{nj}` (was `{oj}`)"),
                     Impact::Behaviour,
                     None,
                     Some((

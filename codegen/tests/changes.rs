@@ -188,3 +188,18 @@ fn changelog_entries_use_keep_a_changelog_sections_in_order() {
     assert_eq!(headings, ["### Changed", "### Removed"]);
     assert!(report("no_api_change").changelog().is_none());
 }
+
+#[test]
+fn renamed_operation_is_breaking_and_named() {
+    check("renamed_operation", true, Bump::Minor);
+}
+
+#[test]
+fn changed_runtime_type_retypes_its_fields() {
+    check("runtime_type_changed", true, Bump::Minor);
+}
+
+#[test]
+fn joined_list_separator_is_a_wire_change_only() {
+    check("joined_list_separator", false, Bump::Patch);
+}

@@ -8,9 +8,10 @@
 //!   (default `HEAD`, the last commit) change in each SDK crate's Rust API, each change classified
 //!   breaking or not, the version bump it needs and a CHANGELOG entry (`codegen::changes`). With
 //!   `--semver`, `cargo-semver-checks` compares the generated crates with the base revision's and
-//!   the disagreements are listed (`codegen::semver`). Exit code: 0 nothing breaking, 1 something
-//!   breaking, 2 usage error or no report (unknown revision, unreadable spec, `cargo-semver-checks`
-//!   not installed or without a verdict).
+//!   the disagreements are listed (`codegen::semver`). Exit code (the report's verdict; a
+//!   disagreement is listed, not counted): 0 nothing breaking, 1 something breaking, 2 usage error or
+//!   no report (unknown revision, unreadable spec, `cargo-semver-checks` not installed or without a
+//!   verdict).
 //! - `cargo xtask upstream mediagraph <provider-spec.json> [--fail-on-missing-operations]
 //!   [--fail-on-drift]`: what Mediagraph's published Swagger 2.0 spec has that `specs/mediagraph.yaml`
 //!   lacks or disagrees with, ignoring the published spec's known errors (`codegen::upstream`).
