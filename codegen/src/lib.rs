@@ -13,15 +13,24 @@
 //! (`codegen/runtime/`), that every SDK crate depends on; the loopback test server is another,
 //! `dam-test-server` (`codegen/test-server/`).
 //!
+//! Beside generation, the library answers two questions about a spec (for `cargo xtask changes` and
+//! `cargo xtask upstream`): what an edit changes for the crate's users ([`api`], [`changes`], with a
+//! second opinion from `cargo-semver-checks` in [`semver`]), and what a provider's published spec
+//! has that ours lacks ([`upstream`]).
+//!
 //! Every output file starts with an `@generated` header naming its source and the source's SHA-256.
 //! Errors name the spec, the operation and the reason; nothing here panics on a bad spec.
 
 #![forbid(unsafe_code)]
 
+pub mod api;
+pub mod changes;
 pub mod generate;
 pub mod models;
 pub mod prepare;
 pub mod providers;
+pub mod semver;
+pub mod upstream;
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
