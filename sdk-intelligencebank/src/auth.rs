@@ -24,7 +24,7 @@
 //! 401 or 403, on v2 and v3 alike. One async mutex guards the session and is held during a login,
 //! and a refused request's cookie (v2) or `sid` header (v3) is compared with the current session,
 //! so any number of concurrent failures cause one login. Before every call (and every login) it
-//! takes a permit from the client's [`RateLimiter`](crate::RateLimiter).
+//! takes a permit from the client's [`RateLimiter`].
 //! The password, API key, session id and cookie are [`Secret`]s or sensitive header values: they
 //! never appear in `Debug` output, logs or errors (the runtime never logs URLs, which carry `p10`).
 

@@ -64,7 +64,7 @@ impl<'a> V3<'a> {
     /// when the session needs it). Fails with [`Error::Auth`] when the login answer named no
     /// `apiV3url` or `clientid`, and with [`Error::InvalidInput`] when the client holds no
     /// IntelligenceBank session at all.
-    pub async fn root(&self) -> Result<Url, Error> {
+    pub async fn root(self) -> Result<Url, Error> {
         let probe = Url::parse(V3_ROOT_PROBE).map_err(|e| Error::InvalidInput(e.to_string()))?;
         let mut probe = reqwest::Request::new(Method::GET, probe);
         self.client.inner.authenticator().authorize(&mut probe).await?;
@@ -80,14 +80,14 @@ impl<'a> V3<'a> {
     /// One page of resources: `GET {root}/{table}?{search}` into a [`types::V3ResourcePage`]. Use a
     /// `resource` table, e.g. `Table::resource().limit(0, 100).order("createTime",
     /// Direction::Descending)`; [`resources`](Self::resources) walks every page.
-    pub async fn list_resources(&self, table: &Table, search: &SearchParams) -> Result<types::V3ResourcePage, Error> {
+    pub async fn list_resources(self, table: &Table, search: &SearchParams) -> Result<types::V3ResourcePage, Error> {
         self.get_table("v3_list_resources", table, search).await
     }
 
     /// One page of folders: `GET {root}/{table}?{search}` into a [`types::V3FolderPage`]. Use a
     /// `folder` table, e.g. `Table::folder().limit(0, 100)` with
     /// [`SearchParams::parent`]; [`folders`](Self::folders) walks every page.
-    pub async fn list_folders(&self, table: &Table, search: &SearchParams) -> Result<types::V3FolderPage, Error> {
+    pub async fn list_folders(self, table: &Table, search: &SearchParams) -> Result<types::V3FolderPage, Error> {
         self.get_table("v3_list_folders", table, search).await
     }
 
@@ -143,7 +143,7 @@ impl<'a> V3<'a> {
     /// `{"data": {...}}` (e.g. its `tags`). Retried on 429/503 like every PUT. The answer is kept
     /// as an open map (an empty body is an empty map).
     pub async fn update_resource(
-        &self,
+        self,
         uuid: &str,
         update: &types::V3ResourceUpdate,
     ) -> Result<types::V3UpdateResponse, Error> {
@@ -163,7 +163,7 @@ impl<'a> V3<'a> {
     /// Starts downloading a resource's current file: `GET {root}/resource/{uuid}?action=download`.
     /// The answer's body is still streaming: read its [`file_name`](V3Download::file_name) and
     /// [`write_to`](V3Download::write_to) any writer, without holding the file in memory.
-    pub async fn download(&self, uuid: &str) -> Result<V3Download, Error> {
+    pub async fn download(self, uuid: &str) -> Result<V3Download, Error> {
         let mut url = self.resource_url(uuid).await?;
         url.query_pairs_mut().append_pair("action", "download");
         let request = self.client.client.get(url).build()?;
@@ -180,7 +180,7 @@ impl<'a> V3<'a> {
 
     /// Downloads a resource's current file into a new file at `path` (replacing an existing one);
     /// returns the number of bytes written. A failed download removes the partial file.
-    pub async fn download_to_file(&self, uuid: &str, path: impl AsRef<Path>) -> Result<u64, Error> {
+    pub async fn download_to_file(self, uuid: &str, path: impl AsRef<Path>) -> Result<u64, Error> {
         let path = path.as_ref();
         let download = self.download(uuid).await?;
         let mut file = tokio::fs::File::create(path).await?;
@@ -197,7 +197,7 @@ impl<'a> V3<'a> {
     /// that is refused with 401/403 is sent once more after a new login. Answers the stored file's
     /// hash (`response._id`).
     pub async fn upload_file(
-        &self,
+        self,
         target: types::V3UploadTarget,
         mut file: FilePart,
     ) -> Result<types::V3FileUploadResponse, Error> {
@@ -215,7 +215,7 @@ impl<'a> V3<'a> {
     /// decoded into `T`: [`types::V3ResourcePage`], [`types::V3QueryPage`] (rows as JSON),
     /// `serde_json::Value`, .... A `GET` query is retried on 429/503; other methods never are.
     pub async fn query<T: DeserializeOwned>(
-        &self,
+        self,
         method: types::V3QueryMethod,
         table: impl fmt::Display,
         query_params: serde_json::Map<String, serde_json::Value>,
@@ -248,7 +248,7 @@ impl<'a> V3<'a> {
     }
 
     async fn get_table<T: DeserializeOwned>(
-        &self,
+        self,
         operation: &'static str,
         table: &Table,
         search: &SearchParams,
@@ -261,7 +261,7 @@ impl<'a> V3<'a> {
     }
 
     /// `{root}/resource/{uuid}` (the uuid percent-encoded as a path segment).
-    async fn resource_url(&self, uuid: &str) -> Result<Url, Error> {
+    async fn resource_url(self, uuid: &str) -> Result<Url, Error> {
         if uuid.trim().is_empty() {
             return Err(Error::InvalidInput(
                 "a v3 resource call needs the resource's uuid".into(),
@@ -274,7 +274,7 @@ impl<'a> V3<'a> {
 
     /// Sends a request through the runtime's pipeline and reads the whole answer body.
     async fn body(
-        &self,
+        self,
         request: reqwest::Request,
         operation: &'static str,
         mode: Idempotency,
