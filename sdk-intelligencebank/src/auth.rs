@@ -62,8 +62,8 @@ pub(crate) const V3_ROOT_PROBE: &str = "ib-session:v3-root";
 
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
-/// An IntelligenceBank v2 session: what every call after login carries. `Debug` shows neither the
-/// API key nor the session id.
+/// An IntelligenceBank session, from the v2 login: what every v2 and v3 call after login carries.
+/// `Debug` shows neither the API key nor the session id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     /// The API base URL (from discovery), e.g. `https://apiau.intelligencebank.com`.
