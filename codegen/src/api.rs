@@ -173,6 +173,7 @@ impl Api {
             runtime: BTreeMap::new(),
             types: BTreeMap::new(),
             register: true,
+            closed: crate::prepare::closed_models(spec),
         };
         let schemas = spec
             .pointer("/components/schemas")
@@ -277,6 +278,8 @@ struct Builder<'a> {
     types: BTreeMap<String, TypeDef>,
     /// Whether inline types are emitted (not for operations progenitor never sees).
     register: bool,
+    /// Models that keep no unknown keys ([`crate::prepare::closed_models`]).
+    closed: BTreeSet<String>,
 }
 
 impl Builder<'_> {
@@ -465,6 +468,18 @@ impl Builder<'_> {
                     Field {
                         rust_type,
                         required: is_required,
+                    },
+                );
+            }
+            // Open models keep unknown keys in a map (codegen/src/models.rs).
+            if !self.closed.contains(name) {
+                let taken: Vec<String> = fields.keys().map(|k| snake_ident(k)).collect();
+                let extra = crate::models::extra_field_name(taken.iter().map(|t| t.trim_start_matches("r#")));
+                fields.insert(
+                    extra.to_string(),
+                    Field {
+                        rust_type: "Map<String, Value>".into(),
+                        required: false,
                     },
                 );
             }

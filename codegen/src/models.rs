@@ -194,18 +194,27 @@ fn is_option(ty: &syn::Type) -> bool {
     matches!(ty, syn::Type::Path(p) if p.path.segments.last().is_some_and(|s| s.ident == "Option"))
 }
 
+/// The name of an open model's map of unknown keys, given its other fields' Rust names.
+pub fn extra_field_name<'a>(taken: impl IntoIterator<Item = &'a str>) -> &'static str {
+    let taken: BTreeSet<&str> = taken.into_iter().collect();
+    [EXTRA, "extra_fields", "dam_extra"]
+        .into_iter()
+        .find(|n| !taken.contains(n))
+        .expect("three names cannot all be taken")
+}
+
 /// Adds the map of unknown keys; returns its name.
 fn add_extra(s: &mut syn::ItemStruct) -> String {
-    let taken: BTreeSet<String> = s
+    let taken: Vec<String> = s
         .fields
         .iter()
-        .filter_map(|f| f.ident.as_ref().map(ToString::to_string))
+        .filter_map(|f| {
+            f.ident
+                .as_ref()
+                .map(|i| i.to_string().trim_start_matches("r#").to_string())
+        })
         .collect();
-    let name = [EXTRA, "extra_fields", "dam_extra"]
-        .into_iter()
-        .find(|n| !taken.contains(*n))
-        .expect("three names cannot all be taken")
-        .to_string();
+    let name = extra_field_name(taken.iter().map(String::as_str)).to_string();
     let ident = format_ident!("{name}");
     let field: syn::FieldsNamed = syn::parse_quote!({
         /// Keys this version of the SDK does not know, kept as received and sent back when the

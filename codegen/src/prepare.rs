@@ -611,8 +611,9 @@ fn adapt_operation(
     (op, meta)
 }
 
-/// Component schemas reachable only from request bodies and not declared open.
-fn closed_models(spec: &Value) -> BTreeSet<String> {
+/// Component schemas reachable only from request bodies and not declared open: the models that
+/// keep no unknown keys (see [`crate::models`]).
+pub fn closed_models(spec: &Value) -> BTreeSet<String> {
     let mut requests = BTreeSet::new();
     let mut answers = BTreeSet::new();
     let paths = spec.get("paths").and_then(Value::as_object);

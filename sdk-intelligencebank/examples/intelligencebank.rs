@@ -1,5 +1,5 @@
 //! A short IntelligenceBank session: log in, list the root folder and the first folder's resources,
-//! search, and optionally download the first hit.
+//! search (v2, then v3 with the newest hits first), and optionally download the first hit.
 //!
 //! ```sh
 //! IB_EMAIL=me@acme.com IB_PASSWORD=... \
@@ -15,8 +15,9 @@
 use std::num::NonZeroU64;
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use sdk_intelligencebank::Client;
+use sdk_intelligencebank::v3::{Direction, SearchParams, Table};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
@@ -69,6 +70,35 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let hits = client.search().searchterm(&term).send().await?.into_inner();
     let count = hits.num_found.as_ref().and_then(|n| n.get()).unwrap_or(0);
     println!("search {term:?}: {count} hits");
+
+    // The same search on v3 (same session): the ten newest hits, with the total.
+    let newest = Table::resource().order("lastUpdateTime", Direction::Descending);
+    let search = SearchParams::new().keywords(&term).verbose(true);
+    let page = client.v3().list_resources(&newest.clone().limit(0, 10), &search).await;
+    match page {
+        Ok(page) => {
+            let rows = page.response.unwrap_or_default();
+            let total = rows.count.and_then(|c| c.get()).unwrap_or(0);
+            println!("v3 search {term:?}: {total} hits, newest first:");
+            for r in &rows.rows {
+                println!(
+                    "  {} {}",
+                    r.id.as_deref().unwrap_or("?"),
+                    r.name.as_deref().unwrap_or("")
+                );
+            }
+            let per_page = NonZeroU64::new(100).unwrap_or(NonZeroU64::MIN);
+            let first_200: Vec<_> = client
+                .v3()
+                .resources(newest, search, per_page)
+                .take(200)
+                .collect()
+                .await;
+            println!("  paged through {} of them", first_200.len());
+        }
+        // A session whose login named no v3 host cannot use v3.
+        Err(e) => println!("v3 is not available: {e}"),
+    }
 
     if let Ok(dir) = std::env::var("IB_DOWNLOAD_TO") {
         let first = hits.doc.unwrap_or_default().into_iter().find_map(|h| h.file);

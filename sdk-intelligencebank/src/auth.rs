@@ -12,10 +12,19 @@
 //! 3. Every later v2 call carries `p10={apikey}&p20={useruuid}` (and `p60={product key}`) in its
 //!    query and the cookie `_aid={apikey}_{sid}_{product key or "default"}`.
 //!
-//! [`SessionAuth`] adds those to every call. It logs in again when the session is about to time out
-//! (`logintimeoutperiod` hours after login, renewed [`EARLY_RENEWAL`] early) and once after a 401 or
-//! 403. One async mutex guards the session and is held during a login, and a refused request's
-//! cookie is compared with the current one, so any number of concurrent failures cause one login.
+//! The same login serves the v3 Graph API (`shared/facts.md`, "IntelligenceBank v3"): the login
+//! answer also names the v3 host (`apiV3url`) and the platform's `clientid`, and a v3 call carries
+//! only the session id, in a `sid` request header, and the product key as `productkey=` in its
+//! query — no `_aid` cookie, no `p10`/`p20`.
+//!
+//! [`SessionAuth`] puts the right credentials on every call, telling v3 calls from v2 calls by
+//! their URL: a request whose origin is the session's `apiV3url` and whose path lies under its
+//! `/api/` is a v3 call ([`Session::is_v3_url`]). It logs in again when the session is about to time
+//! out (`logintimeoutperiod` hours after login, renewed [`EARLY_RENEWAL`] early) and once after a
+//! 401 or 403, on v2 and v3 alike. One async mutex guards the session and is held during a login,
+//! and a refused request's cookie (v2) or `sid` header (v3) is compared with the current session,
+//! so any number of concurrent failures cause one login. Before every call (and every login) it
+//! takes a permit from the client's [`RateLimiter`].
 //! The password, API key, session id and cookie are [`Secret`]s or sensitive header values: they
 //! never appear in `Debug` output, logs or errors (the runtime never logs URLs, which carry `p10`).
 
@@ -24,8 +33,10 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use futures::future::BoxFuture;
-use reqwest::header::COOKIE;
+use reqwest::Url;
+use reqwest::header::{COOKIE, HeaderName};
 
+use crate::rate_limit::{CallQuota, RateLimiter};
 use crate::runtime::{self, Authenticator, ClientState, RetryPolicy, Secret, Timeouts};
 use crate::{Client, Error, types};
 
@@ -36,10 +47,23 @@ pub const EARLY_RENEWAL: Duration = Duration::from_secs(5 * 60);
 /// The query parameters the session adds to every v2 call.
 const SESSION_PARAMS: [&str; 3] = ["p10", "p20", "p60"];
 
+/// The request header that carries the session id on v3 calls.
+const SID_HEADER: HeaderName = HeaderName::from_static("sid");
+
+/// The query parameter that carries the product key on v3 calls.
+const V3_PRODUCT_KEY: &str = "productkey";
+
+/// The URL of the request with which [`V3`](crate::v3::V3) asks the client's authenticator for the
+/// session's v3 root (`{apiV3url}/api/3.0.0/{clientid}`): [`SessionAuth::authorize`] replaces it
+/// with that root instead of adding credentials, and nothing is sent. (The generated `Client` can
+/// hold only the runtime's `ClientState`, whose authenticator cannot be downcast; this is how the
+/// v3 calls reach the session.)
+pub(crate) const V3_ROOT_PROBE: &str = "ib-session:v3-root";
+
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
-/// An IntelligenceBank v2 session: what every call after login carries. `Debug` shows neither the
-/// API key nor the session id.
+/// An IntelligenceBank session, from the v2 login: what every v2 and v3 call after login carries.
+/// `Debug` shows neither the API key nor the session id.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Session {
     /// The API base URL (from discovery), e.g. `https://apiau.intelligencebank.com`.
@@ -56,6 +80,12 @@ pub struct Session {
     pub started_at: Option<SystemTime>,
     /// How long it lasts (`logintimeoutperiod` hours), when known.
     pub lifetime: Option<Duration>,
+    /// The v3 host (`apiV3url` of the login answer), e.g.
+    /// `https://usprod2usv3.intelligencebank.com`, when known. v3 calls need it.
+    pub v3_base_url: Option<String>,
+    /// The platform's client id (`clientid` of the login answer), the `{clientid}` of v3 paths,
+    /// when known. v3 calls need it.
+    pub client_id: Option<String>,
 }
 
 impl Session {
@@ -75,7 +105,17 @@ impl Session {
             product_key: None,
             started_at: None,
             lifetime: None,
+            v3_base_url: None,
+            client_id: None,
         }
+    }
+
+    /// Sets what v3 calls need: the v3 host (`apiV3url`) and the client id (`clientid`), both from
+    /// the login answer.
+    pub fn with_v3(mut self, v3_base_url: impl Into<String>, client_id: impl Into<String>) -> Self {
+        self.v3_base_url = Some(v3_base_url.into().trim_end_matches('/').to_string());
+        self.client_id = Some(client_id.into());
+        self
     }
 
     /// Sets the product key (`p60`).
@@ -140,7 +180,73 @@ impl Session {
             .and_then(runtime::Timestamp::to_datetime)
             .map(SystemTime::from);
         s.lifetime = info.and_then(|i| lifetime(i.logintimeoutperiod.as_ref()));
+        if let Some(info) = info {
+            (s.v3_base_url, s.client_id) = v3_parts(info);
+        }
         Ok(s)
+    }
+
+    /// The v3 host as a URL: `apiV3url` when it is an `http(s)` URL.
+    fn v3_base(&self) -> Option<Url> {
+        let url = Url::parse(self.v3_base_url.as_deref()?).ok()?;
+        (matches!(url.scheme(), "http" | "https") && url.host_str().is_some()).then_some(url)
+    }
+
+    /// The root of this session's v3 paths, `{apiV3url}/api/3.0.0/{clientid}`. Fails with
+    /// [`Error::Auth`] when the login answer named no (usable) `apiV3url` or `clientid`.
+    pub fn v3_root(&self) -> Result<Url, Error> {
+        let Some(mut root) = self.v3_base() else {
+            return Err(Error::Auth(
+                "this session has no v3 host (the login answer's apiV3url): v3 calls are not available".into(),
+            ));
+        };
+        let client_id = self.client_id.as_deref().unwrap_or_default();
+        if client_id.is_empty()
+            || !client_id
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-')
+        {
+            return Err(Error::Auth(
+                "this session has no usable client id (the login answer's clientid): v3 calls are not available".into(),
+            ));
+        }
+        root.path_segments_mut()
+            .map_err(|()| Error::Auth("the login answer's apiV3url cannot hold a path".into()))?
+            .pop_if_empty()
+            .extend(["api", "3.0.0", client_id]);
+        Ok(root)
+    }
+
+    /// Whether `url` is a v3 call of this session: it has the origin of `apiV3url` and its path
+    /// lies under that URL's `/api/`.
+    pub fn is_v3_url(&self, url: &Url) -> bool {
+        let Some(base) = self.v3_base() else {
+            return false;
+        };
+        let prefix = format!("{}/api/", base.path().trim_end_matches('/'));
+        url.origin() == base.origin() && url.path().starts_with(&prefix)
+    }
+
+    /// Puts this session on a v3 request: the session id as the sensitive header `sid`, and the
+    /// product key as `productkey=` at the end of its query (replacing an earlier one). No cookie,
+    /// no `p10`/`p20`. The path is left exactly as it is.
+    pub fn apply_v3(&self, request: &mut reqwest::Request) -> Result<(), Error> {
+        let url = request.url_mut();
+        if url.query_pairs().any(|(k, _)| k == V3_PRODUCT_KEY) {
+            let kept: Vec<(String, String)> = url
+                .query_pairs()
+                .filter(|(k, _)| k != V3_PRODUCT_KEY)
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect();
+            url.set_query(None);
+            if !kept.is_empty() {
+                url.query_pairs_mut().extend_pairs(kept);
+            }
+        }
+        if let Some(key) = &self.product_key {
+            url.query_pairs_mut().append_pair(V3_PRODUCT_KEY, key);
+        }
+        runtime::set_header(request, SID_HEADER, self.sid.expose(), true)
     }
 
     /// Puts this session on a request: appends `p10`, `p20` (and `p60`) to its query, replacing
@@ -170,6 +276,22 @@ impl Session {
         let cookie = format!("_aid={}", self.aid_cookie().expose());
         runtime::set_header(request, COOKIE, &cookie, true)
     }
+}
+
+/// `apiV3url` (without a trailing slash) and `clientid` of a login answer (or of a browser login's
+/// `info`), when given.
+fn v3_parts(answer: &types::LoginResponse) -> (Option<String>, Option<String>) {
+    let base = answer
+        .api_v3url
+        .as_deref()
+        .map(|u| u.trim().trim_end_matches('/').to_string())
+        .filter(|u| !u.is_empty());
+    let client_id = answer
+        .clientid
+        .as_ref()
+        .map(|id| id.as_str().trim().to_string())
+        .filter(|id| !id.is_empty());
+    (base, client_id)
 }
 
 /// `logintimeoutperiod` (hours) as a duration; absent, zero or unreadable values give `None`.
@@ -212,6 +334,7 @@ impl PasswordLogin {
                 });
             }
         };
+        let (v3_base_url, client_id) = v3_parts(&answer);
         let apikey = answer.apikey.filter(|s| !s.expose().is_empty());
         let sid = answer.sid.filter(|s| !s.expose().is_empty());
         let useruuid = answer.useruuid.filter(|u| !u.is_empty());
@@ -228,17 +351,21 @@ impl PasswordLogin {
         session.product_key = self.product_key.clone();
         session.started_at = Some(now);
         session.lifetime = lifetime(answer.logintimeoutperiod.as_ref());
+        session.v3_base_url = v3_base_url;
+        session.client_id = client_id;
         Ok(session)
     }
 }
 
 /// The session of a [`Client`]: implements the runtime's [`Authenticator`], adding `p10`/`p20`
-/// (and `p60`) and the `_aid` cookie to every v2 call, and logging in again when the session times
-/// out or is refused (when the client has the user's credentials).
+/// (and `p60`) and the `_aid` cookie to every v2 call and the `sid` header (and `productkey`) to
+/// every v3 call, pacing calls with the client's [`RateLimiter`], and logging in again when the
+/// session times out or is refused (when the client has the user's credentials).
 pub struct SessionAuth {
     relogin: Option<PasswordLogin>,
     clock: Clock,
     current: tokio::sync::Mutex<Option<Session>>,
+    limiter: Option<RateLimiter>,
 }
 
 impl fmt::Debug for SessionAuth {
@@ -249,6 +376,7 @@ impl fmt::Debug for SessionAuth {
             .field("password", &login.map(|l| &l.password))
             .field("platform_domain", &login.map(|l| &l.platform_domain))
             .field("current", &self.current.try_lock().ok().map(|s| s.clone()))
+            .field("limiter", &self.limiter)
             .finish_non_exhaustive()
     }
 }
@@ -265,11 +393,24 @@ impl SessionAuth {
         let mut current = self.current.lock().await;
         let stale = current.as_ref().is_none_or(|s| s.needs_renewal((self.clock)()));
         if stale && let Some(login) = &self.relogin {
+            self.pace().await;
             *current = Some(login.login((self.clock)()).await?);
         }
         current
             .clone()
             .ok_or_else(|| Error::Auth("this client has no session and no credentials to log in".into()))
+    }
+
+    /// The limiter that paces this client's calls, when it has one.
+    pub fn rate_limiter(&self) -> Option<&RateLimiter> {
+        self.limiter.as_ref()
+    }
+
+    /// Waits for the limiter's permit (no-op without a limiter).
+    async fn pace(&self) {
+        if let Some(limiter) = &self.limiter {
+            limiter.until_ready().await;
+        }
     }
 }
 
@@ -279,17 +420,42 @@ impl Authenticator for SessionAuth {
         self.relogin.is_some()
     }
 
+    /// Paces the call, then adds the session: the `sid` header (and `productkey`) on a v3 call,
+    /// `p10`/`p20` (and `p60`) and the `_aid` cookie on any other. The v3-root probe of
+    /// [`V3`](crate::v3::V3) gets the session's v3 root as its URL instead (not paced: it is never
+    /// sent).
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move { self.valid_session().await?.apply(request) })
+        Box::pin(async move {
+            if request.url().as_str() == V3_ROOT_PROBE {
+                *request.url_mut() = self.valid_session().await?.v3_root()?;
+                return Ok(());
+            }
+            self.pace().await;
+            let session = self.valid_session().await?;
+            if session.is_v3_url(request.url()) {
+                session.apply_v3(request)
+            } else {
+                session.apply(request)
+            }
+        })
     }
 
     fn reauthenticate<'a>(&'a self, rejected: &'a reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            let sent = rejected.headers().get(COOKIE).and_then(|v| v.to_str().ok());
+            let header = |name| rejected.headers().get(name).and_then(|v| v.to_str().ok());
+            let (cookie, sid) = (header(COOKIE), header(SID_HEADER));
             let mut current = self.current.lock().await;
-            let now = current.as_ref().map(|s| format!("_aid={}", s.aid_cookie().expose()));
-            if sent.is_some() && sent != now.as_deref() {
-                // Another caller logged in after this request was sent.
+            // What the refused request carried: the `_aid` cookie of a v2 call, or the `sid`
+            // header of a v3 call. When it is no longer the current session's, another caller
+            // logged in after this request was sent.
+            let superseded = match (cookie, sid) {
+                (Some(sent), _) => current
+                    .as_ref()
+                    .is_none_or(|s| format!("_aid={}", s.aid_cookie().expose()) != sent),
+                (None, Some(sent)) => current.as_ref().is_none_or(|s| s.sid.expose() != sent),
+                (None, None) => false,
+            };
+            if superseded {
                 return Ok(());
             }
             let Some(login) = &self.relogin else {
@@ -297,6 +463,7 @@ impl Authenticator for SessionAuth {
                     "the session was refused and this client has no credentials to log in again".into(),
                 ));
             };
+            self.pace().await;
             *current = Some(login.login((self.clock)()).await?);
             Ok(())
         })
@@ -320,6 +487,29 @@ pub struct ClientBuilder {
     timeouts: Timeouts,
     http: Option<reqwest::Client>,
     clock: Option<Clock>,
+    limit: Limit,
+}
+
+/// The call limit a builder gives its client.
+#[derive(Clone, Debug, Default)]
+enum Limit {
+    /// [`CallQuota::PUBLISHED`].
+    #[default]
+    Published,
+    /// Another quota, or none.
+    Quota(Option<CallQuota>),
+    /// A limiter the caller made (shared, or on a manual clock).
+    Shared(RateLimiter),
+}
+
+impl Limit {
+    fn limiter(self) -> Option<RateLimiter> {
+        match self {
+            Limit::Published => Some(RateLimiter::new(CallQuota::PUBLISHED)),
+            Limit::Quota(quota) => quota.map(RateLimiter::new),
+            Limit::Shared(limiter) => Some(limiter),
+        }
+    }
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -335,6 +525,7 @@ impl fmt::Debug for ClientBuilder {
             .field("timeouts", &self.timeouts)
             .field("http", &self.http.as_ref().map(|_| "caller's client"))
             .field("clock", &self.clock.as_ref().map(|_| "custom"))
+            .field("limit", &self.limit)
             .finish()
     }
 }
@@ -346,8 +537,9 @@ impl Client {
     }
 
     /// A client using an existing session (for example from a browser login, see
-    /// [`ClientBuilder::start_sso`]), with default timeouts and retries. It cannot log in again:
-    /// once the session times out, calls fail with the service's 401/403.
+    /// [`ClientBuilder::start_sso`]), with default timeouts, retries and call limit
+    /// ([`CallQuota::PUBLISHED`]). It cannot log in again: once the session times out, calls fail
+    /// with the service's 401/403. For other settings use [`ClientBuilder::session`].
     pub fn from_session(session: Session) -> Result<Client, Error> {
         let http = runtime::http_client_with_agent(Timeouts::default(), crate::PROVIDER.user_agent)?;
         let base = session.api_base_url.clone();
@@ -355,6 +547,7 @@ impl Client {
             relogin: None,
             clock: Arc::new(SystemTime::now),
             current: tokio::sync::Mutex::new(Some(session)),
+            limiter: Limit::Published.limiter(),
         });
         let state = ClientState::new(&crate::PROVIDER, auth, RetryPolicy::default());
         Ok(Client::new_with_client(&base, http, state))
@@ -448,6 +641,22 @@ impl ClientBuilder {
         self
     }
 
+    /// The client-side call limit: `Some(quota)` paces every call of the client (v2 and v3, and its
+    /// logins) to that quota; `None` turns the limit off. Default: [`CallQuota::PUBLISHED`], the
+    /// provider's 600 calls per minute per user. See [`rate_limit`](crate::rate_limit).
+    pub fn rate_limit(mut self, quota: Option<CallQuota>) -> Self {
+        self.limit = Limit::Quota(quota);
+        self
+    }
+
+    /// Paces calls with this limiter instead: clones of one [`RateLimiter`] share one budget, so
+    /// several clients of the same user stay under one quota together. Tests pass a limiter on a
+    /// [`ManualClock`](crate::rate_limit::ManualClock).
+    pub fn rate_limiter(mut self, limiter: RateLimiter) -> Self {
+        self.limit = Limit::Shared(limiter);
+        self
+    }
+
     /// Discovers the API base URL (unless given), logs in (unless a session was given) and builds
     /// the client. Fails with [`Error::InvalidInput`] without credentials or a session, or without
     /// the platform when it is needed; with [`Error::Auth`] when the login is refused.
@@ -503,6 +712,7 @@ impl ClientBuilder {
             relogin,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemTime::now)),
             current: tokio::sync::Mutex::new(session),
+            limiter: self.limit.limiter(),
         });
         if !logged_in {
             auth.valid_session().await?;

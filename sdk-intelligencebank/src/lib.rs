@@ -1,13 +1,15 @@
-//! Typed async client for the IntelligenceBank API v2 (`webapp/1.0`).
+//! Typed async client for the IntelligenceBank API v2 (`webapp/1.0`) and, on the same session, its
+//! v3 "Graph" API ([`Client::v3`]).
 //!
-//! Every operation of `specs/intelligencebank.yaml` is a method on [`Client`] that returns a request
-//! builder: set parameters, then `.send().await`. Each of the many operations that share the URL
-//! `/webapp/1.0/resources` is its own method with its own typed answer ([`Client::get_root_folder`],
-//! [`Client::get_folder_contents`], [`Client::download_resource`], [`Client::create_folder`], ...).
-//! Models are in [`types`]. The generated code lives in `generated.rs` (never edited by hand); the
-//! shared runtime (errors, retries, tracing, tolerant scalars) in [`runtime`]. Hand-written beside
-//! it: sessions ([`auth`]), uploads ([`upload`]), downloads ([`download`]) and folder paging
-//! ([`pagination`]).
+//! Every v2 operation of `specs/intelligencebank.yaml` is a method on [`Client`] that returns a
+//! request builder: set parameters, then `.send().await`. Each of the many operations that share
+//! the URL `/webapp/1.0/resources` is its own method with its own typed answer
+//! ([`Client::get_root_folder`], [`Client::get_folder_contents`], [`Client::download_resource`],
+//! [`Client::create_folder`], ...). The v3 calls are methods of [`v3::V3`]. Models are in
+//! [`types`]. The generated code lives in `generated.rs` (never edited by hand); the shared runtime
+//! (errors, retries, tracing, tolerant scalars) in [`runtime`]. Hand-written beside it: sessions
+//! ([`auth`]), uploads ([`upload`]), downloads ([`download`]), folder paging ([`pagination`]), the
+//! v3 calls ([`v3`]) and the call limit ([`rate_limit`]).
 //!
 //! # Quick start
 //!
@@ -60,9 +62,51 @@
 //! };
 //! let created = client.create_resource(options, FilePart::path("test.txt")?).await?;
 //! println!("{:?}", created.response.and_then(|r| r.resource));
+//!
+//! // The same session on v3: the newest resources that match a search, 100 per request.
+//! use sdk_intelligencebank::v3::{Direction, SearchParams, Table};
+//! let newest = Table::resource().order("lastUpdateTime", Direction::Descending);
+//! let search = SearchParams::new().keywords("annual report").verbose(true);
+//! let hits: Vec<types::V3Resource> = client
+//!     .v3()
+//!     .resources(newest, search, NonZeroU64::new(100).unwrap())
+//!     .try_collect()
+//!     .await?;
+//! if let Some(id) = hits.first().and_then(|r| r.id.as_deref()) {
+//!     // Retag it, then download its file.
+//!     let update = types::V3ResourceUpdate {
+//!         data: types::V3ResourceData { tags: Some(vec!["report".into(), "2024".into()]), ama_tags: None },
+//!     };
+//!     client.v3().update_resource(id, &update).await?;
+//!     let bytes = client.v3().download_to_file(id, "report-v3.pdf").await?;
+//!     println!("downloaded {bytes} bytes");
+//! }
 //! # Ok(())
 //! # }
 //! ```
+//!
+//! # v2 and v3
+//!
+//! IntelligenceBank runs two APIs side by side, and one [`Client`] reaches both with one login: the
+//! v2 login answers the v2 credentials and also the v3 host (`apiV3url`) and client id, the
+//! session is renewed once for both, and one call limit counts both.
+//!
+//! | | v2 (`webapp/1.0`) | v3 (Graph API) |
+//! | --- | --- | --- |
+//! | host | the API server (`getYapiAddress`) | the login's `apiV3url` |
+//! | credentials | `p10`/`p20` query and `_aid` cookie | `sid` header |
+//! | product key | `p60=` | `productkey=` |
+//! | calls | every method of [`Client`]: login, folders, resources, upload (`file1`), download, icons, comments, sync, search, presets | [`Client::v3`]: [`list_resources`](v3::V3::list_resources) / [`resources`](v3::V3::resources), [`list_folders`](v3::V3::list_folders) / [`folders`](v3::V3::folders), [`update_resource`](v3::V3::update_resource), [`download`](v3::V3::download), [`upload_file`](v3::V3::upload_file), [`query`](v3::V3::query) |
+//! | listings | folder contents by `skip`/`limit`; search not pageable | any table, `limit(offset, n)`, `order(field:-1)`, `searchParams[...]`, paged with a total `count` |
+//!
+//! When to use which: the provider asks for v3 where it can ("better performance and additional
+//! flexibility", document L15-25), and its own tools list, search, update, download and upload
+//! files through v3. Use v3 for listings and searches (sorting, folder filters, totals, paging of
+//! search hits), tag updates and downloads by resource id. Use v2 for what v3 here does not cover:
+//! logging in (always v2), creating a resource from an uploaded file ([`Client::create_resource`];
+//! the v3 upload stores a file but how a resource is made from it is not known), new versions
+//! ([`Client::update_resource_file`]), folder changes, comments, icons, download presets and
+//! conversions, and offline sync. Ids are the same 32-character uuids in both.
 //!
 //! # Authentication
 //!
@@ -80,6 +124,10 @@
 //! [`SsoLogin`] whose [`login_url`](SsoLogin::login_url) the user opens, and
 //! [`SsoLogin::wait`] polls until the login is done and returns a [`Session`]; build a client from
 //! it with [`Client::from_session`]. A saved session works the same way.
+//!
+//! v3 calls ([`Client::v3`]) carry the login's session id in a `sid` header and the product key
+//! as `productkey=`, instead of the cookie and `p10`/`p20`; a 401 on v3 renews the session the
+//! same way (see [`auth`]).
 //!
 //! The password, API key, session id, one-time token and cookie are [`Secret`]s or sensitive
 //! header values: they never appear in `Debug` output, logs or error messages. The runtime never
@@ -131,13 +179,24 @@
 //! Idempotent calls (GET, PUT, DELETE and `sync_changes`) are retried on 429, 503 and connection
 //! errors with jittered exponential backoff that honours `Retry-After`
 //! ([`ClientBuilder::retry_policy`]). Logins, uploads and other POSTs are never retried blindly.
-//! The provider publishes a limit of 600 calls per minute per user.
+//!
+//! # Call limit
+//!
+//! The provider publishes a limit of 600 calls per minute per user, for v2 and v3 together. Every
+//! client paces its calls (v2, v3 and its logins) to stay under it: calls beyond the quota wait
+//! for a permit rather than being refused by the service with 429. The limit is on by default
+//! ([`CallQuota::PUBLISHED`]: bursts of 10, then one call every ~101.5 ms, so no sliding minute
+//! holds more than 600); change or turn it off with [`ClientBuilder::rate_limit`], or share one
+//! [`RateLimiter`] between clients of the same user with [`ClientBuilder::rate_limiter`]. See
+//! [`rate_limit`].
 //!
 //! # Pagination
 //!
 //! [`Client::folder_resources`] pages through a folder's resources with `skip`/`limit` as a
-//! `futures::Stream`, ending on a short or empty page. Search answers cannot be paged (the
-//! service ignores `skip`/`limit` there).
+//! `futures::Stream`, ending on a short or empty page. v2 search answers cannot be paged (the
+//! service ignores `skip`/`limit` there); v3 listings and searches can
+//! ([`v3::V3::resources`], [`v3::V3::folders`]: `limit(offset, n)` page by page, ending at the
+//! answer's `count` or on a short page).
 //!
 //! # Hand-written operations
 //!
@@ -146,6 +205,9 @@
 //! [`Client::upload_file`]) and `update_resource_file` ([`Client::update_resource_file`]). Files
 //! are streamed with [`FilePart`], never read into memory. Downloads stream into any
 //! `AsyncWrite` with [`builder::DownloadResource::write_to`] or [`Client::download_to_file`].
+//! Every v3 operation (`v3_*` in [`NOT_GENERATED`]) is written by hand in [`v3`]: progenitor takes
+//! one base URL per client, and the table segment's punctuation must stay unescaped. Their models
+//! (`types::V3*`) are generated from the spec.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -158,9 +220,12 @@ pub use dam_runtime as runtime;
 pub mod auth;
 pub mod download;
 pub mod pagination;
+pub mod rate_limit;
 pub mod upload;
+pub mod v3;
 
 pub use auth::{ClientBuilder, Session, SessionAuth, SsoLogin};
 pub use generated::{ByteStream, Client, NOT_GENERATED, PROVIDER, ResponseValue, builder, types};
+pub use rate_limit::{CallQuota, RateLimiter};
 pub use runtime::{ApiError, Error, ErrorBody, RetryPolicy, Secret, Timeouts};
 pub use upload::FilePart;

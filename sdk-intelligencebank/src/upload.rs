@@ -7,11 +7,14 @@
 //! content type. The file is streamed as it is sent, never read into memory. Uploads are sent
 //! through the runtime's pipeline (session, tracing, typed errors) and never retried blindly; an
 //! upload from a path that is refused with 401/403 is sent once more after a new login, like every
-//! other call.
+//! other call. The v3 file upload ([`V3::upload_file`](crate::v3::V3::upload_file)) is sent the same
+//! way, with its file in a part named `file`.
 
 use std::path::{Path, PathBuf};
 
+use reqwest::Url;
 use reqwest::multipart::{Form, Part};
+use serde::de::DeserializeOwned;
 
 use crate::runtime::{self, Idempotency};
 use crate::{Client, Error, types};
@@ -83,8 +86,8 @@ impl FilePart {
         matches!(self.source, Source::Path(_))
     }
 
-    /// The `file1` part: the file is opened (or the stream taken) here.
-    async fn part(&mut self) -> Result<Part, Error> {
+    /// The file's part (named by the caller): the file is opened (or the stream taken) here.
+    pub(crate) async fn part(&mut self) -> Result<Part, Error> {
         let (body, length) = match &mut self.source {
             Source::Path(path) => {
                 let (body, length, _) = runtime::file_body(path).await?;
@@ -167,27 +170,44 @@ impl Client {
         operation: &'static str,
     ) -> Result<types::ResourceResponse, Error> {
         let options = serde_json::to_string(options).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        let url = format!("{}{RESOURCES_PATH}", self.baseurl);
-        let mut resent = false;
-        loop {
+        let mut url = Url::parse(&format!("{}{RESOURCES_PATH}", self.baseurl))
+            .map_err(|e| Error::InvalidInput(format!("the API base URL is not a URL: {e}")))?;
+        if !query.is_empty() {
+            url.query_pairs_mut().extend_pairs(query);
+        }
+        let form = |file: Part| {
             let options_part = Part::text(options.clone())
                 .mime_str("application/json")
                 .map_err(|e| Error::InvalidInput(e.to_string()))?;
-            let form = Form::new()
-                .part("options", options_part)
-                .part("file1", file.part().await?);
-            let request = self.client.post(&url).query(query).multipart(form).build()?;
-            match runtime::send(&self.client, &self.inner, request, operation, Idempotency::Never).await {
-                // The runtime has already renewed the session (a failed renewal would be
-                // Error::Auth), but cannot resend a streamed body: reopen the file and send it once
-                // more.
-                Err(Error::Api { status, .. })
-                    if refused(status) && !resent && file.reopenable() && self.inner.authenticator().can_renew() =>
-                {
-                    resent = true;
-                }
-                response => return runtime::json_body(operation, response?).await,
+            Ok(Form::new().part("options", options_part).part("file1", file))
+        };
+        send_multipart(self, url, &mut file, form, operation).await
+    }
+}
+
+/// POSTs a multipart upload to `url` through the runtime's pipeline, never retried blindly:
+/// `form` puts the file's part into the form. When the service refuses it with 401/403, the
+/// runtime has already renewed the session (a failed renewal would be [`Error::Auth`]) but cannot
+/// resend a streamed body, so a file from a path is reopened and sent once more. Decodes the JSON
+/// answer into `T`.
+pub(crate) async fn send_multipart<T: DeserializeOwned>(
+    client: &Client,
+    url: Url,
+    file: &mut FilePart,
+    form: impl Fn(Part) -> Result<Form, Error>,
+    operation: &'static str,
+) -> Result<T, Error> {
+    let mut resent = false;
+    loop {
+        let body = form(file.part().await?)?;
+        let request = client.client.post(url.clone()).multipart(body).build()?;
+        match runtime::send(&client.client, &client.inner, request, operation, Idempotency::Never).await {
+            Err(Error::Api { status, .. })
+                if refused(status) && !resent && file.reopenable() && client.inner.authenticator().can_renew() =>
+            {
+                resent = true;
             }
+            response => return runtime::json_body(operation, response?).await,
         }
     }
 }

@@ -1,4 +1,5 @@
-//! Logs of a session's life (login, a refused call, a failed re-login) carry no credentials.
+//! Logs of a session's life (login, a v3 call, a refused call, a failed re-login) carry no
+//! credentials.
 //! Alone in its test binary: `tracing` caches per-callsite interest process-wide, so a capturing
 //! subscriber must not race with other tests' threads.
 
@@ -61,9 +62,15 @@ async fn logs_show_no_credentials() {
     let server = MockServer::start(move |r| match r.path.as_str() {
         LOGIN if l.load(Ordering::SeqCst) == 0 => {
             l.fetch_add(1, Ordering::SeqCst);
-            Reply::json(200, json!({"apikey": APIKEY, "useruuid": USERUUID, "sid": SID}))
+            // v3 on the same loopback server (its `/api/` paths).
+            let v3 = format!("http://{}", r.header("host").unwrap_or_default());
+            Reply::json(
+                200,
+                json!({"apikey": APIKEY, "useruuid": USERUUID, "sid": SID, "clientid": "7", "apiV3url": v3}),
+            )
         }
         LOGIN => Reply::json(200, json!({"message": "Bad password mypassword"})),
+        path if path.starts_with("/api/3.0.0/7/") => Reply::json(200, json!({"response": {"count": 0, "rows": []}})),
         _ => Reply::json(401, json!({"message": "expired"})),
     })
     .await;
@@ -78,6 +85,12 @@ async fn logs_show_no_credentials() {
         .build()
         .await
         .unwrap();
+    let search = sdk_intelligencebank::v3::SearchParams::new().keywords("x");
+    client
+        .v3()
+        .list_resources(&sdk_intelligencebank::v3::Table::resource(), &search)
+        .await
+        .unwrap();
     let err = client.get_root_folder().send().await.unwrap_err();
     // The session was refused and the new login failed: an auth error with the login's reason,
     // the echoed password redacted.
@@ -87,6 +100,7 @@ async fn logs_show_no_credentials() {
     );
     let text = capture.text.lock().unwrap().clone();
     assert!(text.contains("dam_request"), "nothing captured: {text}");
+    assert!(text.contains("v3_list_resources"), "{text}");
     assert!(text.contains("could not renew credentials"), "{text}");
     for secret in [PASSWORD, APIKEY, SID, USERUUID] {
         assert!(!text.contains(secret), "{secret} in logs: {text}");
