@@ -53,13 +53,6 @@ const SID_HEADER: HeaderName = HeaderName::from_static("sid");
 /// The query parameter that carries the product key on v3 calls.
 const V3_PRODUCT_KEY: &str = "productkey";
 
-/// The URL of the request with which [`V3`](crate::v3::V3) asks the client's authenticator for the
-/// session's v3 root (`{apiV3url}/api/3.0.0/{clientid}`): [`SessionAuth::authorize`] replaces it
-/// with that root instead of adding credentials, and nothing is sent. (The generated `Client` can
-/// hold only the runtime's `ClientState`, whose authenticator cannot be downcast; this is how the
-/// v3 calls reach the session.)
-pub(crate) const V3_ROOT_PROBE: &str = "ib-session:v3-root";
-
 type Clock = Arc<dyn Fn() -> SystemTime + Send + Sync>;
 
 /// An IntelligenceBank session, from the v2 login: what every v2 and v3 call after login carries.
@@ -393,7 +386,7 @@ impl SessionAuth {
         let mut current = self.current.lock().await;
         let stale = current.as_ref().is_none_or(|s| s.needs_renewal((self.clock)()));
         if stale && let Some(login) = &self.relogin {
-            self.pace().await;
+            self.wait_for_permit().await;
             *current = Some(login.login((self.clock)()).await?);
         }
         current
@@ -407,7 +400,7 @@ impl SessionAuth {
     }
 
     /// Waits for the limiter's permit (no-op without a limiter).
-    async fn pace(&self) {
+    async fn wait_for_permit(&self) {
         if let Some(limiter) = &self.limiter {
             limiter.until_ready().await;
         }
@@ -420,17 +413,19 @@ impl Authenticator for SessionAuth {
         self.relogin.is_some()
     }
 
-    /// Paces the call, then adds the session: the `sid` header (and `productkey`) on a v3 call,
-    /// `p10`/`p20` (and `p60`) and the `_aid` cookie on any other. The v3-root probe of
-    /// [`V3`](crate::v3::V3) gets the session's v3 root as its URL instead (not paced: it is never
-    /// sent).
+    /// Every attempt the pipeline sends — first sends and resends alike — waits for the limiter.
+    fn pace(&self) -> BoxFuture<'_, ()> {
+        Box::pin(self.wait_for_permit())
+    }
+
+    fn as_any(&self) -> Option<&(dyn std::any::Any + Send + Sync)> {
+        Some(self)
+    }
+
+    /// Adds the session: the `sid` header (and `productkey`) on a v3 call, `p10`/`p20` (and
+    /// `p60`) and the `_aid` cookie on any other.
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
-            if request.url().as_str() == V3_ROOT_PROBE {
-                *request.url_mut() = self.valid_session().await?.v3_root()?;
-                return Ok(());
-            }
-            self.pace().await;
             let session = self.valid_session().await?;
             if session.is_v3_url(request.url()) {
                 session.apply_v3(request)
@@ -463,7 +458,7 @@ impl Authenticator for SessionAuth {
                     "the session was refused and this client has no credentials to log in again".into(),
                 ));
             };
-            self.pace().await;
+            self.wait_for_permit().await;
             *current = Some(login.login((self.clock)()).await?);
             Ok(())
         })

@@ -29,14 +29,14 @@ use std::num::NonZeroU64;
 use std::path::Path;
 
 use futures::Stream;
+use reqwest::Url;
 use reqwest::multipart::Form;
-use reqwest::{Method, Url};
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncWrite;
 
 pub use table::{Direction, SearchParams, Table};
 
-use crate::auth::V3_ROOT_PROBE;
+use crate::auth::SessionAuth;
 use crate::runtime::{self, Idempotency, Page};
 use crate::upload::{FilePart, send_multipart};
 use crate::{Client, Error, types};
@@ -65,16 +65,19 @@ impl<'a> V3<'a> {
     /// `apiV3url` or `clientid`, and with [`Error::InvalidInput`] when the client holds no
     /// IntelligenceBank session at all.
     pub async fn root(self) -> Result<Url, Error> {
-        let probe = Url::parse(V3_ROOT_PROBE).map_err(|e| Error::InvalidInput(e.to_string()))?;
-        let mut probe = reqwest::Request::new(Method::GET, probe);
-        self.client.inner.authenticator().authorize(&mut probe).await?;
-        if probe.url().as_str() == V3_ROOT_PROBE {
-            return Err(Error::InvalidInput(
-                "v3 calls need a client that holds an IntelligenceBank session (Client::builder or Client::from_session)"
-                    .into(),
-            ));
-        }
-        Ok(probe.url().clone())
+        let auth = self
+            .client
+            .inner
+            .authenticator()
+            .as_any()
+            .and_then(|a| a.downcast_ref::<SessionAuth>())
+            .ok_or_else(|| {
+                Error::InvalidInput(
+                    "v3 calls need a client that holds an IntelligenceBank session (Client::builder or Client::from_session)"
+                        .into(),
+                )
+            })?;
+        auth.valid_session().await?.v3_root()
     }
 
     /// One page of resources: `GET {root}/{table}?{search}` into a [`types::V3ResourcePage`]. Use a

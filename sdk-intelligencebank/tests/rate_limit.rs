@@ -179,3 +179,54 @@ async fn the_limit_is_on_by_default_and_configurable() {
     let (_, auth) = builder(&v2).rate_limit(None).build_with_auth().await.unwrap();
     assert!(auth.rate_limiter().is_none());
 }
+
+#[tokio::test]
+async fn resends_are_paced_too() {
+    // Every fifth accepted v2 call is answered 503; the client resends it. Each resend is a call
+    // the service counts, so the limiter must pace it like any other.
+    let clock = ManualClock::new();
+    let counter = Arc::new(Mutex::new(Counter::default()));
+    let (c, k) = (counter.clone(), clock.clone());
+    let served = Arc::new(Mutex::new(0usize));
+    let v2 = MockServer::start(move |r| {
+        if !c.lock().unwrap().admit(k.now()) {
+            return Reply::json(429, json!({"message": "Too many requests"})).header("retry-after", "60");
+        }
+        if r.path == LOGIN {
+            return Reply::json(200, json!({"apikey": "k", "useruuid": "u", "sid": "s"}));
+        }
+        let mut n = served.lock().unwrap();
+        *n += 1;
+        if *n % 5 == 0 {
+            Reply::json(503, json!({"message": "busy"}))
+        } else {
+            Reply::json(200, json!({"response": {"folder": []}}))
+        }
+    })
+    .await;
+    let limiter = RateLimiter::with_manual_clock(CallQuota::PUBLISHED, clock.clone());
+    let client = Client::builder()
+        .platform("test.intelligencebank.com")
+        .api_base_url(v2.url())
+        .credentials("joe.blow@test.com", "mypassword")
+        .retry_policy(RetryPolicy {
+            initial_backoff: Duration::from_millis(1),
+            max_backoff: Duration::from_millis(2),
+            ..RetryPolicy::default()
+        })
+        .rate_limiter(limiter)
+        .build()
+        .await
+        .unwrap();
+    for _ in 0..800 {
+        client.get_root_folder().send().await.unwrap();
+    }
+    let counter = counter.lock().unwrap();
+    assert_eq!(
+        counter.refused, 0,
+        "no 429 although {} calls reached the service",
+        counter.accepted
+    );
+    assert!(counter.accepted > 801, "resends happened: {}", counter.accepted);
+    assert!(counter.busiest <= LIMIT);
+}

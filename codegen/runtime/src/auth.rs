@@ -29,6 +29,19 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     fn can_renew(&self) -> bool {
         true
     }
+
+    /// Waits until the client may send its next request (a client-side rate limit). The pipeline
+    /// calls it before *every* attempt — resends after a throttle, a broken connection or a renewal
+    /// included — so a quota holds for everything that goes on the wire. Default: no wait.
+    fn pace(&self) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+
+    /// The concrete authenticator, for crate code that needs its own type back from a
+    /// [`ClientState`](crate::ClientState) (e.g. to read the current session). Default: `None`.
+    fn as_any(&self) -> Option<&(dyn std::any::Any + Send + Sync)> {
+        None
+    }
 }
 
 /// Sends requests without credentials.

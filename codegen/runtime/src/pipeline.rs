@@ -230,6 +230,7 @@ async fn round_trip(
             let shadow = (can_renew && spare.is_none()).then(|| shadow_of(&current));
             let carried = redirect_headers(current.headers());
             let method = current.method().clone();
+            state.auth.pace().await;
             let response = match send_following(http, current, method, carried).await {
                 Ok(r) => r,
                 Err(e) => {
