@@ -197,7 +197,7 @@ async fn resends_are_paced_too() {
         }
         let mut n = served.lock().unwrap();
         *n += 1;
-        if *n % 5 == 0 {
+        if (*n).is_multiple_of(5) {
             Reply::json(503, json!({"message": "busy"}))
         } else {
             Reply::json(200, json!({"response": {"folder": []}}))
