@@ -200,9 +200,12 @@
 //!
 //! # Hand-written operations
 //!
-//! [`NOT_GENERATED`] lists the spec operations progenitor does not generate; both are
-//! `multipart/form-data` uploads implemented here: `create_resource` ([`Client::create_resource`],
-//! [`Client::upload_file`]) and `update_resource_file` ([`Client::update_resource_file`]). Files
+//! [`NOT_GENERATED`] lists the spec operations progenitor does not generate, each implemented
+//! here: the `multipart/form-data` uploads `create_resource` ([`Client::create_resource`],
+//! [`Client::upload_file`]) and `update_resource_file` ([`Client::update_resource_file`]), and the
+//! metadata update with its list of tags ([`Client::update_resource_metadata`], see
+//! [`resources`]). [`Client::sync`] takes typed entries for the sync call, and
+//! [`types::CommentList::as_slice`] reads a comments answer holding none, one or several. Files
 //! are streamed with [`FilePart`], never read into memory. Downloads stream into any
 //! `AsyncWrite` with [`builder::DownloadResource::write_to`] or [`Client::download_to_file`].
 //! Every v3 operation (`v3_*` in [`NOT_GENERATED`]) is written by hand in [`v3`]: progenitor takes
@@ -221,6 +224,7 @@ pub mod auth;
 pub mod download;
 pub mod pagination;
 pub mod rate_limit;
+pub mod resources;
 pub mod upload;
 pub mod v3;
 

@@ -243,19 +243,19 @@ async fn estimate_resource_file_size_always_sends_fileinfo() {
 }
 
 #[tokio::test]
-async fn update_resource_metadata_puts_a_form() {
+async fn update_resource_metadata_puts_a_form_with_tags() {
     let (server, client) = server(resource_reply()).await;
     let answer = client
-        .update_resource_metadata()
-        .fileuuid(FILE)
-        .body(types::UpdateResourceMetadataForm {
-            name: Some("Test 2 file".into()),
-            description: Some("this is the new version".into()),
-        })
-        .send()
+        .update_resource_metadata(
+            FILE,
+            &types::UpdateResourceMetadataForm {
+                name: Some("Test 2 file".into()),
+                description: Some("this is the new version".into()),
+                tags: vec!["sea".into(), "sun & sand".into()],
+            },
+        )
         .await
-        .unwrap()
-        .into_inner();
+        .unwrap();
     let r = only(
         &server,
         "PUT",
@@ -263,9 +263,27 @@ async fn update_resource_metadata_puts_a_form() {
         "fileuuid=15e617346a2cc44edd72e59d86559b90\
          &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
     );
-    assert_eq!(r.text(), "description=this+is+the+new+version&name=Test+2+file");
+    assert_eq!(r.header("content-type"), Some("application/x-www-form-urlencoded"));
+    assert_eq!(
+        r.text(),
+        "description=this+is+the+new+version&name=Test+2+file&tags%5B%5D=sea&tags%5B%5D=sun+%26+sand"
+    );
     let resource = &answer.response.unwrap().resource.unwrap()[0];
     assert_eq!(resource.version.as_ref().unwrap().get(), Some(2));
+
+    // Only what is set travels.
+    let (server, client) = self::server(resource_reply()).await;
+    client
+        .update_resource_metadata(
+            FILE,
+            &types::UpdateResourceMetadataForm {
+                tags: vec!["only-tags".into()],
+                ..Default::default()
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(server.requests()[0].text(), "tags%5B%5D=only-tags");
 }
 
 #[tokio::test]
@@ -353,15 +371,23 @@ async fn search_encodes_terms_and_dates() {
 }
 
 #[tokio::test]
-async fn sync_changes_posts_the_json_document_as_a_form_field() {
+async fn sync_takes_typed_entries_and_posts_their_json_as_a_form_field() {
     let (server, client) = server(Reply::json(200, json!({"folders": {"folder": []}, "files": []}))).await;
-    let sync = json!([{"folders": [FOLDER]}, {"files": [{"fileuuid": FILE, "updatedat": "2015-01-01 11:00:00"}]}]);
-    client
-        .sync_changes()
-        .body(types::SyncForm { sync: sync.to_string() })
-        .send()
-        .await
-        .unwrap();
+    let entries = [
+        types::SyncRequestEntry {
+            folders: vec![FOLDER.into()],
+            ..Default::default()
+        },
+        types::SyncRequestEntry {
+            files: vec![types::SyncRequestFile {
+                fileuuid: Some(FILE.into()),
+                updatedat: Some("2015-01-01 11:00:00".into()),
+                ..Default::default()
+            }],
+            ..Default::default()
+        },
+    ];
+    client.sync(&entries).await.unwrap();
     let r = only(&server, "POST", "/webapp/1.0/sync", SESSION);
     assert_eq!(
         r.text(),
@@ -372,6 +398,36 @@ async fn sync_changes_posts_the_json_document_as_a_form_field() {
 }
 
 #[tokio::test]
+async fn comment_answers_with_none_one_or_several_comments_decode() {
+    let one = json!({"commentid": "17", "comment": "Looks good", "version": "3"});
+    let two = json!({"commentid": 18, "comment": "Ship it"});
+    for (answer, want) in [
+        (json!({"response": {"comment": one.clone()}}), vec!["17"]),
+        (
+            json!({"response": {"comment": [one.clone(), two.clone()]}}),
+            vec!["17", "18"],
+        ),
+        (json!({"response": {"comment": []}}), vec![]),
+        (json!({"response": {"comment": null}}), vec![]),
+        (json!({"response": {}}), vec![]),
+    ] {
+        let (_server, client) = server(Reply::json(200, answer.clone())).await;
+        let got = client.list_comments().fileuuid(FILE).send().await.unwrap().into_inner();
+        let ids: Vec<String> = got
+            .response
+            .and_then(|r| r.comment)
+            .map(|c| {
+                c.as_slice()
+                    .iter()
+                    .filter_map(|c| c.commentid.as_ref().map(|i| i.as_str().into_owned()))
+                    .collect()
+            })
+            .unwrap_or_default();
+        assert_eq!(ids, want, "{answer}");
+    }
+}
+
+#[tokio::test]
 async fn comments_are_listed_and_added_per_file() {
     let (server, client) = server(Reply::json(
         200,
@@ -379,8 +435,8 @@ async fn comments_are_listed_and_added_per_file() {
     ))
     .await;
     let answer = client.list_comments().fileuuid(FILE).send().await.unwrap().into_inner();
-    let comment = answer.response.unwrap().comment.unwrap();
-    assert_eq!(comment.commentid.unwrap().as_str(), "17");
+    let comments = answer.response.unwrap().comment.unwrap();
+    assert_eq!(comments.as_slice()[0].commentid.as_ref().unwrap().as_str(), "17");
     only(
         &server,
         "GET",

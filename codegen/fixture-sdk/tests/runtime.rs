@@ -489,3 +489,36 @@ async fn read_modify_write_keeps_every_key_the_service_sent() {
     );
     assert_eq!(written.extra_fields["views_count"], 12);
 }
+
+#[tokio::test]
+async fn every_plausible_success_status_is_a_success() {
+    // A creation answered 201 (the spec says 200): the caller gets the created object.
+    let server = MockServer::start(|_| Reply::json(201, json!({"sid": "s-new", "uid": 42}))).await;
+    let body = fixture_sdk::types::LoginForm {
+        user: "u".into(),
+        password: "p".into(),
+    };
+    let session = client(&server).login().body(body).send().await.unwrap();
+    assert_eq!(session.status().as_u16(), 201);
+    assert_eq!(
+        session.into_inner().uid.unwrap().as_str(),
+        "42",
+        "the created id is not lost"
+    );
+
+    // A call without a body of interest, answered 202 or 204.
+    for status in [202, 204] {
+        let server = MockServer::start(move |_| Reply::status(status)).await;
+        let answer = client(&server).trash_media().id(1).send().await.unwrap();
+        assert_eq!(answer.status().as_u16(), status);
+    }
+
+    // A body-returning call answered 204: nothing to decode, so the status is reported, with
+    // the (empty) body — never a silent empty object.
+    let server = MockServer::start(|_| Reply::status(204)).await;
+    let err = client(&server).get_media().id(1).send().await.unwrap_err();
+    assert!(
+        matches!(&err, Error::UnexpectedStatus { status, body, .. } if status.as_u16() == 204 && body.is_empty()),
+        "{err:?}"
+    );
+}
