@@ -417,8 +417,10 @@ impl Builder<'_> {
     /// Registers the named type `name` for `schema`.
     fn define(&mut self, name: &str, schema: &Value) {
         let def = if let Some(values) = schema.get("enum").and_then(Value::as_array) {
+            // A nullable enum lists `null`, which is `None` in Rust, not a variant.
             let values: Vec<String> = values
                 .iter()
+                .filter(|v| !v.is_null())
                 .map(|v| v.as_str().map(str::to_string).unwrap_or_else(|| v.to_string()))
                 .collect();
             let names: Vec<String> = match schema.get("x-enum-varnames").and_then(Value::as_array) {

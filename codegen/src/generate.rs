@@ -10,8 +10,13 @@ use syn::visit_mut::VisitMut;
 use crate::prepare::{Join, Prepared};
 use crate::providers::{Provider, common};
 
-/// Generates the Rust source (without header) of one SDK's `generated.rs`.
-pub fn client_source(spec_name: &str, provider: &Provider, prepared: &Prepared) -> Result<String, String> {
+/// Generates the Rust source (without header) of one SDK's `generated.rs`, and the setters of
+/// every operation builder (for `tests/generated_requests.rs`).
+pub fn client_source(
+    spec_name: &str,
+    provider: &Provider,
+    prepared: &Prepared,
+) -> Result<(String, crate::requests::Setters), String> {
     let api: openapiv3::OpenAPI = serde_json::from_value(prepared.document.clone())
         .map_err(|e| format!("{spec_name}: (document): not a valid OpenAPI 3.0 document: {e}"))?;
 
@@ -94,7 +99,8 @@ pub fn client_source(spec_name: &str, provider: &Provider, prepared: &Prepared) 
     );
     file.items
         .push(syn::parse2(skipped_tokens(prepared)).expect("valid item"));
-    Ok(prettyplease::unparse(&file))
+    let setters = crate::requests::collect_setters(&file);
+    Ok((prettyplease::unparse(&file), setters))
 }
 
 /// Runs `f`, turning a panic into its message without printing it.

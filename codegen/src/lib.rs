@@ -29,6 +29,7 @@ pub mod generate;
 pub mod models;
 pub mod prepare;
 pub mod providers;
+pub mod requests;
 pub mod semver;
 pub mod upstream;
 
@@ -128,13 +129,24 @@ fn read_spec(root: &Path, provider: &Provider) -> Result<(Vec<u8>, serde_json::V
 pub fn generate_provider(root: &Path, provider: &Provider) -> Result<Generated, Vec<String>> {
     let (bytes, value) = read_spec(root, provider).map_err(|e| vec![e])?;
     let prepared = prepare::prepare(provider.spec, &value)?;
-    let source = generate::client_source(provider.spec, provider, &prepared).map_err(|e| vec![e])?;
+    let (source, setters) = generate::client_source(provider.spec, provider, &prepared).map_err(|e| vec![e])?;
     let krate = Path::new(provider.crate_dir);
     let fmt = |name: &str, text: String| rustfmt(root, name, text).map_err(|e| vec![e]);
     let outputs = vec![
         Output {
             path: krate.join("src/generated.rs"),
             contents: format!("{}{source}", header(provider.spec, &bytes)),
+        },
+        Output {
+            path: krate.join("tests/generated_requests.rs"),
+            contents: fmt(
+                "generated_requests.rs",
+                format!(
+                    "{}{}",
+                    header(provider.spec, &bytes),
+                    requests::test_source(provider.crate_ident, &value, &prepared, &setters)
+                ),
+            )?,
         },
         Output {
             path: krate.join("tests/generated_examples.rs"),

@@ -687,10 +687,13 @@ fn open_enum(name: &str, schema: &Value, values: &Value) -> Result<OpenEnum, Str
     if schema.get("type").and_then(Value::as_str) != Some("string") {
         return Err("enums must be `type: string` (they become open Rust enums)".into());
     }
+    let nullable = schema.get("nullable").and_then(Value::as_bool) == Some(true);
     let values: Vec<String> = values
         .as_array()
         .ok_or("enum must be a list")?
         .iter()
+        // OpenAPI 3.0 lists `null` among the values of a nullable enum; in Rust it is `None`.
+        .filter(|v| !(nullable && v.is_null()))
         .map(|v| {
             v.as_str()
                 .map(str::to_string)

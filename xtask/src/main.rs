@@ -3,7 +3,13 @@
 //! - `cargo xtask codegen [--provider NAME] [--check]`: regenerate the SDK crates from `specs/`, or
 //!   (with `--check`) fail naming every checked-in file that differs from what the specs produce.
 //! - `cargo xtask lint [--provider NAME]`: validate the specs with `openapi-spec-validator` (an
-//!   independent OpenAPI validator, from PyPI) and with the generator's own checks.
+//!   independent OpenAPI validator, from PyPI), every example against its schema
+//!   (`openapi-schema-validator`, `xtask/python/validate_examples.py`) and the generator's own
+//!   checks.
+//! - `cargo xtask check-requests <dir>`: check every request the test suite recorded (run the tests
+//!   with `DAM_RECORD_REQUESTS=<dir>`) against the specs with `openapi-core`, an independent
+//!   validator (`xtask/python/validate_requests.py`); also fails when a generated operation was
+//!   never exercised.
 //! - `cargo xtask changes [--base REV] [--provider NAME] [--semver]`: what the spec edits since `REV`
 //!   (default `HEAD`, the last commit) change in each SDK crate's Rust API, each change classified
 //!   breaking or not, the version bump it needs and a CHANGELOG entry (`codegen::changes`). With
@@ -25,12 +31,14 @@ use codegen::Provider;
 
 const USAGE: &str = "usage: cargo xtask codegen [--provider NAME] [--check]
        cargo xtask lint [--provider NAME]
+       cargo xtask check-requests <dir of recorded requests>
        cargo xtask changes [--base REV] [--provider NAME] [--semver]
        cargo xtask upstream mediagraph <provider-spec.json> [--fail-on-missing-operations] [--fail-on-drift]";
 
 /// What the generated code depends on besides the specs: the generator and the runtime.
 const GENERATOR_SOURCES: &[&str] = &[
     "codegen/src/generate.rs",
+    "codegen/src/models.rs",
     "codegen/src/prepare.rs",
     "codegen/src/providers.rs",
     "codegen/runtime/src",
@@ -87,6 +95,7 @@ fn main() -> ExitCode {
         "lint" => &["provider"],
         "changes" => &["base", "provider", "semver"],
         "upstream" => &["positional", "fail"],
+        "check-requests" => &["positional"],
         _ => return usage_error(&format!("unknown command {command:?}")),
     };
     let used = [
@@ -114,6 +123,14 @@ fn main() -> ExitCode {
             let providers = o.providers.unwrap_or_else(|| codegen::PROVIDERS.iter().collect());
             changes_cmd(&root, &providers, o.base.as_deref().unwrap_or("HEAD"), o.semver)
         }
+        "check-requests" => match o.positional.as_slice() {
+            [dir] => python(
+                &root,
+                "validate_requests.py",
+                &[root.as_os_str(), Path::new(dir).as_os_str()],
+            ),
+            _ => usage_error("check-requests needs the directory of recorded requests"),
+        },
         "upstream" => match o.positional.as_slice() {
             [provider, file] if provider == "mediagraph" => {
                 upstream_cmd(&root, Path::new(file), o.fail_on_missing, o.fail_on_drift)
@@ -186,6 +203,19 @@ fn codegen_cmd(root: &Path, providers: &[&Provider], check: bool) -> ExitCode {
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
+/// Runs one of the workspace's Python checks (`xtask/python/<script>`); its output is the report.
+fn python(root: &Path, script: &str, args: &[&std::ffi::OsStr]) -> ExitCode {
+    let path = root.join("xtask/python").join(script);
+    match Command::new("python3").arg(&path).args(args).status() {
+        Ok(s) if s.success() => ExitCode::SUCCESS,
+        Ok(_) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: cannot run python3 {}: {e}", path.display());
+            ExitCode::FAILURE
+        }
+    }
+}
+
 fn lint_cmd(root: &Path, providers: &[&Provider]) -> ExitCode {
     let mut failed = false;
     for p in providers {
@@ -217,6 +247,7 @@ fn lint_cmd(root: &Path, providers: &[&Provider]) -> ExitCode {
                 failed = true;
             }
         }
+        failed |= python(root, "validate_examples.py", &[spec.as_os_str()]) != ExitCode::SUCCESS;
         match codegen::check_spec(root, p) {
             Ok(prepared) => println!(
                 "{}: generator checks: OK ({} operations, {} not generated)",

@@ -575,6 +575,7 @@ async fn serve(
         Some(FaultKind::Reset) => Reply::reset(),
         _ => handler.handle(&recorded),
     };
+    record_to_file(&recorded);
     lock(&shared.log).push(recorded);
     match fault {
         Some(FaultKind::Truncate(n)) => reply.cut_after = Some(n),
@@ -595,6 +596,37 @@ async fn serve(
         ));
     }
     Ok(build_response(reply))
+}
+
+/// With `DAM_RECORD_REQUESTS=<dir>` set, every request any server receives is appended as one JSON
+/// line to `<dir>/<crate>.jsonl` (the crate whose tests run, from `CARGO_MANIFEST_DIR`), so CI can
+/// check every request the test suite sent with an independent OpenAPI validator.
+fn record_to_file(r: &Recorded) {
+    use std::io::Write as _;
+    let Some(dir) = std::env::var_os("DAM_RECORD_REQUESTS") else {
+        return;
+    };
+    let krate = std::env::var("CARGO_MANIFEST_DIR")
+        .ok()
+        .and_then(|d| {
+            std::path::Path::new(&d)
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+        })
+        .unwrap_or_else(|| "unknown".into());
+    let line = serde_json::json!({
+        "method": r.method,
+        "path": r.path,
+        "query": r.query,
+        "headers": r.headers,
+        "body": String::from_utf8_lossy(&r.body),
+        "body_is_text": std::str::from_utf8(&r.body).is_ok(),
+    });
+    let path = std::path::Path::new(&dir).join(format!("{krate}.jsonl"));
+    if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+        // One write per line, so concurrent tests do not interleave within a line.
+        let _ = f.write_all(format!("{line}\n").as_bytes());
+    }
 }
 
 type BoxBody = http_body_util::combinators::UnsyncBoxBody<Bytes, std::io::Error>;
