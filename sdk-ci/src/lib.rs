@@ -141,8 +141,8 @@
 //!
 //! # Retries and rate limits
 //!
-//! Idempotent calls (GET, PUT, DELETE, `list_events` and `get_assets_details`) are retried on 429, 503 and connection
-//! errors, with jittered exponential backoff that honours `Retry-After`
+//! Idempotent calls (GET, PUT, DELETE, `list_events` and `get_assets_details`) are retried on
+//! 429, 503 and connection errors, with jittered exponential backoff that honours `Retry-After`
 //! ([`ClientBuilder::retry_policy`]); other POSTs and other errors are not retried. Ci sends
 //! `X-RateLimit-Limit`, `X-RateLimit-Remaining` and `X-RateLimit-Reset` on every answer: read them
 //! with [`RateLimitExt::rate_limit`] or `runtime::RateLimit::from_headers(response.headers())`.

@@ -67,6 +67,7 @@
 //! ```
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -320,8 +321,8 @@ impl<'a> Upload<'a> {
         };
         let metadata = serde_json::to_string(&metadata)
             .map_err(|e| Error::InvalidInput(format!("the upload metadata is not JSON: {e}")))?;
-        let tracker = Arc::new(Tracker::new(self.report.clone(), size, 1));
-        let body = part_body(path, 0, size, tracker, 0).await?;
+        let tracker = Arc::new(Tracker::new(self.report.clone(), size));
+        let body = part_body(path, 0, size, PartProgress::new(&tracker)).await?;
         let form = Form::new()
             .part("metadata", Part::text(metadata).mime_str("application/json")?)
             .part(
@@ -381,7 +382,7 @@ impl<'a> Upload<'a> {
         });
 
         let base = format!("{io}/upload/multipart/{}", progenitor_client::encode_path(&asset));
-        let tracker = Arc::new(Tracker::new(self.report.clone(), size, parts));
+        let tracker = Arc::new(Tracker::new(self.report.clone(), size));
         let job = PartJob {
             upload: self,
             base: &base,
@@ -439,10 +440,12 @@ impl PartJob<'_, '_> {
         let policy = state.retry_policy();
         let max_attempts = policy.max_attempts.max(1);
         let renewable = state.authenticator().can_renew();
+        // Shared by the part's attempts, so a resent part counts only bytes beyond the earlier ones.
+        let progress = PartProgress::new(self.tracker);
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            let error = match self.attempt(number, offset, len).await {
+            let error = match self.attempt(number, offset, len, progress.clone()).await {
                 Ok(()) => return Ok(number),
                 Err(e) => e,
             };
@@ -461,9 +464,8 @@ impl PartJob<'_, '_> {
     }
 
     /// One `PUT` of one part, streamed from the file.
-    async fn attempt(&self, number: u64, offset: u64, len: u64) -> Result<(), Error> {
-        let index = usize::try_from(number - 1).unwrap_or(usize::MAX);
-        let body = part_body(self.path, offset, len, self.tracker.clone(), index).await?;
+    async fn attempt(&self, number: u64, offset: u64, len: u64, progress: PartProgress) -> Result<(), Error> {
+        let body = part_body(self.path, offset, len, progress).await?;
         let request = self
             .upload
             .client
@@ -519,14 +521,8 @@ fn asset_id(operation: &'static str, body: &[u8]) -> Result<String, Error> {
 }
 
 /// `len` bytes of the file from `offset`, as a streamed body read in
-/// [`FILE_CHUNK`](runtime::FILE_CHUNK) pieces; each piece is counted for part `index`.
-async fn part_body(
-    path: &Path,
-    offset: u64,
-    len: u64,
-    tracker: Arc<Tracker>,
-    index: usize,
-) -> Result<reqwest::Body, Error> {
+/// [`FILE_CHUNK`](runtime::FILE_CHUNK) pieces; each piece is counted in `progress`.
+async fn part_body(path: &Path, offset: u64, len: u64, progress: PartProgress) -> Result<reqwest::Body, Error> {
     let mut file = tokio::fs::File::open(path)
         .await
         .map_err(|e| Error::InvalidInput(format!("cannot open the file to upload, {}: {e}", path.display())))?;
@@ -536,7 +532,7 @@ async fn part_body(
         tokio_util::io::ReaderStream::with_capacity(file.take(len), runtime::FILE_CHUNK).inspect(move |chunk| {
             if let Ok(chunk) = chunk {
                 sent += chunk.len() as u64;
-                tracker.reached(index, sent);
+                progress.tracker.reached(&progress.best, sent);
             }
         });
     Ok(reqwest::Body::wrap_stream(chunks))
@@ -546,43 +542,51 @@ async fn part_body(
 /// and reports them in order.
 struct Tracker {
     total: u64,
-    state: Mutex<TrackerState>,
+    /// Bytes counted so far; the lock also orders the reports.
+    done: Mutex<u64>,
     report: Reporter,
 }
 
-struct TrackerState {
-    done: u64,
-    /// The most bytes any attempt of each part has sent.
-    reached: Vec<u64>,
-}
-
 impl Tracker {
-    fn new(report: Reporter, total: u64, parts: u64) -> Self {
+    fn new(report: Reporter, total: u64) -> Self {
         Self {
             total,
-            state: Mutex::new(TrackerState {
-                done: 0,
-                reached: vec![0; usize::try_from(parts).unwrap_or(0)],
-            }),
+            done: Mutex::new(0),
             report,
         }
     }
 
-    /// The current attempt of part `index` has sent `sent` bytes. Only bytes beyond what earlier
-    /// attempts reached count, so progress never goes back and ends at the total.
-    fn reached(&self, index: usize, sent: u64) {
-        let mut state = self.state.lock().unwrap_or_else(|e| e.into_inner());
-        let TrackerState { done, reached } = &mut *state;
-        let Some(best) = reached.get_mut(index) else { return };
-        if sent <= *best {
+    /// An attempt of a part whose attempts reached `best` bytes has sent `sent` bytes. Only bytes
+    /// beyond `best` count, so progress never goes back and ends at the total.
+    fn reached(&self, best: &AtomicU64, sent: u64) {
+        let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
+        // `best` changes only under this lock.
+        let before = best.load(Ordering::Relaxed);
+        if sent <= before {
             return;
         }
-        *done += sent - *best;
-        *best = sent;
+        best.store(sent, Ordering::Relaxed);
+        *done += sent - before;
         // Reported under the lock, so the figures arrive in order.
         self.report.progress(Progress {
             done: *done,
             total: Some(self.total),
         });
+    }
+}
+
+/// The progress of one part: the upload's tracker and the most bytes any attempt of the part sent.
+#[derive(Clone)]
+struct PartProgress {
+    tracker: Arc<Tracker>,
+    best: Arc<AtomicU64>,
+}
+
+impl PartProgress {
+    fn new(tracker: &Arc<Tracker>) -> Self {
+        Self {
+            tracker: tracker.clone(),
+            best: Arc::new(AtomicU64::new(0)),
+        }
     }
 }

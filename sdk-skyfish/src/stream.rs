@@ -16,22 +16,23 @@ use reqwest::StatusCode;
 
 use crate::download::{PollOptions, Poller};
 use crate::runtime::LooseId;
-use crate::{Client, Error, types};
-
-/// The URL in a ready answer, or [`Error::Decode`] when the answer has none.
-fn playlist(answer: types::StreamUrl) -> Result<String, Error> {
-    answer
-        .stream
-        .filter(|url| !url.trim().is_empty())
-        .ok_or_else(|| Error::decode("get_media_stream_url", "the answer has no `Stream` URL"))
-}
-
-/// Whether an error is the "no stream yet" answer.
-fn not_ready(e: &Error) -> bool {
-    matches!(e, Error::Api { status, .. } if *status == StatusCode::NOT_FOUND)
-}
+use crate::{Client, Error};
 
 impl Client {
+    /// One `get_media_stream_url` call: the stream's URL, or `None` while it answers 404.
+    async fn stream_url_once(&self, id: &LooseId) -> Result<Option<String>, Error> {
+        match self.get_media_stream_url().id(id.clone()).send().await {
+            Ok(answer) => answer
+                .into_inner()
+                .stream
+                .filter(|url| !url.trim().is_empty())
+                .map(Some)
+                .ok_or_else(|| Error::decode("get_media_stream_url", "the answer has no `Stream` URL")),
+            Err(Error::Api { status, .. }) if status == StatusCode::NOT_FOUND => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
     /// Polls `GET /media/{id}/metadata/stream_url` until it stops answering 404 and returns the
     /// stream's URL (an HLS `.m3u8` playlist). Does not ask for a stream: see
     /// [`video_stream_url`](Self::video_stream_url). Fails with [`Error::Timeout`] when `poll` is
@@ -48,10 +49,8 @@ impl Client {
         let id = id.into();
         let mut poller = Poller::new(poll);
         loop {
-            match self.get_media_stream_url().id(id.clone()).send().await {
-                Ok(answer) => return playlist(answer.into_inner()),
-                Err(e) if not_ready(&e) => {}
-                Err(e) => return Err(e),
+            if let Some(url) = self.stream_url_once(&id).await? {
+                return Ok(url);
             }
             poller
                 .wait(&format!("the video stream of media {id} is not ready"))
@@ -64,10 +63,8 @@ impl Client {
     /// A stream that exists already is returned after one call.
     pub async fn video_stream_url(&self, id: impl Into<LooseId>, poll: PollOptions) -> Result<String, Error> {
         let id = id.into();
-        match self.get_media_stream_url().id(id.clone()).send().await {
-            Ok(answer) => return playlist(answer.into_inner()),
-            Err(e) if not_ready(&e) => {}
-            Err(e) => return Err(e),
+        if let Some(url) = self.stream_url_once(&id).await? {
+            return Ok(url);
         }
         self.create_media_stream().id(id.clone()).send().await?;
         self.wait_for_stream_url(id, poll).await
