@@ -56,7 +56,24 @@ fn client(api: &MockServer) -> Client {
         .unwrap()
 }
 
-fn temp_path(name: &str) -> std::path::PathBuf {
+/// A path in its own temporary folder, removed when dropped.
+struct TempPath(std::path::PathBuf);
+
+impl AsRef<std::path::Path> for TempPath {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempPath {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
+fn temp_path(name: &str) -> TempPath {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "sdk-ci-download-{}-{}",
@@ -64,7 +81,7 @@ fn temp_path(name: &str) -> std::path::PathBuf {
         NEXT.fetch_add(1, Ordering::SeqCst)
     ));
     std::fs::create_dir_all(&dir).unwrap();
-    dir.join(name)
+    TempPath(dir.join(name))
 }
 
 #[tokio::test]
@@ -92,7 +109,7 @@ async fn the_source_and_a_proxy_come_from_signed_locations_without_the_bearer_to
         .await
         .unwrap();
     assert_eq!(report.bytes, 6);
-    assert_eq!(std::fs::read(&path).unwrap(), b"HD-MP4");
+    assert_eq!(std::fs::read(&path.0).unwrap(), b"HD-MP4");
 
     let asked = api.requests_to("/assets/a1/download");
     assert_eq!(asked.len(), 2);
@@ -147,7 +164,7 @@ async fn a_broken_download_resumes_with_range_and_if_range() {
         .download_asset_to_file("a1", &Rendition::Source, &path, &options)
         .await
         .unwrap();
-    assert_eq!(std::fs::read(&path).unwrap(), source());
+    assert_eq!(std::fs::read(&path.0).unwrap(), source());
     assert_eq!((report.bytes, report.resumes), (10_000, 1));
 
     let fetched = cdn.requests();

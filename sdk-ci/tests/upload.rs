@@ -58,8 +58,32 @@ fn client(api: &MockServer) -> Client {
         .unwrap()
 }
 
+/// A file in its own temporary folder, removed when dropped.
+struct TempFile(PathBuf);
+
+impl std::ops::Deref for TempFile {
+    type Target = std::path::Path;
+    fn deref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl AsRef<std::path::Path> for TempFile {
+    fn as_ref(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(dir) = self.0.parent() {
+            let _ = std::fs::remove_dir_all(dir);
+        }
+    }
+}
+
 /// A file of `len` bytes with a recognisable pattern, in a fresh temporary folder.
-fn temp_file(name: &str, len: usize) -> (PathBuf, Vec<u8>) {
+fn temp_file(name: &str, len: usize) -> (TempFile, Vec<u8>) {
     static NEXT: AtomicUsize = AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "sdk-ci-upload-{}-{}",
@@ -70,7 +94,7 @@ fn temp_file(name: &str, len: usize) -> (PathBuf, Vec<u8>) {
     let bytes: Vec<u8> = (0..len).map(|i| (i % 251) as u8).collect();
     let path = dir.join(name);
     std::fs::write(&path, &bytes).unwrap();
-    (path, bytes)
+    (TempFile(path), bytes)
 }
 
 /// Every progress report, in the order received.
@@ -212,10 +236,10 @@ async fn a_large_file_goes_in_10_mib_parts_numbered_from_1_then_complete() {
     assert_monotonic_to(&progress.lock().unwrap(), size as u64);
 }
 
-/// Uploads 10 parts whose answers take 150 ms and returns the most parts the server held at once
-/// (a part counts from its arrival until its answer, which is sent at least 150 ms later).
+/// Uploads 10 parts whose answers take 300 ms and returns the most parts the server held at once
+/// (a part counts from its arrival until its answer, which is sent at least 300 ms later).
 async fn most_parts_at_once(parts_in_flight: Option<usize>) -> usize {
-    const HOLD: Duration = Duration::from_millis(150);
+    const HOLD: Duration = Duration::from_millis(300);
     let api = api().await;
     let arrivals: Arc<Mutex<Vec<Instant>>> = Arc::default();
     let most = Arc::new(AtomicUsize::new(0));
