@@ -1,8 +1,10 @@
-//! A short Skyfish session: log in, list folders, search, and optionally upload a file.
+//! A short Skyfish session: log in, say who we are, list folders, search, and optionally upload a
+//! file, then give it a title, byline and keywords and tag its folder (calls beyond the provider's
+//! document), and, for a video, wait for its stream URL.
 //!
 //! ```sh
 //! SKYFISH_KEY=… SKYFISH_SECRET=… SKYFISH_USERNAME=… SKYFISH_PASSWORD=… \
-//!     cargo run -p sdk-skyfish --example skyfish -- https://api.colourbox.com [QUERY] [FOLDER_ID FILE]
+//!     cargo run -p sdk-skyfish --example skyfish -- https://api.colourbox.com [QUERY] [FOLDER_ID FILE [video]]
 //! ```
 //!
 //! `SKYFISH_TOKEN` may replace the four login variables. Set `RUST_LOG`-style tracing up yourself
@@ -11,7 +13,7 @@
 use std::process::ExitCode;
 
 use futures::{StreamExt, TryStreamExt};
-use sdk_skyfish::types::ReturnValue;
+use sdk_skyfish::types::{LocalizedKeywords, LocalizedText, MetadataText, ReturnValue, TagList};
 use sdk_skyfish::{Client, Error, PollOptions};
 
 fn env(name: &str) -> Option<String> {
@@ -38,6 +40,9 @@ async fn run(args: &[String]) -> Result<(), Error> {
     let base_url = &args[0];
     let query = args.get(1).map(String::as_str).unwrap_or("cat");
     let client = client(base_url)?;
+
+    let me = client.get_whoami().send().await?.into_inner();
+    println!("signed in as {}", serde_json::Value::Object(me.0));
 
     let folders = client.list_folders().send().await?.into_inner();
     println!("{} folders", folders.len());
@@ -77,6 +82,42 @@ async fn run(args: &[String]) -> Result<(), Error> {
             .file(file)
             .await?;
         println!("uploaded {file} as media {media_id}");
+
+        // Per-field metadata: language-keyed title, a bare JSON string byline, keywords by id list.
+        let name = std::path::Path::new(file)
+            .file_stem()
+            .and_then(|n| n.to_str())
+            .unwrap_or("upload");
+        client
+            .set_media_title()
+            .id(media_id.clone())
+            .body(LocalizedText([("en".into(), name.into())].into()))
+            .send()
+            .await?;
+        client
+            .set_media_byline()
+            .id(media_id.clone())
+            .body(MetadataText("dam-sdks example".into()))
+            .send()
+            .await?;
+        client
+            .add_media_keywords()
+            .ids(vec![media_id.to_string()])
+            .body(LocalizedKeywords([("en".into(), vec!["example".into()])].into()))
+            .send()
+            .await?;
+        client
+            .add_folder_tags()
+            .id(folder.as_str())
+            .body(TagList(vec!["dam-sdks".into()]))
+            .send()
+            .await?;
+        println!("tagged media {media_id} and folder {folder}");
+
+        if args.get(4).map(String::as_str) == Some("video") {
+            let url = client.video_stream_url(media_id, PollOptions::default()).await?;
+            println!("stream: {url}");
+        }
     }
     Ok(())
 }
@@ -85,7 +126,7 @@ async fn run(args: &[String]) -> Result<(), Error> {
 async fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.is_empty() {
-        eprintln!("usage: skyfish BASE_URL [QUERY] [FOLDER_ID FILE]  (credentials in SKYFISH_* variables)");
+        eprintln!("usage: skyfish BASE_URL [QUERY] [FOLDER_ID FILE [video]]  (credentials in SKYFISH_* variables)");
         return ExitCode::from(2);
     }
     match run(&args).await {

@@ -4,8 +4,8 @@
 //! builder: set parameters, then `.send().await`. Models are in [`types`]. The generated code
 //! lives in `generated.rs` (never edited by hand); the shared runtime (errors, retries, tracing,
 //! tolerant scalars) in [`runtime`]. Hand-written beside it: the HMAC login and client builder
-//! ([`auth`]), uploads ([`upload`]), downloads and ZIP files ([`download`]) and search paging
-//! ([`pagination`]).
+//! ([`auth`]), uploads ([`upload`]), downloads and ZIP files ([`download`]), video stream URLs
+//! ([`stream`]) and search paging ([`pagination`]).
 //!
 //! # Quick start
 //!
@@ -139,6 +139,52 @@
 //! - [`Client::download_media`], [`Client::download_url`]: streamed downloads.
 //! - [`Client::upload_user_profile_image`]: the one operation of the spec that is not generated
 //!   (multipart body), listed in [`NOT_GENERATED`].
+//! - [`Client::wait_for_stream_url`], [`Client::video_stream_url`]: a video's HLS stream URL,
+//!   polled through the 404s the service answers until it is ready ([`stream`]).
+//!
+//! # Beyond the document
+//!
+//! The service has more endpoints than the provider's document shows (facts.md, "Beyond the
+//! documents"); they are in the spec and generated like the others:
+//!
+//! | call | wire |
+//! | --- | --- |
+//! | `get_whoami` | `GET /whoami` |
+//! | `get_folder_tags`, `add_folder_tags`, `remove_folder_tags`, `purge_folder_tags` | `GET`/`PUT`/`DELETE /folder/{id}/tags` with a JSON array body (also on the DELETE), `DELETE /folder/{id}/tags/purge` |
+//! | `set_media_title`, `set_media_description` | `POST /media/{id}/metadata/title` / `description`, body `{"en": "…"}` ([`types::LocalizedText`]) |
+//! | `set_media_byline`, `set_media_copyright` | `POST /media/{id}/metadata/byline` / `copyright`, body a bare JSON string `"…"` ([`types::MetadataText`]) |
+//! | `add_media_keywords`, `remove_media_keywords` | `PUT`/`DELETE /media/{ids}/metadata/keyword`, `{ids}` a literal comma list `1,2,3` ([`types::MediaIdList`]), body `{"en": […]}` |
+//! | `replace_media_keywords`, `clear_media_keywords` | `POST`/`DELETE /media/{id}/metadata/keywords` |
+//! | `copy_media_to_folder`, `move_media` | `POST /media/{id}/folder/{folder_id}`, `POST /media/{id}/move` `{"from", "to"}` |
+//! | `create_media_stream`, `get_media_stream_url` | `POST /media/{id}/stream`, `GET /media/{id}/metadata/stream_url` (404 until ready) |
+//! | `list_cdn_aliases`, `replace_cdn_file` | `GET /cdn/{company_id}/company/aliases`, `POST /cdn/{company_id}/folder/{cdn_folder_id}/replace/{old}/with/{new}` |
+//!
+//! ```no_run
+//! # async fn run(client: &sdk_skyfish::Client) -> Result<(), sdk_skyfish::Error> {
+//! use sdk_skyfish::types::{LocalizedKeywords, LocalizedText, MetadataText};
+//!
+//! // `POST /media/42/metadata/title` with `{"en":"Sunset"}`.
+//! client
+//!     .set_media_title()
+//!     .id(42)
+//!     .body(LocalizedText([("en".into(), "Sunset".into())].into()))
+//!     .send()
+//!     .await?;
+//! // `POST /media/42/metadata/byline` with the body `"Jane Doe"`.
+//! client.set_media_byline().id(42).body(MetadataText("Jane Doe".into())).send().await?;
+//! // `PUT /media/1,2,3/metadata/keyword` with `{"en":["cat"]}`.
+//! client
+//!     .add_media_keywords()
+//!     .ids(vec!["1".to_string(), "2".to_string(), "3".to_string()])
+//!     .body(LocalizedKeywords([("en".into(), vec!["cat".into()])].into()))
+//!     .send()
+//!     .await?;
+//! // A video's stream: asked for when missing, then polled until ready.
+//! let url = client.video_stream_url(42, sdk_skyfish::PollOptions::default()).await?;
+//! # let _ = url;
+//! # Ok(())
+//! # }
+//! ```
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
@@ -151,6 +197,7 @@ pub use dam_runtime as runtime;
 pub mod auth;
 pub mod download;
 pub mod pagination;
+pub mod stream;
 pub mod upload;
 
 pub use auth::{ClientBuilder, TokenAuth};
