@@ -192,8 +192,10 @@ pub fn prepare(spec_name: &str, spec: &Value) -> Result<Prepared, Vec<String>> {
                     _ => None,
                 },
             };
+            // `type: string` says what a JSON body carries (one joined string); `array` what a
+            // query parameter with `explode: false` means. Both become the same list type.
             match (schema.get("type").and_then(Value::as_str), item) {
-                (Some("array"), Some(item)) => lists.push(JoinedList {
+                (Some("array" | "string"), Some(item)) => lists.push(JoinedList {
                     name: name.clone(),
                     description: desc(schema),
                     item,
@@ -201,7 +203,7 @@ pub fn prepare(spec_name: &str, spec: &Value) -> Result<Prepared, Vec<String>> {
                 }),
                 _ => err(
                     &where_,
-                    "x-dam-join needs `type: array` with items that are a $ref, an integer or a string".into(),
+                    "x-dam-join needs `type: array` (or `string`, in a JSON body) with items that are a $ref, an integer or a string".into(),
                 ),
             }
         }
