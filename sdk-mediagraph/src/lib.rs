@@ -154,14 +154,19 @@ mod generated;
 pub use dam_runtime as runtime;
 
 pub mod auth;
+pub mod bulk_jobs;
 pub mod download;
 pub mod pagination;
+pub mod poll;
+pub mod sharing;
 pub mod upload;
 pub mod wrapped;
 
 pub use auth::{AuthorizationRequest, ClientBuilder, OAuthConfig, OAuthSession, PersonalAccessToken, Pkce, TokenSet};
 pub use download::{DownloadOptions, DownloadReport};
 pub use generated::{ByteStream, Client, NOT_GENERATED, PROVIDER, ResponseValue, builder, types};
+pub use poll::PollOptions;
 pub use runtime::{ApiError, Error, ErrorBody, RetryPolicy, Secret, Timeouts};
+pub use sharing::SharedByLink;
 pub use upload::{UploadFile, UploadOptions, UploadOutcome};
 pub use wrapped::Bare;
