@@ -118,10 +118,10 @@ impl Client {
         match outcome {
             Ok(share_link) => Ok(SharedByLink { lightbox, share_link }),
             Err(e) => {
-                if let Some(membership) = numeric(lightbox.id.as_ref()) {
-                    if let Err(cleanup) = self.delete_lightbox().id(membership).send().await {
-                        tracing::warn!(error = %cleanup, lightbox = membership, "could not delete the new lightbox");
-                    }
+                if let Some(membership) = numeric(lightbox.id.as_ref())
+                    && let Err(cleanup) = self.delete_lightbox().id(membership).send().await
+                {
+                    tracing::warn!(error = %cleanup, lightbox = membership, "could not delete the new lightbox");
                 }
                 Err(e)
             }
