@@ -1,4 +1,5 @@
-//! A short Mediagraph session: who am I, a search, every tag, a download and (optionally) an upload.
+//! A short Mediagraph session: who am I, a search, every tag, the organization's rights packages and
+//! webhooks, a download and (optionally) a bulk tagging job and an upload.
 //!
 //! ```sh
 //! MEDIAGRAPH_TOKEN=… MEDIAGRAPH_ORGANIZATION_ID=100 \
@@ -7,10 +8,11 @@
 //!
 //! Arguments: the API base URL, a search text (default `sunset`) and an optional file to upload.
 //! Credentials come from the environment: `MEDIAGRAPH_TOKEN` (a Personal Access Token) and
-//! `MEDIAGRAPH_ORGANIZATION_ID`.
+//! `MEDIAGRAPH_ORGANIZATION_ID`. With `MEDIAGRAPH_BULK_TAG` set, the assets of the first search page
+//! get that tag through a bulk job, awaited until it is processed.
 
 use futures::TryStreamExt;
-use sdk_mediagraph::{Client, DownloadOptions, Error, UploadFile, UploadOptions};
+use sdk_mediagraph::{Client, DownloadOptions, Error, PollOptions, UploadFile, UploadOptions, types};
 
 fn env(name: &str) -> Result<String, Error> {
     std::env::var(name).map_err(|_| Error::InvalidInput(format!("set {name}")))
@@ -43,6 +45,18 @@ async fn main() -> Result<(), Error> {
     let tags: Vec<_> = client.list_tags().into_stream().try_collect().await?;
     println!("{} tags", tags.len());
 
+    let rights = client.list_rights_packages().send().await?;
+    println!("{} rights packages", rights.len());
+    let webhooks: Vec<types::Webhook> = client.list_webhooks().page_size(50).into_stream().try_collect().await?;
+    for hook in &webhooks {
+        println!(
+            "webhook {}: {} -> {}",
+            hook.name.as_deref().unwrap_or("?"),
+            hook.events.as_deref().unwrap_or("?"),
+            hook.url.as_deref().unwrap_or("?")
+        );
+    }
+
     let first = page
         .assets
         .first()
@@ -59,6 +73,25 @@ async fn main() -> Result<(), Error> {
             report.resumes,
             path.display()
         );
+    }
+
+    if let Ok(tag) = std::env::var("MEDIAGRAPH_BULK_TAG") {
+        let ids: Vec<i64> = page
+            .assets
+            .iter()
+            .filter_map(|a| a.id.as_ref()?.as_str().parse().ok())
+            .collect();
+        if !ids.is_empty() {
+            let job = types::NewBulkJob::builder()
+                .asset_ids(ids)
+                .tag_names(vec![tag.clone()])
+                .tag_mode(types::TagMode::Add);
+            let done = client.run_bulk_job(job, PollOptions::default()).await?;
+            println!(
+                "tagged {:?} assets with {tag:?}",
+                done.total_assets.and_then(|n| n.get())
+            );
+        }
     }
 
     if let Some(file) = upload {

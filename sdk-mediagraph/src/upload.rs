@@ -153,13 +153,42 @@ struct Opened {
     attributes: Map<String, Value>,
 }
 
+/// `attributes` without the keys a typed field sends (so no key goes twice).
+fn extra_without(mut attributes: Map<String, Value>, typed: &[&str]) -> Map<String, Value> {
+    for key in typed {
+        attributes.remove(*key);
+    }
+    attributes
+}
+
 impl Opened {
-    /// The `asset` object of the prepare call: the caller's attributes, `filename` and `file_size`.
-    fn asset_attributes(&mut self) -> Map<String, Value> {
-        let mut asset = std::mem::take(&mut self.attributes);
-        asset.insert("filename".into(), Value::from(self.name.clone()));
-        asset.insert("file_size".into(), Value::from(self.len));
-        asset
+    /// The file's size as the API's signed integer.
+    fn file_size(&self) -> Result<i64, Error> {
+        i64::try_from(self.len).map_err(|_| Error::InvalidInput(format!("a file of {} bytes is too large", self.len)))
+    }
+
+    /// The `asset` object of the prepare call: `filename`, `file_size` and the caller's other
+    /// attributes (sent as given, through the model's `extra`).
+    fn upload_asset(&mut self) -> Result<types::NewUploadAsset, Error> {
+        Ok(types::NewUploadAsset {
+            filename: self.name.clone(),
+            file_size: self.file_size()?,
+            path: None,
+            created_via: None,
+            created_via_id: None,
+            extra: extra_without(std::mem::take(&mut self.attributes), &["filename", "file_size"]),
+        })
+    }
+
+    /// The `asset` object of an `add_version` call, built like [`Opened::upload_asset`].
+    fn version_asset(&mut self) -> Result<types::NewAssetVersion, Error> {
+        Ok(types::NewAssetVersion {
+            filename: self.name.clone(),
+            file_size: self.file_size()?,
+            created_via: None,
+            created_via_id: None,
+            extra: extra_without(std::mem::take(&mut self.attributes), &["filename", "file_size"]),
+        })
     }
 }
 
@@ -239,13 +268,16 @@ impl Client {
     /// Step 1: creates an upload session, `{"upload": {name, note, ...}}`, in the contribution
     /// when one is given.
     pub async fn start_upload(&self, options: &UploadOptions) -> Result<types::UploadSession, Error> {
-        let mut upload = options.attributes.clone();
-        if let Some(name) = &options.name {
-            upload.insert("name".into(), Value::from(name.clone()));
-        }
-        if let Some(note) = &options.note {
-            upload.insert("note".into(), Value::from(note.clone()));
-        }
+        let upload = types::UploadFields {
+            name: options.name.clone(),
+            note: options.note.clone(),
+            default_rights_package_id: None,
+            extra: extra_without(
+                options.attributes.clone(),
+                &[("name", options.name.is_some()), ("note", options.note.is_some())]
+                    .map(|(key, typed)| if typed { key } else { "" }),
+            ),
+        };
         let session = match options.contribution_id {
             Some(contribution_id) => {
                 self.create_upload_session_from_contribution()
@@ -281,7 +313,7 @@ impl Client {
             .prepare_asset_upload()
             .guid(upload_guid)
             .body(types::PrepareAssetUploadBody {
-                asset: file.asset_attributes(),
+                asset: file.upload_asset()?,
             })
             .send()
             .await?
@@ -304,7 +336,7 @@ impl Client {
             .add_asset_version()
             .id(id)
             .body(types::AssetVersionBody {
-                asset: file.asset_attributes(),
+                asset: file.version_asset()?,
             })
             .send()
             .await?

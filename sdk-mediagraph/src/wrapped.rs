@@ -13,15 +13,31 @@ pub trait Bare: Sized {
     fn into_bare(self) -> Self;
 }
 
+/// The wrapped record of a model, however the generator boxed it: `Option<Box<T>>`, or
+/// `Box<Option<T>>` for models that contain themselves through other models.
+trait Wrapped<T> {
+    fn into_record(self) -> Option<T>;
+}
+
+impl<T> Wrapped<T> for Option<Box<T>> {
+    fn into_record(self) -> Option<T> {
+        self.map(|inner| *inner)
+    }
+}
+
+impl<T> Wrapped<T> for Box<Option<T>> {
+    fn into_record(self) -> Option<T> {
+        *self
+    }
+}
+
 macro_rules! bare {
     ($($model:ident . $key:ident),* $(,)?) => {
         $(
             impl Bare for types::$model {
-                fn into_bare(self) -> Self {
-                    match self.$key {
-                        Some(inner) => *inner,
-                        None => self,
-                    }
+                fn into_bare(mut self) -> Self {
+                    let wrapped = std::mem::take(&mut self.$key);
+                    Wrapped::into_record(wrapped).unwrap_or(self)
                 }
             }
         )*
@@ -29,17 +45,40 @@ macro_rules! bare {
 }
 
 bare!(
+    AccessRequest.access_request,
     Asset.asset,
     AssetDataVersion.asset_data_version,
+    AutoTag.auto_tag,
+    BulkJob.bulk_job,
     Collection.collection,
+    CollectionShare.collection_share,
+    Comment.comment,
+    Contribution.contribution,
+    CreatorTag.creator_tag,
+    CropPreset.crop_preset,
+    CustomMetaField.custom_meta_field,
+    FilterGroup.filter_group,
+    Invite.invite,
     Lightbox.lightbox,
     Membership.membership,
+    MetaImport.meta_import,
     Organization.organization,
+    Permission.permission,
+    PersonalAccessToken.personal_access_token,
+    RightsPackage.rights_package,
+    SearchQuery.search_query,
+    Share.share,
+    ShareLink.share_link,
     StorageFolder.storage_folder,
     Tag.tag,
+    Tagging.tagging,
     Taxonomy.taxonomy,
     TaxonomyTag.taxonomy_tag,
     UploadSession.upload,
+    UserGroup.user_group,
+    Webhook.webhook,
+    Workflow.workflow,
+    WorkflowStep.workflow_step,
 );
 
 #[cfg(test)]

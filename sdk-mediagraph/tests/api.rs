@@ -66,7 +66,13 @@ async fn errors_bodies_are_typed() {
     let server = MockServer::start(|_| Reply::json(422, json!({"errors": {"name": ["can't be blank"]}}))).await;
     let err: Error = client(&server)
         .create_tag()
-        .body(sdk_mediagraph::types::TagBody::default())
+        .body_map(|b| {
+            b.tag(
+                sdk_mediagraph::types::NewTag::builder()
+                    .name("")
+                    .sub_type(sdk_mediagraph::types::TagSubType::Keyword),
+            )
+        })
         .send()
         .await
         .unwrap_err();

@@ -63,18 +63,28 @@ async fn personal_access_token_headers_on_get_post_put_delete_and_head() {
     .await;
     let client = pat_client(&server);
     client.get_asset().id("7").send().await.unwrap();
-    let mut attrs = serde_json::Map::new();
-    attrs.insert("name".into(), json!("Sunset"));
     client
         .create_tag()
-        .body(types::TagBody { tag: attrs.clone() })
+        .body_map(|b| {
+            b.tag(
+                types::NewTag::builder()
+                    .name("Sunset")
+                    .sub_type(types::TagSubType::Keyword),
+            )
+        })
         .send()
         .await
         .unwrap();
     client
         .update_tag()
         .id(5)
-        .body(types::TagBody { tag: attrs })
+        .body(types::TagUpdateBody {
+            tag: types::TagChanges {
+                name: "Sunset".into(),
+                description: None,
+                extra: Default::default(),
+            },
+        })
         .send()
         .await
         .unwrap();
@@ -102,7 +112,10 @@ async fn personal_access_token_headers_on_get_post_put_delete_and_head() {
             "one Authorization header"
         );
     }
-    assert_eq!(requests[1].json(), json!({"tag": {"name": "Sunset"}}));
+    assert_eq!(
+        requests[1].json(),
+        json!({"tag": {"name": "Sunset", "sub_type": "keyword"}})
+    );
     assert_eq!(requests[2].json(), json!({"tag": {"name": "Sunset"}}));
 }
 
