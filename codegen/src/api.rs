@@ -455,11 +455,9 @@ impl Builder<'_> {
                 .flatten()
             {
                 let is_required = required.contains(field.as_str());
-                let mut t = self.ty(prop, &format!("{name}{}", pascal(field)));
-                // typify boxes a field that holds its own struct.
-                if t == name || t == format!("Option<{name}>") {
-                    t = t.replace(name, &format!("Box<{name}>"));
-                }
+                // typify boxes fields that close a cycle between types; a box changes nothing a
+                // caller reads or writes, so the model leaves it out.
+                let t = self.ty(prop, &format!("{name}{}", pascal(field)));
                 let rust_type = if is_required || defaultable(&t) {
                     t
                 } else {

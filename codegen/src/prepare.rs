@@ -327,6 +327,18 @@ pub fn prepare(spec_name: &str, spec: &Value) -> Result<Prepared, Vec<String>> {
     // progenitor ignores `explode: false` and refuses `spaceDelimited`; joined lists serialise
     // themselves, so it sees neither.
     strip_query_styles(&mut doc);
+    // A nullable object schema says that answers may send `null` for it. Every field that refers
+    // to it is already an `Option` (and decodes `null` as `None`); typify would instead wrap the
+    // model in a newtype around an `Option`, so it does not see the flag.
+    if let Some(s) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        for schema in s.values_mut() {
+            let object =
+                schema.get("type").and_then(Value::as_str) == Some("object") || schema.get("properties").is_some();
+            if object && let Some(o) = schema.as_object_mut() {
+                o.remove("nullable");
+            }
+        }
+    }
     // Tolerant scalars stand for values that may also be null.
     for (name, schema) in &schemas {
         if schema.get("x-dam-type").is_some() && !accepts_null(schema) {

@@ -111,7 +111,11 @@ pub fn synthesize(doc: &Value, schema: &Value, depth: usize) -> Value {
     if let Some(e) = s.get("example") {
         return e.clone();
     }
-    if let Some(first) = s.get("enum").and_then(Value::as_array).and_then(|e| e.first()) {
+    if let Some(first) = s
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|e| e.iter().find(|v| !v.is_null()))
+    {
         return first.clone();
     }
     if s.get("x-dam-join").is_some() {
@@ -177,6 +181,7 @@ pub fn synthesize(doc: &Value, schema: &Value, depth: usize) -> Value {
 /// The Rust source of the test file for one crate.
 pub fn test_source(crate_ident: &str, spec: &Value, prepared: &crate::prepare::Prepared, setters: &Setters) -> String {
     let mut calls = String::new();
+    let mut fns = String::new();
     let mut count = 0usize;
     let doc = &prepared.document;
     for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
@@ -235,9 +240,15 @@ pub fn test_source(crate_ident: &str, spec: &Value, prepared: &crate::prepare::P
                 let _ = write!(chain, ".{}({expr})", setter.name);
             }
             let wire_path = path.split(['?', '#']).next().unwrap_or(path).to_string();
+            // One function per call keeps each call's temporaries in its own stack frame (a
+            // debug build of one function with hundreds of calls overflows the stack).
+            let _ = write!(
+                fns,
+                "\nasync fn call_{count}(client: &{crate_ident}::Client) {{\n    let _ = {chain}.send().await;\n}}\n"
+            );
             let _ = write!(
                 calls,
-                "    let _ = {chain}.send().await;\n    expect(&server, {count}, {:?}, {:?});\n",
+                "    Box::pin(call_{count}(&client)).await;\n    expect(&server, {count}, {:?}, {:?});\n",
                 method.to_uppercase(),
                 wire_path
             );
@@ -267,7 +278,7 @@ pub fn test_source(crate_ident: &str, spec: &Value, prepared: &crate::prepare::P
          async fn every_generated_operation_puts_one_request_on_the_wire() {{\n    \
          let server = MockServer::start(|_| Reply::json(200, serde_json::json!({{}}))).await;\n    \
          let client = {crate_ident}::Client::unauthenticated(&server.url()).unwrap();\n\
-         {calls}}}\n"
+         {calls}}}\n{fns}"
     )
 }
 

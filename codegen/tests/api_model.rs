@@ -44,6 +44,30 @@ fn normalise(ty: &str) -> String {
     while t.contains(",>") {
         t = t.replace(",>", ">");
     }
+    unbox(&t)
+}
+
+/// Drops `Box<…>`: where typify boxes a field to break a cycle between types is its own affair
+/// (the API model does not predict it, and a box changes nothing a caller reads or writes).
+fn unbox(t: &str) -> String {
+    let mut t = t.to_string();
+    while let Some(at) = t.find("Box<") {
+        // The matching `>` of this `Box<`.
+        let mut depth = 0;
+        let mut end = at + 4;
+        for (i, c) in t[at + 4..].char_indices() {
+            match c {
+                '<' => depth += 1,
+                '>' if depth == 0 => {
+                    end = at + 4 + i;
+                    break;
+                }
+                '>' => depth -= 1,
+                _ => {}
+            }
+        }
+        t = format!("{}{}{}", &t[..at], &t[at + 4..end], &t[end + 1..]);
+    }
     t
 }
 

@@ -28,6 +28,81 @@ fn expect(server: &MockServer, n: usize, method: &str, template: &str) {
 async fn every_generated_operation_puts_one_request_on_the_wire() {
     let server = MockServer::start(|_| Reply::json(200, serde_json::json!({}))).await;
     let client = sdk_ci::Client::unauthenticated(&server.url()).unwrap();
+    Box::pin(call_0(&client)).await;
+    expect(&server, 0, "POST", "/assets/copy");
+    Box::pin(call_1(&client)).await;
+    expect(&server, 1, "POST", "/assets/details/bulk");
+    Box::pin(call_2(&client)).await;
+    expect(&server, 2, "GET", "/assets/{assetId}");
+    Box::pin(call_3(&client)).await;
+    expect(&server, 3, "DELETE", "/assets/{assetId}");
+    Box::pin(call_4(&client)).await;
+    expect(&server, 4, "POST", "/assets/{assetId}/archive");
+    Box::pin(call_5(&client)).await;
+    expect(&server, 5, "GET", "/assets/{assetId}/download");
+    Box::pin(call_6(&client)).await;
+    expect(&server, 6, "POST", "/events");
+    Box::pin(call_7(&client)).await;
+    expect(&server, 7, "POST", "/folders");
+    Box::pin(call_8(&client)).await;
+    expect(&server, 8, "POST", "/folders/delete");
+    Box::pin(call_9(&client)).await;
+    expect(&server, 9, "POST", "/folders/metadata/changes");
+    Box::pin(call_10(&client)).await;
+    expect(&server, 10, "POST", "/folders/move");
+    Box::pin(call_11(&client)).await;
+    expect(&server, 11, "POST", "/folders/trash");
+    Box::pin(call_12(&client)).await;
+    expect(&server, 12, "POST", "/folders/untrash");
+    Box::pin(call_13(&client)).await;
+    expect(&server, 13, "GET", "/folders/{folderId}");
+    Box::pin(call_14(&client)).await;
+    expect(&server, 14, "PUT", "/folders/{folderId}");
+    Box::pin(call_15(&client)).await;
+    expect(&server, 15, "DELETE", "/folders/{folderId}");
+    Box::pin(call_16(&client)).await;
+    expect(&server, 16, "GET", "/folders/{folderId}/contents");
+    Box::pin(call_17(&client)).await;
+    expect(&server, 17, "GET", "/folders/{folderId}/stats");
+    Box::pin(call_18(&client)).await;
+    expect(&server, 18, "POST", "/folders/{folderId}/trash");
+    Box::pin(call_19(&client)).await;
+    expect(&server, 19, "POST", "/folders/{folderId}/untrash");
+    Box::pin(call_20(&client)).await;
+    expect(&server, 20, "POST", "/mediaboxes");
+    Box::pin(call_21(&client)).await;
+    expect(&server, 21, "GET", "/mediaboxes/received");
+    Box::pin(call_22(&client)).await;
+    expect(&server, 22, "GET", "/mediaboxes/{mediaboxId}/contents");
+    Box::pin(call_23(&client)).await;
+    expect(&server, 23, "POST", "/mediaboxes/{mediaboxId}/open");
+    Box::pin(call_24(&client)).await;
+    expect(&server, 24, "GET", "/networks/{networkId}/events");
+    Box::pin(call_25(&client)).await;
+    expect(&server, 25, "POST", "/networks/{networkId}/workspaces");
+    Box::pin(call_26(&client)).await;
+    expect(&server, 26, "POST", "/oauth2/token");
+    Box::pin(call_27(&client)).await;
+    expect(&server, 27, "POST", "/oauth2/token");
+    Box::pin(call_28(&client)).await;
+    expect(&server, 28, "GET", "/workspaces");
+    Box::pin(call_29(&client)).await;
+    expect(&server, 29, "GET", "/workspaces/{workspaceId}");
+    Box::pin(call_30(&client)).await;
+    expect(&server, 30, "PUT", "/workspaces/{workspaceId}");
+    Box::pin(call_31(&client)).await;
+    expect(&server, 31, "GET", "/workspaces/{workspaceId}/contents");
+    Box::pin(call_32(&client)).await;
+    expect(&server, 32, "GET", "/workspaces/{workspaceId}/events");
+    Box::pin(call_33(&client)).await;
+    expect(&server, 33, "POST", "/workspaces/{workspaceId}/purgetrash");
+    Box::pin(call_34(&client)).await;
+    expect(&server, 34, "GET", "/workspaces/{workspaceId}/search");
+    Box::pin(call_35(&client)).await;
+    expect(&server, 35, "GET", "/workspaces/{workspaceId}/trashbin");
+}
+
+async fn call_0(client: &sdk_ci::Client) {
     let _ = client
         .copy_assets()
         .body(
@@ -38,35 +113,49 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 0, "POST", "/assets/copy");
+}
+
+async fn call_1(client: &sdk_ci::Client) {
     let _ = client.get_assets_details().body(serde_json::from_str::<sdk_ci::types::AssetDetailsRequest>(r#"{"assetIds":["a1b2c3d4e5f6a7b8c9d0e1f2a3b4c5d6","f6e5d4c3b2a1f6e5d4c3b2a1f6e5d4c3"],"fields":"name,size,status"}"#).expect("get_assets_details.body")).send().await;
-    expect(&server, 1, "POST", "/assets/details/bulk");
+}
+
+async fn call_2(client: &sdk_ci::Client) {
     let _ = client
         .get_asset()
         .asset_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_asset.asset_id"))
         .send()
         .await;
-    expect(&server, 2, "GET", "/assets/{assetId}");
+}
+
+async fn call_3(client: &sdk_ci::Client) {
     let _ = client
         .delete_asset()
         .asset_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("delete_asset.asset_id"))
         .send()
         .await;
-    expect(&server, 3, "DELETE", "/assets/{assetId}");
+}
+
+async fn call_4(client: &sdk_ci::Client) {
     let _ = client
         .archive_asset()
         .asset_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("archive_asset.asset_id"))
         .send()
         .await;
-    expect(&server, 4, "POST", "/assets/{assetId}/archive");
+}
+
+async fn call_5(client: &sdk_ci::Client) {
     let _ = client
         .get_asset_download()
         .asset_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_asset_download.asset_id"))
         .send()
         .await;
-    expect(&server, 5, "GET", "/assets/{assetId}/download");
+}
+
+async fn call_6(client: &sdk_ci::Client) {
     let _ = client.list_events().body(serde_json::from_str::<sdk_ci::types::ListEventsRequest>(r#"{"catalogId":"moqxhkej4epvgrwz","limit":1,"offset":0,"orderDirection":"desc","since":"2017-01-02T00:00:00.000Z","type":["CreateAsset"],"workspaceId":"moqxhkej4epvgrwz"}"#).expect("list_events.body")).send().await;
-    expect(&server, 6, "POST", "/events");
+}
+
+async fn call_7(client: &sdk_ci::Client) {
     let _ = client
         .create_folder()
         .body(
@@ -77,7 +166,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 7, "POST", "/folders");
+}
+
+async fn call_8(client: &sdk_ci::Client) {
     let _ = client
         .delete_folders()
         .body(
@@ -86,9 +177,13 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 8, "POST", "/folders/delete");
+}
+
+async fn call_9(client: &sdk_ci::Client) {
     let _ = client.change_folders_metadata().body(serde_json::from_str::<sdk_ci::types::ChangeFoldersMetadataRequest>(r#"{"changes":[{"folderIds":["64887fa702df4b2491a4be085814303c"],"set":[{"name":"Owner","value":"Sony"}],"unset":[{"name":"Category"}]}]}"#).expect("change_folders_metadata.body")).send().await;
-    expect(&server, 9, "POST", "/folders/metadata/changes");
+}
+
+async fn call_10(client: &sdk_ci::Client) {
     let _ = client
         .move_folders()
         .body(
@@ -99,7 +194,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 10, "POST", "/folders/move");
+}
+
+async fn call_11(client: &sdk_ci::Client) {
     let _ = client
         .trash_folders()
         .body(
@@ -108,7 +205,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 11, "POST", "/folders/trash");
+}
+
+async fn call_12(client: &sdk_ci::Client) {
     let _ = client
         .untrash_folders()
         .body(
@@ -117,13 +216,17 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 12, "POST", "/folders/untrash");
+}
+
+async fn call_13(client: &sdk_ci::Client) {
     let _ = client
         .get_folder()
         .folder_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_folder.folder_id"))
         .send()
         .await;
-    expect(&server, 13, "GET", "/folders/{folderId}");
+}
+
+async fn call_14(client: &sdk_ci::Client) {
     let _ = client
         .update_folder()
         .folder_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("update_folder.folder_id"))
@@ -133,13 +236,17 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 14, "PUT", "/folders/{folderId}");
+}
+
+async fn call_15(client: &sdk_ci::Client) {
     let _ = client
         .delete_folder()
         .folder_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("delete_folder.folder_id"))
         .send()
         .await;
-    expect(&server, 15, "DELETE", "/folders/{folderId}");
+}
+
+async fn call_16(client: &sdk_ci::Client) {
     let _ = client
         .list_folder_contents()
         .folder_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_folder_contents.folder_id"))
@@ -157,27 +264,37 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 16, "GET", "/folders/{folderId}/contents");
+}
+
+async fn call_17(client: &sdk_ci::Client) {
     let _ = client
         .get_folder_stats()
         .folder_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_folder_stats.folder_id"))
         .send()
         .await;
-    expect(&server, 17, "GET", "/folders/{folderId}/stats");
+}
+
+async fn call_18(client: &sdk_ci::Client) {
     let _ = client
         .trash_folder()
         .folder_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("trash_folder.folder_id"))
         .send()
         .await;
-    expect(&server, 18, "POST", "/folders/{folderId}/trash");
+}
+
+async fn call_19(client: &sdk_ci::Client) {
     let _ = client
         .untrash_folder()
         .folder_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("untrash_folder.folder_id"))
         .send()
         .await;
-    expect(&server, 19, "POST", "/folders/{folderId}/untrash");
+}
+
+async fn call_20(client: &sdk_ci::Client) {
     let _ = client.create_mediabox().body(serde_json::from_str::<sdk_ci::types::CreateMediaBoxRequest>(r#"{"allowElementDownload":true,"allowPreviewDownload":true,"allowSourceDownload":false,"assetIds":["da836655e2c04e01930fb4b06b1c4e4c"],"expirationDate":"2017-01-02T00:00:00.000Z","expirationDays":30,"filters":{"elements":{"types":["Video"]}},"folderIds":["74c9cf52d6d145258ad0ce6f2c77a1b5"],"message":"example message","name":"MediaBox Name","notifyOnChange":true,"notifyOnOpen":true,"password":"pr!v@te","recipients":["johnsmith@example.com"],"sendNotifications":true,"type":"Secure"}"#).expect("create_mediabox.body")).send().await;
-    expect(&server, 20, "POST", "/mediaboxes");
+}
+
+async fn call_21(client: &sdk_ci::Client) {
     let _ = client
         .list_received_mediaboxes()
         .fields(serde_json::from_str::<sdk_ci::types::FieldList>(r#""x""#).expect("list_received_mediaboxes.fields"))
@@ -201,7 +318,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 21, "GET", "/mediaboxes/received");
+}
+
+async fn call_22(client: &sdk_ci::Client) {
     let _ = client
         .list_mediabox_contents()
         .mediabox_id(
@@ -220,13 +339,17 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 22, "GET", "/mediaboxes/{mediaboxId}/contents");
+}
+
+async fn call_23(client: &sdk_ci::Client) {
     let _ = client
         .open_mediabox()
         .mediabox_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("open_mediabox.mediabox_id"))
         .send()
         .await;
-    expect(&server, 23, "POST", "/mediaboxes/{mediaboxId}/open");
+}
+
+async fn call_24(client: &sdk_ci::Client) {
     let _ = client
         .list_network_events()
         .network_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_network_events.network_id"))
@@ -246,9 +369,13 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 24, "GET", "/networks/{networkId}/events");
+}
+
+async fn call_25(client: &sdk_ci::Client) {
     let _ = client.create_workspace().network_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("create_workspace.network_id")).body(serde_json::from_str::<sdk_ci::types::CreateWorkspaceRequest>(r#"{"isArchiveEnabled":true,"isAsperaEnabled":false,"manageMembersPrivilege":"WorkspaceAdmin","members":["john@example.com"],"name":"My new Team Workspace","note":"A note attached to the new Workspace","purgeTrashPrivilege":"NetworkOwner","storageAllotted":{"unit":"GB","value":50}}"#).expect("create_workspace.body")).send().await;
-    expect(&server, 25, "POST", "/networks/{networkId}/workspaces");
+}
+
+async fn call_26(client: &sdk_ci::Client) {
     let _ = client
         .create_token()
         .body(
@@ -259,7 +386,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 26, "POST", "/oauth2/token");
+}
+
+async fn call_27(client: &sdk_ci::Client) {
     let _ = client
         .create_delegate_token()
         .body(
@@ -270,7 +399,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 27, "POST", "/oauth2/token");
+}
+
+async fn call_28(client: &sdk_ci::Client) {
     let _ = client
         .list_workspaces()
         .fields(serde_json::from_str::<sdk_ci::types::FieldList>(r#""x""#).expect("list_workspaces.fields"))
@@ -285,15 +416,21 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 28, "GET", "/workspaces");
+}
+
+async fn call_29(client: &sdk_ci::Client) {
     let _ = client
         .get_workspace()
         .workspace_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_workspace.workspace_id"))
         .send()
         .await;
-    expect(&server, 29, "GET", "/workspaces/{workspaceId}");
+}
+
+async fn call_30(client: &sdk_ci::Client) {
     let _ = client.update_workspace().workspace_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("update_workspace.workspace_id")).body(serde_json::from_str::<sdk_ci::types::UpdateWorkspaceRequest>(r#"{"isArchiveEnabled":true,"isAsperaEnabled":false,"manageMembersPrivilege":"WorkspaceAdmin","name":"A new name for my Team Workspace","note":"A note attached to the Workspace","purgeTrashPrivilege":"NetworkOwner","storageAllotted":{"unit":"GB","value":50}}"#).expect("update_workspace.body")).send().await;
-    expect(&server, 30, "PUT", "/workspaces/{workspaceId}");
+}
+
+async fn call_31(client: &sdk_ci::Client) {
     let _ = client
         .list_workspace_contents()
         .workspace_id(
@@ -317,7 +454,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 31, "GET", "/workspaces/{workspaceId}/contents");
+}
+
+async fn call_32(client: &sdk_ci::Client) {
     let _ = client
         .list_workspace_events()
         .workspace_id(
@@ -339,13 +478,17 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 32, "GET", "/workspaces/{workspaceId}/events");
+}
+
+async fn call_33(client: &sdk_ci::Client) {
     let _ = client
         .purge_trash()
         .workspace_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("purge_trash.workspace_id"))
         .send()
         .await;
-    expect(&server, 33, "POST", "/workspaces/{workspaceId}/purgetrash");
+}
+
+async fn call_34(client: &sdk_ci::Client) {
     let _ = client
         .search_workspace_contents()
         .workspace_id(
@@ -368,7 +511,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         .query(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search_workspace_contents.query"))
         .send()
         .await;
-    expect(&server, 34, "GET", "/workspaces/{workspaceId}/search");
+}
+
+async fn call_35(client: &sdk_ci::Client) {
     let _ = client
         .list_trash_bin_contents()
         .workspace_id(
@@ -388,5 +533,4 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 35, "GET", "/workspaces/{workspaceId}/trashbin");
 }

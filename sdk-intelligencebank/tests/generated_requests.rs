@@ -28,22 +28,73 @@ fn expect(server: &MockServer, n: usize, method: &str, template: &str) {
 async fn every_generated_operation_puts_one_request_on_the_wire() {
     let server = MockServer::start(|_| Reply::json(200, serde_json::json!({}))).await;
     let client = sdk_intelligencebank::Client::unauthenticated(&server.url()).unwrap();
-    let _ = client.get_api_address().send().await;
+    Box::pin(call_0(&client)).await;
     expect(&server, 0, "GET", "/v1/auth/app/getYapiAddress");
+    Box::pin(call_1(&client)).await;
+    expect(&server, 1, "GET", "/v1/auth/app/info");
+    Box::pin(call_2(&client)).await;
+    expect(&server, 2, "POST", "/v1/auth/app/token");
+    Box::pin(call_3(&client)).await;
+    expect(&server, 3, "GET", "/webapp/1.0/comments");
+    Box::pin(call_4(&client)).await;
+    expect(&server, 4, "POST", "/webapp/1.0/comments");
+    Box::pin(call_5(&client)).await;
+    expect(&server, 5, "GET", "/webapp/1.0/downloadpresets");
+    Box::pin(call_6(&client)).await;
+    expect(&server, 6, "GET", "/webapp/1.0/icon");
+    Box::pin(call_7(&client)).await;
+    expect(&server, 7, "POST", "/webapp/1.0/login");
+    Box::pin(call_8(&client)).await;
+    expect(&server, 8, "POST", "/webapp/1.0/reset");
+    Box::pin(call_9(&client)).await;
+    expect(&server, 9, "GET", "/webapp/1.0/resources");
+    Box::pin(call_10(&client)).await;
+    expect(&server, 10, "PUT", "/webapp/1.0/resources");
+    Box::pin(call_11(&client)).await;
+    expect(&server, 11, "POST", "/webapp/1.0/resources");
+    Box::pin(call_12(&client)).await;
+    expect(&server, 12, "DELETE", "/webapp/1.0/resources");
+    Box::pin(call_13(&client)).await;
+    expect(&server, 13, "GET", "/webapp/1.0/resources");
+    Box::pin(call_14(&client)).await;
+    expect(&server, 14, "GET", "/webapp/1.0/resources");
+    Box::pin(call_15(&client)).await;
+    expect(&server, 15, "DELETE", "/webapp/1.0/resources");
+    Box::pin(call_16(&client)).await;
+    expect(&server, 16, "GET", "/webapp/1.0/resources");
+    Box::pin(call_17(&client)).await;
+    expect(&server, 17, "GET", "/webapp/1.0/resources");
+    Box::pin(call_18(&client)).await;
+    expect(&server, 18, "GET", "/webapp/1.0/search");
+    Box::pin(call_19(&client)).await;
+    expect(&server, 19, "POST", "/webapp/1.0/sync");
+}
+
+async fn call_0(client: &sdk_intelligencebank::Client) {
+    let _ = client.get_api_address().send().await;
+}
+
+async fn call_1(client: &sdk_intelligencebank::Client) {
     let _ = client
         .sso_get_session_info()
         .token(serde_json::from_str::<::std::string::String>(r#""x""#).expect("sso_get_session_info.token"))
         .send()
         .await;
-    expect(&server, 1, "GET", "/v1/auth/app/info");
+}
+
+async fn call_2(client: &sdk_intelligencebank::Client) {
     let _ = client.sso_create_token().send().await;
-    expect(&server, 2, "POST", "/v1/auth/app/token");
+}
+
+async fn call_3(client: &sdk_intelligencebank::Client) {
     let _ = client
         .list_comments()
         .fileuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_comments.fileuuid"))
         .send()
         .await;
-    expect(&server, 3, "GET", "/webapp/1.0/comments");
+}
+
+async fn call_4(client: &sdk_intelligencebank::Client) {
     let _ = client
         .add_comment()
         .fileuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("add_comment.fileuuid"))
@@ -53,9 +104,13 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 4, "POST", "/webapp/1.0/comments");
+}
+
+async fn call_5(client: &sdk_intelligencebank::Client) {
     let _ = client.list_download_presets().send().await;
-    expect(&server, 5, "GET", "/webapp/1.0/downloadpresets");
+}
+
+async fn call_6(client: &sdk_intelligencebank::Client) {
     let _ = client
         .get_icon()
         .ext(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_icon.ext"))
@@ -63,7 +118,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         .type_(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_icon.type_"))
         .send()
         .await;
-    expect(&server, 6, "GET", "/webapp/1.0/icon");
+}
+
+async fn call_7(client: &sdk_intelligencebank::Client) {
     let _ = client
         .login()
         .body(
@@ -74,7 +131,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 7, "POST", "/webapp/1.0/login");
+}
+
+async fn call_8(client: &sdk_intelligencebank::Client) {
     let _ = client
         .reset_password()
         .body(
@@ -85,7 +144,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 8, "POST", "/webapp/1.0/reset");
+}
+
+async fn call_9(client: &sdk_intelligencebank::Client) {
     let _ = client
         .download_resource()
         .compression(serde_json::from_str::<::std::num::NonZeroU64>(r#"1"#).expect("download_resource.compression"))
@@ -107,7 +168,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         .version(serde_json::from_str::<i64>(r#"1"#).expect("download_resource.version"))
         .send()
         .await;
-    expect(&server, 9, "GET", "/webapp/1.0/resources");
+}
+
+async fn call_10(client: &sdk_intelligencebank::Client) {
     let _ = client
         .update_folder()
         .folderuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("update_folder.folderuuid"))
@@ -117,7 +180,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 10, "PUT", "/webapp/1.0/resources");
+}
+
+async fn call_11(client: &sdk_intelligencebank::Client) {
     let _ = client
         .create_folder()
         .folderuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("create_folder.folderuuid"))
@@ -127,13 +192,17 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 11, "POST", "/webapp/1.0/resources");
+}
+
+async fn call_12(client: &sdk_intelligencebank::Client) {
     let _ = client
         .delete_folder()
         .folderuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("delete_folder.folderuuid"))
         .send()
         .await;
-    expect(&server, 12, "DELETE", "/webapp/1.0/resources");
+}
+
+async fn call_13(client: &sdk_intelligencebank::Client) {
     let _ = client
         .get_folder_contents()
         .folderuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_folder_contents.folderuuid"))
@@ -141,7 +210,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         .skip(serde_json::from_str::<u64>(r#"1"#).expect("get_folder_contents.skip"))
         .send()
         .await;
-    expect(&server, 13, "GET", "/webapp/1.0/resources");
+}
+
+async fn call_14(client: &sdk_intelligencebank::Client) {
     let _ = client
         .list_folders_by_uuid()
         .folderlist(
@@ -150,15 +221,21 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 14, "GET", "/webapp/1.0/resources");
+}
+
+async fn call_15(client: &sdk_intelligencebank::Client) {
     let _ = client
         .delete_resource()
         .fileuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("delete_resource.fileuuid"))
         .send()
         .await;
-    expect(&server, 15, "DELETE", "/webapp/1.0/resources");
+}
+
+async fn call_16(client: &sdk_intelligencebank::Client) {
     let _ = client.get_root_folder().send().await;
-    expect(&server, 16, "GET", "/webapp/1.0/resources");
+}
+
+async fn call_17(client: &sdk_intelligencebank::Client) {
     let _ = client
         .estimate_resource_file_size()
         .compression(
@@ -184,7 +261,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         .version(serde_json::from_str::<i64>(r#"1"#).expect("estimate_resource_file_size.version"))
         .send()
         .await;
-    expect(&server, 17, "GET", "/webapp/1.0/resources");
+}
+
+async fn call_18(client: &sdk_intelligencebank::Client) {
     let _ = client
         .search()
         .folderuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search.folderuuid"))
@@ -194,7 +273,8 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         .skip(serde_json::from_str::<u64>(r#"1"#).expect("search.skip"))
         .send()
         .await;
-    expect(&server, 18, "GET", "/webapp/1.0/search");
+}
+
+async fn call_19(client: &sdk_intelligencebank::Client) {
     let _ = client.sync_changes().body(serde_json::from_str::<sdk_intelligencebank::types::SyncForm>(r#"{"sync":"[{\"folders\":[\"06da9efd9e96a973015a5571b65d4b6c\",\"334j3jkh3dsf76dsf7sdf7sdb6c\"]},{\"files\":[{\"fileuuid\":\"hg3v23ghj4hb34hhjhjg34dfsf\",\"updatedat\":\"2015-01-01 11:00:00\",\"annotation\":{}}]}]"}"#).expect("sync_changes.body")).send().await;
-    expect(&server, 19, "POST", "/webapp/1.0/sync");
 }

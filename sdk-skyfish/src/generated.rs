@@ -451,30 +451,9 @@ one form or the other; nothing is required.
         }
     }
     ///The media's geolocation, or `null` when unknown. The document sends all three values as strings; we accept numbers too.
-    #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(transparent)]
-    #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    pub struct GeoLocation(pub ::std::option::Option<GeoLocationInner>);
-    impl ::std::ops::Deref for GeoLocation {
-        type Target = ::std::option::Option<GeoLocationInner>;
-        fn deref(&self) -> &::std::option::Option<GeoLocationInner> {
-            &self.0
-        }
-    }
-    impl ::std::convert::From<GeoLocation> for ::std::option::Option<GeoLocationInner> {
-        fn from(value: GeoLocation) -> Self {
-            value.0
-        }
-    }
-    impl ::std::convert::From<::std::option::Option<GeoLocationInner>> for GeoLocation {
-        fn from(value: ::std::option::Option<GeoLocationInner>) -> Self {
-            Self(value)
-        }
-    }
-    ///The media's geolocation, or `null` when unknown. The document sends all three values as strings; we accept numbers too.
     #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
-    pub struct GeoLocationInner {
+    pub struct GeoLocation {
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub latitude: ::std::option::Option<::dam_runtime::LooseFloat>,
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -486,8 +465,8 @@ one form or the other; nothing is required.
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl GeoLocationInner {
-        pub fn builder() -> builder::GeoLocationInner {
+    impl GeoLocation {
+        pub fn builder() -> builder::GeoLocation {
             Default::default()
         }
     }
@@ -2728,7 +2707,7 @@ Authorization header to `action`.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct GeoLocationInner {
+        pub struct GeoLocation {
             latitude: ::std::result::Result<
                 ::std::option::Option<::dam_runtime::LooseFloat>,
                 ::std::string::String,
@@ -2746,7 +2725,7 @@ Authorization header to `action`.
                 ::std::string::String,
             >,
         }
-        impl ::std::default::Default for GeoLocationInner {
+        impl ::std::default::Default for GeoLocation {
             fn default() -> Self {
                 Self {
                     latitude: Ok(Default::default()),
@@ -2756,7 +2735,7 @@ Authorization header to `action`.
                 }
             }
         }
-        impl GeoLocationInner {
+        impl GeoLocation {
             pub fn latitude<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -2800,10 +2779,10 @@ Authorization header to `action`.
                 self
             }
         }
-        impl ::std::convert::TryFrom<GeoLocationInner> for super::GeoLocationInner {
+        impl ::std::convert::TryFrom<GeoLocation> for super::GeoLocation {
             type Error = super::error::ConversionError;
             fn try_from(
-                value: GeoLocationInner,
+                value: GeoLocation,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
                     latitude: value.latitude?,
@@ -2813,8 +2792,8 @@ Authorization header to `action`.
                 })
             }
         }
-        impl ::std::convert::From<super::GeoLocationInner> for GeoLocationInner {
-            fn from(value: super::GeoLocationInner) -> Self {
+        impl ::std::convert::From<super::GeoLocation> for GeoLocation {
+            fn from(value: super::GeoLocation) -> Self {
                 Self {
                     latitude: Ok(value.latitude),
                     longitude: Ok(value.longitude),
@@ -7426,10 +7405,9 @@ Authorization header to `action`.
         FolderPermissions { groups : ::std::vec::Vec < crate
         ::generated::types::FolderPermission > = "groups"[default] } extra : extra
     );
-    ::dam_runtime::newtype!(GeoLocation(::std::option::Option < GeoLocationInner >));
     ::dam_runtime::object!(
-        GeoLocationInner { latitude : ::std::option::Option < ::dam_runtime::LooseFloat >
-        = "latitude"[default], longitude : ::std::option::Option <
+        GeoLocation { latitude : ::std::option::Option < ::dam_runtime::LooseFloat > =
+        "latitude"[default], longitude : ::std::option::Option <
         ::dam_runtime::LooseFloat > = "longitude"[default], source :
         ::std::option::Option < ::dam_runtime::LooseInt > = "source"[default] } extra :
         extra

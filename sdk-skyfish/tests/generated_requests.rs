@@ -28,12 +28,164 @@ fn expect(server: &MockServer, n: usize, method: &str, template: &str) {
 async fn every_generated_operation_puts_one_request_on_the_wire() {
     let server = MockServer::start(|_| Reply::json(200, serde_json::json!({}))).await;
     let client = sdk_skyfish::Client::unauthenticated(&server.url()).unwrap();
+    Box::pin(call_0(&client)).await;
+    expect(&server, 0, "GET", "/authenticate/simpletoken/{token}");
+    Box::pin(call_1(&client)).await;
+    expect(&server, 1, "POST", "/authenticate/userpass/reset");
+    Box::pin(call_2(&client)).await;
+    expect(&server, 2, "POST", "/authenticate/userpasshmac");
+    Box::pin(call_3(&client)).await;
+    expect(&server, 3, "GET", "/cdn/{company_id}/company/aliases");
+    Box::pin(call_4(&client)).await;
+    expect(
+        &server,
+        4,
+        "POST",
+        "/cdn/{company_id}/folder/{cdn_folder_id}/replace/{old_media_id}/with/{new_media_id}",
+    );
+    Box::pin(call_5(&client)).await;
+    expect(&server, 5, "GET", "/clique");
+    Box::pin(call_6(&client)).await;
+    expect(&server, 6, "POST", "/clique");
+    Box::pin(call_7(&client)).await;
+    expect(&server, 7, "POST", "/clique/{id}");
+    Box::pin(call_8(&client)).await;
+    expect(&server, 8, "DELETE", "/clique/{id}");
+    Box::pin(call_9(&client)).await;
+    expect(&server, 9, "GET", "/clique/{id}/folder");
+    Box::pin(call_10(&client)).await;
+    expect(&server, 10, "POST", "/clique/{id}/folder/{folder_id}");
+    Box::pin(call_11(&client)).await;
+    expect(&server, 11, "DELETE", "/clique/{id}/folder/{folder_id}");
+    Box::pin(call_12(&client)).await;
+    expect(&server, 12, "GET", "/clique/{id}/member");
+    Box::pin(call_13(&client)).await;
+    expect(&server, 13, "POST", "/clique/{id}/member/{user_id}");
+    Box::pin(call_14(&client)).await;
+    expect(&server, 14, "DELETE", "/clique/{id}/member/{user_id}");
+    Box::pin(call_15(&client)).await;
+    expect(&server, 15, "GET", "/company/{id}/apiendpoint");
+    Box::pin(call_16(&client)).await;
+    expect(&server, 16, "GET", "/company/{id}/apikeys");
+    Box::pin(call_17(&client)).await;
+    expect(&server, 17, "GET", "/company/{id}/diskusage");
+    Box::pin(call_18(&client)).await;
+    expect(&server, 18, "GET", "/company/{id}/folders");
+    Box::pin(call_19(&client)).await;
+    expect(&server, 19, "GET", "/company/{id}/users");
+    Box::pin(call_20(&client)).await;
+    expect(&server, 20, "GET", "/folder");
+    Box::pin(call_21(&client)).await;
+    expect(&server, 21, "POST", "/folder");
+    Box::pin(call_22(&client)).await;
+    expect(&server, 22, "GET", "/folder/{id}");
+    Box::pin(call_23(&client)).await;
+    expect(&server, 23, "POST", "/folder/{id}");
+    Box::pin(call_24(&client)).await;
+    expect(&server, 24, "DELETE", "/folder/{id}");
+    Box::pin(call_25(&client)).await;
+    expect(&server, 25, "GET", "/folder/{id}/download");
+    Box::pin(call_26(&client)).await;
+    expect(&server, 26, "POST", "/folder/{id}/move_to_trash");
+    Box::pin(call_27(&client)).await;
+    expect(&server, 27, "POST", "/folder/{id}/purge");
+    Box::pin(call_28(&client)).await;
+    expect(&server, 28, "GET", "/folder/{id}/tags");
+    Box::pin(call_29(&client)).await;
+    expect(&server, 29, "PUT", "/folder/{id}/tags");
+    Box::pin(call_30(&client)).await;
+    expect(&server, 30, "DELETE", "/folder/{id}/tags");
+    Box::pin(call_31(&client)).await;
+    expect(&server, 31, "DELETE", "/folder/{id}/tags/purge");
+    Box::pin(call_32(&client)).await;
+    expect(&server, 32, "POST", "/folder/{id}/zip-file");
+    Box::pin(call_33(&client)).await;
+    expect(&server, 33, "PUT", "/media/{ids}/metadata/keyword");
+    Box::pin(call_34(&client)).await;
+    expect(&server, 34, "DELETE", "/media/{ids}/metadata/keyword");
+    Box::pin(call_35(&client)).await;
+    expect(&server, 35, "GET", "/media/{id}");
+    Box::pin(call_36(&client)).await;
+    expect(&server, 36, "GET", "/media/{id}/download_location");
+    Box::pin(call_37(&client)).await;
+    expect(&server, 37, "GET", "/media/{id}/download_location/{size}");
+    Box::pin(call_38(&client)).await;
+    expect(&server, 38, "POST", "/media/{id}/folder/{folder_id}");
+    Box::pin(call_39(&client)).await;
+    expect(&server, 39, "DELETE", "/media/{id}/folder/{folder_id}");
+    Box::pin(call_40(&client)).await;
+    expect(&server, 40, "POST", "/media/{id}/folder/{folder_id}/move_to_trash");
+    Box::pin(call_41(&client)).await;
+    expect(&server, 41, "GET", "/media/{id}/folders");
+    Box::pin(call_42(&client)).await;
+    expect(&server, 42, "POST", "/media/{id}/folders");
+    Box::pin(call_43(&client)).await;
+    expect(&server, 43, "GET", "/media/{id}/metadata");
+    Box::pin(call_44(&client)).await;
+    expect(&server, 44, "POST", "/media/{id}/metadata");
+    Box::pin(call_45(&client)).await;
+    expect(&server, 45, "POST", "/media/{id}/metadata/byline");
+    Box::pin(call_46(&client)).await;
+    expect(&server, 46, "POST", "/media/{id}/metadata/copyright");
+    Box::pin(call_47(&client)).await;
+    expect(&server, 47, "POST", "/media/{id}/metadata/description");
+    Box::pin(call_48(&client)).await;
+    expect(&server, 48, "GET", "/media/{id}/metadata/expiration_date");
+    Box::pin(call_49(&client)).await;
+    expect(&server, 49, "POST", "/media/{id}/metadata/expiration_date");
+    Box::pin(call_50(&client)).await;
+    expect(&server, 50, "DELETE", "/media/{id}/metadata/expiration_date");
+    Box::pin(call_51(&client)).await;
+    expect(&server, 51, "POST", "/media/{id}/metadata/keywords");
+    Box::pin(call_52(&client)).await;
+    expect(&server, 52, "DELETE", "/media/{id}/metadata/keywords");
+    Box::pin(call_53(&client)).await;
+    expect(&server, 53, "GET", "/media/{id}/metadata/stream_url");
+    Box::pin(call_54(&client)).await;
+    expect(&server, 54, "POST", "/media/{id}/metadata/title");
+    Box::pin(call_55(&client)).await;
+    expect(&server, 55, "POST", "/media/{id}/move");
+    Box::pin(call_56(&client)).await;
+    expect(&server, 56, "POST", "/media/{id}/stream");
+    Box::pin(call_57(&client)).await;
+    expect(&server, 57, "GET", "/media/{id}/tags");
+    Box::pin(call_58(&client)).await;
+    expect(&server, 58, "GET", "/media/{id}/version");
+    Box::pin(call_59(&client)).await;
+    expect(&server, 59, "GET", "/search");
+    Box::pin(call_60(&client)).await;
+    expect(&server, 60, "GET", "/search/colourbox/download");
+    Box::pin(call_61(&client)).await;
+    expect(&server, 61, "POST", "/signup");
+    Box::pin(call_62(&client)).await;
+    expect(&server, 62, "GET", "/upload/done");
+    Box::pin(call_63(&client)).await;
+    expect(&server, 63, "POST", "/upload/register");
+    Box::pin(call_64(&client)).await;
+    expect(&server, 64, "GET", "/user/{id}/clique");
+    Box::pin(call_65(&client)).await;
+    expect(&server, 65, "GET", "/user/{id}/diskusage");
+    Box::pin(call_66(&client)).await;
+    expect(&server, 66, "GET", "/user/{id}/folders");
+    Box::pin(call_67(&client)).await;
+    expect(&server, 67, "GET", "/user/{id}/profileimage");
+    Box::pin(call_68(&client)).await;
+    expect(&server, 68, "GET", "/user/{id}/profileimage/{size}");
+    Box::pin(call_69(&client)).await;
+    expect(&server, 69, "GET", "/whoami");
+    Box::pin(call_70(&client)).await;
+    expect(&server, 70, "GET", "/zip-file/{job_id}");
+}
+
+async fn call_0(client: &sdk_skyfish::Client) {
     let _ = client
         .validate_token()
         .token(serde_json::from_str::<::std::string::String>(r#""x""#).expect("validate_token.token"))
         .send()
         .await;
-    expect(&server, 0, "GET", "/authenticate/simpletoken/{token}");
+}
+
+async fn call_1(client: &sdk_skyfish::Client) {
     let _ = client
         .reset_password()
         .body(
@@ -42,7 +194,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 1, "POST", "/authenticate/userpass/reset");
+}
+
+async fn call_2(client: &sdk_skyfish::Client) {
     let _ = client
         .authenticate_userpasshmac()
         .body(
@@ -53,13 +207,17 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 2, "POST", "/authenticate/userpasshmac");
+}
+
+async fn call_3(client: &sdk_skyfish::Client) {
     let _ = client
         .list_cdn_aliases()
         .company_id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("list_cdn_aliases.company_id"))
         .send()
         .await;
-    expect(&server, 3, "GET", "/cdn/{company_id}/company/aliases");
+}
+
+async fn call_4(client: &sdk_skyfish::Client) {
     let _ = client
         .replace_cdn_file()
         .company_id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("replace_cdn_file.company_id"))
@@ -68,14 +226,13 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         .new_media_id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("replace_cdn_file.new_media_id"))
         .send()
         .await;
-    expect(
-        &server,
-        4,
-        "POST",
-        "/cdn/{company_id}/folder/{cdn_folder_id}/replace/{old_media_id}/with/{new_media_id}",
-    );
+}
+
+async fn call_5(client: &sdk_skyfish::Client) {
     let _ = client.list_cliques().send().await;
-    expect(&server, 5, "GET", "/clique");
+}
+
+async fn call_6(client: &sdk_skyfish::Client) {
     let _ = client
         .create_clique()
         .body(
@@ -84,7 +241,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 6, "POST", "/clique");
+}
+
+async fn call_7(client: &sdk_skyfish::Client) {
     let _ = client
         .update_clique()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("update_clique.id"))
@@ -94,19 +253,25 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 7, "POST", "/clique/{id}");
+}
+
+async fn call_8(client: &sdk_skyfish::Client) {
     let _ = client
         .delete_clique()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("delete_clique.id"))
         .send()
         .await;
-    expect(&server, 8, "DELETE", "/clique/{id}");
+}
+
+async fn call_9(client: &sdk_skyfish::Client) {
     let _ = client
         .list_clique_folders()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("list_clique_folders.id"))
         .send()
         .await;
-    expect(&server, 9, "GET", "/clique/{id}/folder");
+}
+
+async fn call_10(client: &sdk_skyfish::Client) {
     let _ = client
         .add_clique_folder()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("add_clique_folder.id"))
@@ -117,64 +282,84 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 10, "POST", "/clique/{id}/folder/{folder_id}");
+}
+
+async fn call_11(client: &sdk_skyfish::Client) {
     let _ = client
         .remove_clique_folder()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("remove_clique_folder.id"))
         .folder_id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("remove_clique_folder.folder_id"))
         .send()
         .await;
-    expect(&server, 11, "DELETE", "/clique/{id}/folder/{folder_id}");
+}
+
+async fn call_12(client: &sdk_skyfish::Client) {
     let _ = client
         .list_clique_members()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("list_clique_members.id"))
         .send()
         .await;
-    expect(&server, 12, "GET", "/clique/{id}/member");
+}
+
+async fn call_13(client: &sdk_skyfish::Client) {
     let _ = client
         .add_clique_member()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("add_clique_member.id"))
         .user_id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("add_clique_member.user_id"))
         .send()
         .await;
-    expect(&server, 13, "POST", "/clique/{id}/member/{user_id}");
+}
+
+async fn call_14(client: &sdk_skyfish::Client) {
     let _ = client
         .remove_clique_member()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("remove_clique_member.id"))
         .user_id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("remove_clique_member.user_id"))
         .send()
         .await;
-    expect(&server, 14, "DELETE", "/clique/{id}/member/{user_id}");
+}
+
+async fn call_15(client: &sdk_skyfish::Client) {
     let _ = client
         .get_company_apiendpoint()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_company_apiendpoint.id"))
         .send()
         .await;
-    expect(&server, 15, "GET", "/company/{id}/apiendpoint");
+}
+
+async fn call_16(client: &sdk_skyfish::Client) {
     let _ = client
         .list_company_apikeys()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("list_company_apikeys.id"))
         .send()
         .await;
-    expect(&server, 16, "GET", "/company/{id}/apikeys");
+}
+
+async fn call_17(client: &sdk_skyfish::Client) {
     let _ = client
         .get_company_diskusage()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_company_diskusage.id"))
         .send()
         .await;
-    expect(&server, 17, "GET", "/company/{id}/diskusage");
+}
+
+async fn call_18(client: &sdk_skyfish::Client) {
     let _ = client
         .list_company_folders()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("list_company_folders.id"))
         .send()
         .await;
-    expect(&server, 18, "GET", "/company/{id}/folders");
+}
+
+async fn call_19(client: &sdk_skyfish::Client) {
     let _ = client
         .list_company_users()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("list_company_users.id"))
         .send()
         .await;
-    expect(&server, 19, "GET", "/company/{id}/users");
+}
+
+async fn call_20(client: &sdk_skyfish::Client) {
     let _ = client
         .list_folders()
         .company_id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("list_folders.company_id"))
@@ -192,7 +377,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 20, "GET", "/folder");
+}
+
+async fn call_21(client: &sdk_skyfish::Client) {
     let _ = client
         .create_folder()
         .body(
@@ -201,13 +388,17 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 21, "POST", "/folder");
+}
+
+async fn call_22(client: &sdk_skyfish::Client) {
     let _ = client
         .get_folder()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_folder.id"))
         .send()
         .await;
-    expect(&server, 22, "GET", "/folder/{id}");
+}
+
+async fn call_23(client: &sdk_skyfish::Client) {
     let _ = client
         .update_folder()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("update_folder.id"))
@@ -217,37 +408,49 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 23, "POST", "/folder/{id}");
+}
+
+async fn call_24(client: &sdk_skyfish::Client) {
     let _ = client
         .delete_folder()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("delete_folder.id"))
         .send()
         .await;
-    expect(&server, 24, "DELETE", "/folder/{id}");
+}
+
+async fn call_25(client: &sdk_skyfish::Client) {
     let _ = client
         .download_folder()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("download_folder.id"))
         .send()
         .await;
-    expect(&server, 25, "GET", "/folder/{id}/download");
+}
+
+async fn call_26(client: &sdk_skyfish::Client) {
     let _ = client
         .move_folder_to_trash()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("move_folder_to_trash.id"))
         .send()
         .await;
-    expect(&server, 26, "POST", "/folder/{id}/move_to_trash");
+}
+
+async fn call_27(client: &sdk_skyfish::Client) {
     let _ = client
         .purge_folder()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("purge_folder.id"))
         .send()
         .await;
-    expect(&server, 27, "POST", "/folder/{id}/purge");
+}
+
+async fn call_28(client: &sdk_skyfish::Client) {
     let _ = client
         .get_folder_tags()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_folder_tags.id"))
         .send()
         .await;
-    expect(&server, 28, "GET", "/folder/{id}/tags");
+}
+
+async fn call_29(client: &sdk_skyfish::Client) {
     let _ = client
         .add_folder_tags()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("add_folder_tags.id"))
@@ -257,26 +460,34 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 29, "PUT", "/folder/{id}/tags");
+}
+
+async fn call_30(client: &sdk_skyfish::Client) {
     let _ = client
         .remove_folder_tags()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("remove_folder_tags.id"))
         .body(serde_json::from_str::<sdk_skyfish::types::TagList>(r#"["2021"]"#).expect("remove_folder_tags.body"))
         .send()
         .await;
-    expect(&server, 30, "DELETE", "/folder/{id}/tags");
+}
+
+async fn call_31(client: &sdk_skyfish::Client) {
     let _ = client
         .purge_folder_tags()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("purge_folder_tags.id"))
         .send()
         .await;
-    expect(&server, 31, "DELETE", "/folder/{id}/tags/purge");
+}
+
+async fn call_32(client: &sdk_skyfish::Client) {
     let _ = client
         .create_folder_zip()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("create_folder_zip.id"))
         .send()
         .await;
-    expect(&server, 32, "POST", "/folder/{id}/zip-file");
+}
+
+async fn call_33(client: &sdk_skyfish::Client) {
     let _ = client
         .add_media_keywords()
         .ids(serde_json::from_str::<sdk_skyfish::types::MediaIdList>(r#""x""#).expect("add_media_keywords.ids"))
@@ -286,7 +497,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 33, "PUT", "/media/{ids}/metadata/keyword");
+}
+
+async fn call_34(client: &sdk_skyfish::Client) {
     let _ = client
         .remove_media_keywords()
         .ids(serde_json::from_str::<sdk_skyfish::types::MediaIdList>(r#""x""#).expect("remove_media_keywords.ids"))
@@ -296,13 +509,17 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 34, "DELETE", "/media/{ids}/metadata/keyword");
+}
+
+async fn call_35(client: &sdk_skyfish::Client) {
     let _ = client
         .get_media()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_media.id"))
         .send()
         .await;
-    expect(&server, 35, "GET", "/media/{id}");
+}
+
+async fn call_36(client: &sdk_skyfish::Client) {
     let _ = client
         .get_media_download_location()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_media_download_location.id"))
@@ -312,7 +529,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         .user(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_media_download_location.user"))
         .send()
         .await;
-    expect(&server, 36, "GET", "/media/{id}/download_location");
+}
+
+async fn call_37(client: &sdk_skyfish::Client) {
     let _ = client
         .get_media_download_location_size()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_media_download_location_size.id"))
@@ -327,51 +546,69 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         .user(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_media_download_location_size.user"))
         .send()
         .await;
-    expect(&server, 37, "GET", "/media/{id}/download_location/{size}");
+}
+
+async fn call_38(client: &sdk_skyfish::Client) {
     let _ = client
         .copy_media_to_folder()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("copy_media_to_folder.id"))
         .folder_id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("copy_media_to_folder.folder_id"))
         .send()
         .await;
-    expect(&server, 38, "POST", "/media/{id}/folder/{folder_id}");
+}
+
+async fn call_39(client: &sdk_skyfish::Client) {
     let _ = client
         .remove_media_from_folder()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("remove_media_from_folder.id"))
         .folder_id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("remove_media_from_folder.folder_id"))
         .send()
         .await;
-    expect(&server, 39, "DELETE", "/media/{id}/folder/{folder_id}");
+}
+
+async fn call_40(client: &sdk_skyfish::Client) {
     let _ = client
         .move_media_to_trash()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("move_media_to_trash.id"))
         .folder_id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("move_media_to_trash.folder_id"))
         .send()
         .await;
-    expect(&server, 40, "POST", "/media/{id}/folder/{folder_id}/move_to_trash");
+}
+
+async fn call_41(client: &sdk_skyfish::Client) {
     let _ = client
         .get_media_folders()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_media_folders.id"))
         .send()
         .await;
-    expect(&server, 41, "GET", "/media/{id}/folders");
+}
+
+async fn call_42(client: &sdk_skyfish::Client) {
     let _ = client.update_media_folders().id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("update_media_folders.id")).body(serde_json::from_str::<::std::vec::Vec<sdk_skyfish::types::MediaFolderLink>>(r#"[{"group_id":202557,"status":"RELEASED"},{"group_id":392791,"status":"RELEASED"},{"group_id":392873,"status":"RELEASED"}]"#).expect("update_media_folders.body")).send().await;
-    expect(&server, 42, "POST", "/media/{id}/folders");
+}
+
+async fn call_43(client: &sdk_skyfish::Client) {
     let _ = client
         .get_media_metadata()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_media_metadata.id"))
         .send()
         .await;
-    expect(&server, 43, "GET", "/media/{id}/metadata");
+}
+
+async fn call_44(client: &sdk_skyfish::Client) {
     let _ = client.update_media_metadata().id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("update_media_metadata.id")).body(serde_json::from_str::<sdk_skyfish::types::MediaMetadata>(r#"{"adult_content":false,"description":{"en":"Description"},"editorial":false,"geolocation":{"latitude":"43.7034","longitude":"7.26627","source":"1000"},"iptc":{"Caption-Abstract":"title","Keywords":["keyword1","keyword2"]},"keywords":{"en":["keyword1","keyword2"]},"title":{"en":"Title"}}"#).expect("update_media_metadata.body")).send().await;
-    expect(&server, 44, "POST", "/media/{id}/metadata");
+}
+
+async fn call_45(client: &sdk_skyfish::Client) {
     let _ = client
         .set_media_byline()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("set_media_byline.id"))
         .body(serde_json::from_str::<sdk_skyfish::types::MetadataText>(r#""Jane Doe""#).expect("set_media_byline.body"))
         .send()
         .await;
-    expect(&server, 45, "POST", "/media/{id}/metadata/byline");
+}
+
+async fn call_46(client: &sdk_skyfish::Client) {
     let _ = client
         .set_media_copyright()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("set_media_copyright.id"))
@@ -381,7 +618,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 46, "POST", "/media/{id}/metadata/copyright");
+}
+
+async fn call_47(client: &sdk_skyfish::Client) {
     let _ = client
         .set_media_description()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("set_media_description.id"))
@@ -393,13 +632,17 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 47, "POST", "/media/{id}/metadata/description");
+}
+
+async fn call_48(client: &sdk_skyfish::Client) {
     let _ = client
         .get_media_expiration_date()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_media_expiration_date.id"))
         .send()
         .await;
-    expect(&server, 48, "GET", "/media/{id}/metadata/expiration_date");
+}
+
+async fn call_49(client: &sdk_skyfish::Client) {
     let _ = client
         .update_media_expiration_date()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("update_media_expiration_date.id"))
@@ -411,13 +654,17 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 49, "POST", "/media/{id}/metadata/expiration_date");
+}
+
+async fn call_50(client: &sdk_skyfish::Client) {
     let _ = client
         .delete_media_expiration_date()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("delete_media_expiration_date.id"))
         .send()
         .await;
-    expect(&server, 50, "DELETE", "/media/{id}/metadata/expiration_date");
+}
+
+async fn call_51(client: &sdk_skyfish::Client) {
     let _ = client
         .replace_media_keywords()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("replace_media_keywords.id"))
@@ -427,19 +674,25 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 51, "POST", "/media/{id}/metadata/keywords");
+}
+
+async fn call_52(client: &sdk_skyfish::Client) {
     let _ = client
         .clear_media_keywords()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("clear_media_keywords.id"))
         .send()
         .await;
-    expect(&server, 52, "DELETE", "/media/{id}/metadata/keywords");
+}
+
+async fn call_53(client: &sdk_skyfish::Client) {
     let _ = client
         .get_media_stream_url()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_media_stream_url.id"))
         .send()
         .await;
-    expect(&server, 53, "GET", "/media/{id}/metadata/stream_url");
+}
+
+async fn call_54(client: &sdk_skyfish::Client) {
     let _ = client
         .set_media_title()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("set_media_title.id"))
@@ -449,7 +702,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 54, "POST", "/media/{id}/metadata/title");
+}
+
+async fn call_55(client: &sdk_skyfish::Client) {
     let _ = client
         .move_media()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("move_media.id"))
@@ -459,25 +714,33 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 55, "POST", "/media/{id}/move");
+}
+
+async fn call_56(client: &sdk_skyfish::Client) {
     let _ = client
         .create_media_stream()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("create_media_stream.id"))
         .send()
         .await;
-    expect(&server, 56, "POST", "/media/{id}/stream");
+}
+
+async fn call_57(client: &sdk_skyfish::Client) {
     let _ = client
         .get_media_tags()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_media_tags.id"))
         .send()
         .await;
-    expect(&server, 57, "GET", "/media/{id}/tags");
+}
+
+async fn call_58(client: &sdk_skyfish::Client) {
     let _ = client
         .get_media_version()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_media_version.id"))
         .send()
         .await;
-    expect(&server, 58, "GET", "/media/{id}/version");
+}
+
+async fn call_59(client: &sdk_skyfish::Client) {
     let _ = client
         .search_media()
         .date_filter_field(
@@ -536,7 +799,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 59, "GET", "/search");
+}
+
+async fn call_60(client: &sdk_skyfish::Client) {
     let _ = client
         .search_colourbox_downloads()
         .date_filter_field(
@@ -606,7 +871,9 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 60, "GET", "/search/colourbox/download");
+}
+
+async fn call_61(client: &sdk_skyfish::Client) {
     let _ = client
         .signup()
         .body(
@@ -617,13 +884,17 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 61, "POST", "/signup");
+}
+
+async fn call_62(client: &sdk_skyfish::Client) {
     let _ = client
         .finalize_upload()
         .redirect(serde_json::from_str::<::std::string::String>(r#""x""#).expect("finalize_upload.redirect"))
         .send()
         .await;
-    expect(&server, 62, "GET", "/upload/done");
+}
+
+async fn call_63(client: &sdk_skyfish::Client) {
     let _ = client
         .register_upload()
         .body(
@@ -632,31 +903,41 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 63, "POST", "/upload/register");
+}
+
+async fn call_64(client: &sdk_skyfish::Client) {
     let _ = client
         .list_user_cliques()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("list_user_cliques.id"))
         .send()
         .await;
-    expect(&server, 64, "GET", "/user/{id}/clique");
+}
+
+async fn call_65(client: &sdk_skyfish::Client) {
     let _ = client
         .get_user_diskusage()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_user_diskusage.id"))
         .send()
         .await;
-    expect(&server, 65, "GET", "/user/{id}/diskusage");
+}
+
+async fn call_66(client: &sdk_skyfish::Client) {
     let _ = client
         .list_user_folders()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("list_user_folders.id"))
         .send()
         .await;
-    expect(&server, 66, "GET", "/user/{id}/folders");
+}
+
+async fn call_67(client: &sdk_skyfish::Client) {
     let _ = client
         .get_user_profile_image()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_user_profile_image.id"))
         .send()
         .await;
-    expect(&server, 67, "GET", "/user/{id}/profileimage");
+}
+
+async fn call_68(client: &sdk_skyfish::Client) {
     let _ = client
         .get_user_profile_image_size()
         .id(serde_json::from_str::<::dam_runtime::LooseId>(r#"1"#).expect("get_user_profile_image_size.id"))
@@ -666,13 +947,16 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 68, "GET", "/user/{id}/profileimage/{size}");
+}
+
+async fn call_69(client: &sdk_skyfish::Client) {
     let _ = client.get_whoami().send().await;
-    expect(&server, 69, "GET", "/whoami");
+}
+
+async fn call_70(client: &sdk_skyfish::Client) {
     let _ = client
         .get_zip_file()
         .job_id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_zip_file.job_id"))
         .send()
         .await;
-    expect(&server, 70, "GET", "/zip-file/{job_id}");
 }

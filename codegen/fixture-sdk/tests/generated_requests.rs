@@ -28,6 +28,27 @@ fn expect(server: &MockServer, n: usize, method: &str, template: &str) {
 async fn every_generated_operation_puts_one_request_on_the_wire() {
     let server = MockServer::start(|_| Reply::json(200, serde_json::json!({}))).await;
     let client = fixture_sdk::Client::unauthenticated(&server.url()).unwrap();
+    Box::pin(call_0(&client)).await;
+    expect(&server, 0, "POST", "/login");
+    Box::pin(call_1(&client)).await;
+    expect(&server, 1, "GET", "/media/{id}");
+    Box::pin(call_2(&client)).await;
+    expect(&server, 2, "PUT", "/media/{id}");
+    Box::pin(call_3(&client)).await;
+    expect(&server, 3, "DELETE", "/media/{id}");
+    Box::pin(call_4(&client)).await;
+    expect(&server, 4, "PUT", "/media/{id}/content");
+    Box::pin(call_5(&client)).await;
+    expect(&server, 5, "GET", "/media/{id}/download");
+    Box::pin(call_6(&client)).await;
+    expect(&server, 6, "POST", "/media/{id}/trash");
+    Box::pin(call_7(&client)).await;
+    expect(&server, 7, "GET", "/resources");
+    Box::pin(call_8(&client)).await;
+    expect(&server, 8, "GET", "/search");
+}
+
+async fn call_0(client: &fixture_sdk::Client) {
     let _ = client
         .login()
         .body(
@@ -36,13 +57,17 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 0, "POST", "/login");
+}
+
+async fn call_1(client: &fixture_sdk::Client) {
     let _ = client
         .get_media()
         .id(serde_json::from_str::<i64>(r#"1"#).expect("get_media.id"))
         .send()
         .await;
-    expect(&server, 1, "GET", "/media/{id}");
+}
+
+async fn call_2(client: &fixture_sdk::Client) {
     let _ = client
         .update_media()
         .id(serde_json::from_str::<i64>(r#"1"#).expect("update_media.id"))
@@ -52,44 +77,55 @@ async fn every_generated_operation_puts_one_request_on_the_wire() {
         )
         .send()
         .await;
-    expect(&server, 2, "PUT", "/media/{id}");
+}
+
+async fn call_3(client: &fixture_sdk::Client) {
     let _ = client
         .delete_media()
         .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_media.id"))
         .send()
         .await;
-    expect(&server, 3, "DELETE", "/media/{id}");
+}
+
+async fn call_4(client: &fixture_sdk::Client) {
     let _ = client
         .put_content()
         .id(serde_json::from_str::<i64>(r#"1"#).expect("put_content.id"))
         .body(reqwest::Body::from("x"))
         .send()
         .await;
-    expect(&server, 4, "PUT", "/media/{id}/content");
+}
+
+async fn call_5(client: &fixture_sdk::Client) {
     let _ = client
         .download_media()
         .id(serde_json::from_str::<i64>(r#"1"#).expect("download_media.id"))
         .range(serde_json::from_str::<::std::string::String>(r#""x""#).expect("download_media.range"))
         .send()
         .await;
-    expect(&server, 5, "GET", "/media/{id}/download");
+}
+
+async fn call_6(client: &fixture_sdk::Client) {
     let _ = client
         .trash_media()
         .id(serde_json::from_str::<i64>(r#"1"#).expect("trash_media.id"))
         .send()
         .await;
-    expect(&server, 6, "POST", "/media/{id}/trash");
+}
+
+async fn call_7(client: &fixture_sdk::Client) {
     let _ = client
         .file_info()
         .fileuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("file_info.fileuuid"))
         .send()
         .await;
-    expect(&server, 7, "GET", "/resources");
+}
+
+async fn call_8(client: &fixture_sdk::Client) {
     let _ = client
         .search()
         .media_type(serde_json::from_str::<fixture_sdk::types::MediaTypes>(r#""image""#).expect("search.media_type"))
         .order(serde_json::from_str::<fixture_sdk::types::Order>(r#""created_desc""#).expect("search.order"))
         .send()
         .await;
-    expect(&server, 8, "GET", "/search");
 }
