@@ -56,8 +56,10 @@ pub struct Recorded {
     pub query: Option<String>,
     /// Header names are lower case; repeated headers appear once per value.
     pub headers: Vec<(String, String)>,
-    /// The body.
+    /// The body (its first [`Options::body_limit`] bytes, when a limit is set).
     pub body: Vec<u8>,
+    /// The body's full length, kept or not.
+    pub body_len: u64,
 }
 
 impl Recorded {
@@ -434,10 +436,19 @@ impl Fault {
     }
 }
 
+/// How a server keeps what it receives.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Options {
+    /// Keep at most this many bytes of each request body (the rest is read and dropped, so a
+    /// multi-GiB upload costs no memory); `None` keeps everything.
+    pub body_limit: Option<usize>,
+}
+
 #[derive(Default)]
 struct Shared {
     log: Mutex<Vec<Recorded>>,
     faults: Mutex<Vec<Fault>>,
+    options: Options,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -470,11 +481,19 @@ impl MockServer {
 
     /// [`MockServer::start`] with a handler the caller keeps a reference to (a simulator's state).
     pub async fn start_shared(handler: Arc<dyn Handler>) -> Self {
+        Self::start_with(Options::default(), handler).await
+    }
+
+    /// [`MockServer::start_shared`] with [`Options`] (e.g. a body limit for large uploads).
+    pub async fn start_with(options: Options, handler: Arc<dyn Handler>) -> Self {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind loopback");
         let addr = listener.local_addr().expect("local addr");
-        let shared = Arc::new(Shared::default());
+        let shared = Arc::new(Shared {
+            options,
+            ..Shared::default()
+        });
         let task_shared = shared.clone();
         tokio::spawn(async move {
             loop {
@@ -538,8 +557,17 @@ async fn serve(
     handler: &dyn Handler,
     shared: &Shared,
 ) -> Result<hyper::Response<BoxBody>, std::io::Error> {
-    let (parts, body) = req.into_parts();
-    let body = body.collect().await.map(|b| b.to_bytes()).unwrap_or_default();
+    let (parts, mut incoming) = req.into_parts();
+    let limit = shared.options.body_limit.unwrap_or(usize::MAX);
+    let mut body = Vec::new();
+    let mut body_len = 0u64;
+    while let Some(Ok(frame)) = incoming.frame().await {
+        if let Ok(data) = frame.into_data() {
+            body_len += data.len() as u64;
+            let room = limit.saturating_sub(body.len());
+            body.extend_from_slice(&data[..room.min(data.len())]);
+        }
+    }
     let recorded = Recorded {
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
@@ -554,7 +582,8 @@ async fn serve(
                 )
             })
             .collect(),
-        body: body.to_vec(),
+        body,
+        body_len,
     };
     let fault = {
         let mut faults = lock(&shared.faults);
