@@ -30,6 +30,7 @@ pub mod models;
 pub mod prepare;
 pub mod providers;
 pub mod requests;
+pub mod routes;
 pub mod semver;
 pub mod upstream;
 
@@ -132,7 +133,7 @@ pub fn generate_provider(root: &Path, provider: &Provider) -> Result<Generated, 
     let (source, setters) = generate::client_source(provider.spec, provider, &prepared).map_err(|e| vec![e])?;
     let krate = Path::new(provider.crate_dir);
     let fmt = |name: &str, text: String| rustfmt(root, name, text).map_err(|e| vec![e]);
-    let outputs = vec![
+    let mut outputs = vec![
         Output {
             path: krate.join("src/generated.rs"),
             contents: format!("{}{source}", header(provider.spec, &bytes)),
@@ -160,6 +161,20 @@ pub fn generate_provider(root: &Path, provider: &Provider) -> Result<Generated, 
             )?,
         },
     ];
+    // The SDK crates' simulators enforce the spec's route table (the fixture crate has none).
+    if provider.name != providers::FIXTURE.name {
+        outputs.push(Output {
+            path: krate.join("src/generated_routes.rs"),
+            contents: fmt(
+                "generated_routes.rs",
+                format!(
+                    "{}{}",
+                    header(provider.spec, &bytes),
+                    routes::source(provider.spec, &value)
+                ),
+            )?,
+        });
+    }
     Ok(Generated {
         outputs,
         operations: prepared.operation_count,

@@ -217,6 +217,10 @@
 #[allow(missing_docs, clippy::all, unused_imports, dead_code)]
 #[rustfmt::skip]
 mod generated;
+/// The simulator's route table, generated from the spec.
+#[cfg(feature = "simulator")]
+#[allow(dead_code)]
+mod generated_routes;
 /// The shared runtime (`dam-runtime`): errors, the request pipeline, tolerant scalars, paging.
 pub use dam_runtime as runtime;
 

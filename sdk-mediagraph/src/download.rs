@@ -4,7 +4,7 @@
 //! [`Client::download_asset_to`] streams the file into a writer through the runtime's resumable
 //! download ([`runtime::download`]): when the connection breaks in the middle of the body it asks
 //! again with `Range: bytes=<bytes written>-` and `If-Range: <the first answer's ETag or
-//! Last-Modified>`, up to [`DownloadOptions::max_resumes`] times. A 206 must start exactly at the
+//! Last-Modified>`, up to `resume.max_resumes` ([`DownloadOptions::resume`]) times. A 206 must start exactly at the
 //! requested byte and keep the file's total size; a whole-file 200 on a resume is accepted only with
 //! the same validator (the range was ignored, the file is the same); anything else is
 //! [`Error::Changed`] — into a file ([`Client::download_asset_to_file`]) the download then starts

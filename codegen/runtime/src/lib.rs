@@ -101,8 +101,8 @@ pub use rate_limit::RateLimit;
 pub use scalars::{LooseBool, LooseFloat, LooseId, LooseInt, Timestamp};
 pub use secret::Secret;
 pub use transfer::{
-    DownloadReport, FILE_CHUNK, OnProgress, Progress, Resume, content_range, copy_to_writer, download,
-    download_to_file, file_body,
+    DownloadReport, FILE_CHUNK, OnProgress, Progress, Resume, content_range, copy_to_writer, counting_body, download,
+    download_to_file, file_body, file_body_with_progress,
 };
 
 /// progenitor's response wrapper and byte stream, which generated calls return.

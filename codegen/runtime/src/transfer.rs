@@ -64,6 +64,52 @@ pub async fn file_body(path: &std::path::Path) -> Result<(reqwest::Body, u64, St
     ))
 }
 
+/// A streaming request body over a local file, like [`file_body`], that reports each chunk as it is
+/// handed to the connection: `on_progress` gets the bytes sent so far and the file's length.
+pub async fn file_body_with_progress(
+    path: &std::path::Path,
+    on_progress: Option<OnProgress>,
+) -> Result<(reqwest::Body, u64, String), Error> {
+    let Some(report) = on_progress else {
+        return file_body(path).await;
+    };
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Error::InvalidInput(format!("{} has no UTF-8 file name", path.display())))?
+        .to_string();
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| Error::InvalidInput(format!("cannot open the file to upload, {}: {e}", path.display())))?;
+    let len = file.metadata().await?.len();
+    Ok((
+        counting_body(
+            tokio_util::io::ReaderStream::with_capacity(file, FILE_CHUNK),
+            len,
+            report,
+        ),
+        len,
+        name,
+    ))
+}
+
+/// A body over `stream` that reports the bytes sent so far (of `total`) as each chunk leaves.
+pub fn counting_body<S>(stream: S, total: u64, on_progress: OnProgress) -> reqwest::Body
+where
+    S: Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static,
+{
+    let mut sent = 0u64;
+    reqwest::Body::wrap_stream(stream.inspect(move |chunk| {
+        if let Ok(chunk) = chunk {
+            sent += chunk.len() as u64;
+            on_progress(Progress {
+                done: sent,
+                total: Some(total),
+            });
+        }
+    }))
+}
+
 /// Progress of a transfer: bytes done so far and the total when known.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Progress {
@@ -137,7 +183,12 @@ fn validator(headers: &HeaderMap) -> Option<HeaderValue> {
 }
 
 /// Streams the answer to `request` (a GET without body) into `writer`, resuming after broken
-/// connections as the [module docs](self) describe. `state` decides the credentials: the API's for
+/// connections. When the connection breaks mid-body it asks again from the first missing byte
+/// (`Range: bytes=<n>-`) with `If-Range` set to the first answer's validator (a strong `ETag`, else
+/// `Last-Modified`). A 206 must start at the requested byte and report the same total size; a
+/// whole-file 200 on a resume is accepted only with the same validator (its first bytes are
+/// skipped); anything else is [`Error::Changed`] and nothing of the new version is written. An
+/// error answer is [`Error::Api`] and never written. `state` decides the credentials: the API's for
 /// an API path, [`ClientState::storage`] for a URL the service handed out.
 pub async fn download<W>(
     http: &reqwest::Client,
@@ -328,6 +379,33 @@ impl TryCloneOrErr for reqwest::Request {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn file_bodies_report_progress_up_to_the_length() {
+        let path = std::env::temp_dir().join(format!("dam-runtime-progress-{}", std::process::id()));
+        std::fs::write(&path, vec![7u8; 600 * 1024]).unwrap();
+        let seen = Arc::new(std::sync::Mutex::new(Vec::new()));
+        let s = seen.clone();
+        let (body, len, name) =
+            file_body_with_progress(&path, Some(Arc::new(move |p: Progress| s.lock().unwrap().push(p))))
+                .await
+                .unwrap();
+        assert_eq!(len, 600 * 1024);
+        assert!(name.starts_with("dam-runtime-progress-"));
+        let server = dam_test_server::MockServer::start(|_| dam_test_server::Reply::status(200)).await;
+        reqwest::Client::new()
+            .post(server.url())
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(server.requests()[0].body_len, 600 * 1024);
+        let seen = seen.lock().unwrap();
+        assert_eq!(seen.last().unwrap().done, 600 * 1024);
+        assert!(seen.windows(2).all(|w| w[0].done < w[1].done));
+        assert!(seen.len() >= 3, "256 KiB chunks: {}", seen.len());
+        std::fs::remove_file(&path).unwrap();
+    }
 
     #[test]
     fn content_ranges() {

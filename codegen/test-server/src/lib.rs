@@ -31,6 +31,7 @@
 #![warn(missing_docs, missing_debug_implementations)]
 
 pub mod messy;
+pub mod sim;
 
 use std::fmt;
 use std::net::SocketAddr;
