@@ -161,8 +161,20 @@ pub fn generate_provider(root: &Path, provider: &Provider) -> Result<Generated, 
             )?,
         },
     ];
-    // The SDK crates' simulators enforce the spec's route table (the fixture crate has none).
+    // The SDK crates' simulators enforce the spec's route table and answer every operation (the
+    // fixture crate has none).
     if provider.name != providers::FIXTURE.name {
+        outputs.push(Output {
+            path: krate.join("tests/generated_simulator.rs"),
+            contents: fmt(
+                "generated_simulator.rs",
+                format!(
+                    "{}{}",
+                    header(provider.spec, &bytes),
+                    requests::simulator_test_source(provider.crate_ident, &value, &prepared, &setters)
+                ),
+            )?,
+        });
         outputs.push(Output {
             path: krate.join("src/generated_routes.rs"),
             contents: fmt(

@@ -178,11 +178,63 @@ pub fn synthesize(doc: &Value, schema: &Value, depth: usize) -> Value {
     }
 }
 
-/// The Rust source of the test file for one crate.
-pub fn test_source(crate_ident: &str, spec: &Value, prepared: &crate::prepare::Prepared, setters: &Setters) -> String {
-    let mut calls = String::new();
+/// The Rust source of `tests/generated_simulator.rs`: the same calls against the crate's simulator
+/// with a ready client. Each must succeed or be refused the way a stateful service refuses a
+/// request for something that does not exist (404, 409, 422); a refusal of the parameters the
+/// SDK sent (400, 405, 415), a refused credential (401, 403), an answer that does not decode, or a
+/// transport error fails the test.
+pub fn simulator_test_source(
+    crate_ident: &str,
+    spec: &Value,
+    prepared: &crate::prepare::Prepared,
+    setters: &Setters,
+) -> String {
+    let calls = calls(crate_ident, spec, prepared, setters);
+    let mut body = String::new();
     let mut fns = String::new();
-    let mut count = 0usize;
+    for (n, (id, chain, _, _)) in calls.iter().enumerate() {
+        let _ = write!(
+            fns,
+            "\nasync fn call_{n}(client: &{crate_ident}::Client) -> Result<(), {crate_ident}::Error> {{\n    {chain}.send().await.map(drop)\n}}\n"
+        );
+        let _ = write!(body, "    check({id:?}, Box::pin(call_{n}(&client)).await, &mut ok);\n");
+    }
+    format!(
+        "//! Every generated operation of `{crate_ident}` called once against the crate's simulator with a\n\
+         //! ready client: each answer is a success that decodes into the generated model, or the refusal a\n\
+         //! stateful service gives for something that does not exist (404, 409, 422) — never a refusal of\n\
+         //! what the SDK sent (400, 405, 415), of its credentials (401, 403), nor an answer that does not\n\
+         //! decode.\n\n\
+         #![cfg(feature = \"simulator\")]\n\
+         #![allow(missing_docs, unused_imports)]\n\n\
+         #[track_caller]\n\
+         fn check(operation: &str, result: Result<(), {crate_ident}::Error>, ok: &mut usize) {{\n    \
+         match result {{\n        \
+         Ok(()) => *ok += 1,\n        \
+         Err({crate_ident}::Error::Api {{ status, .. }}) if [404, 409, 422].contains(&status.as_u16()) => {{}}\n        \
+         Err(e) => panic!(\"{{operation}}: {{e}} ({{e:?}})\"),\n    \
+         }}\n}}\n\n\
+         #[tokio::test]\n\
+         async fn every_generated_operation_is_answered_by_the_simulator() {{\n    \
+         let sim = {crate_ident}::simulator::Simulator::start().await.unwrap();\n    \
+         let client = sim.client();\n    \
+         let mut ok = 0usize;\n\
+         {body}    \
+         assert!(ok > 0, \"no operation succeeded\");\n    \
+         println!(\"{{ok}} of {} operations succeeded on the simulator\");\n}}\n{fns}",
+        calls.len()
+    )
+}
+
+/// Every generated operation's id, call chain (without `.send()`), method and wire path.
+fn calls(
+    crate_ident: &str,
+    _spec: &Value,
+    prepared: &crate::prepare::Prepared,
+    setters: &Setters,
+) -> Vec<(String, String, String, String)> {
+    let spec = _spec;
+    let mut out = Vec::new();
     let doc = &prepared.document;
     for (path, item) in doc.get("paths").and_then(Value::as_object).into_iter().flatten() {
         for method in ["get", "put", "post", "delete", "options", "head", "patch", "trace"] {
@@ -240,20 +292,28 @@ pub fn test_source(crate_ident: &str, spec: &Value, prepared: &crate::prepare::P
                 let _ = write!(chain, ".{}({expr})", setter.name);
             }
             let wire_path = path.split(['?', '#']).next().unwrap_or(path).to_string();
-            // One function per call keeps each call's temporaries in its own stack frame (a
-            // debug build of one function with hundreds of calls overflows the stack).
-            let _ = write!(
-                fns,
-                "\nasync fn call_{count}(client: &{crate_ident}::Client) {{\n    let _ = {chain}.send().await;\n}}\n"
-            );
-            let _ = write!(
-                calls,
-                "    Box::pin(call_{count}(&client)).await;\n    expect(&server, {count}, {:?}, {:?});\n",
-                method.to_uppercase(),
-                wire_path
-            );
-            count += 1;
+            out.push((id.to_string(), chain, method.to_uppercase(), wire_path));
         }
+    }
+    out
+}
+
+/// The Rust source of the test file for one crate.
+pub fn test_source(crate_ident: &str, spec: &Value, prepared: &crate::prepare::Prepared, setters: &Setters) -> String {
+    let mut calls_src = String::new();
+    let mut fns = String::new();
+    let calls = calls(crate_ident, spec, prepared, setters);
+    for (count, (_, chain, method, wire_path)) in calls.iter().enumerate() {
+        // One function per call keeps each call's temporaries in its own stack frame (a debug
+        // build of one function with hundreds of calls overflows the stack).
+        let _ = write!(
+            fns,
+            "\nasync fn call_{count}(client: &{crate_ident}::Client) {{\n    let _ = {chain}.send().await;\n}}\n"
+        );
+        let _ = write!(
+            calls_src,
+            "    Box::pin(call_{count}(&client)).await;\n    expect(&server, {count}, {method:?}, {wire_path:?});\n"
+        );
     }
     format!(
         "//! Every generated operation of `{crate_ident}` called once, with a value for every parameter\n\
@@ -278,7 +338,7 @@ pub fn test_source(crate_ident: &str, spec: &Value, prepared: &crate::prepare::P
          async fn every_generated_operation_puts_one_request_on_the_wire() {{\n    \
          let server = MockServer::start(|_| Reply::json(200, serde_json::json!({{}}))).await;\n    \
          let client = {crate_ident}::Client::unauthenticated(&server.url()).unwrap();\n\
-         {calls}}}\n{fns}"
+         {calls_src}}}\n{fns}"
     )
 }
 
