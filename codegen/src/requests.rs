@@ -197,7 +197,7 @@ pub fn simulator_test_source(
             fns,
             "\nasync fn call_{n}(client: &{crate_ident}::Client) -> Result<(), {crate_ident}::Error> {{\n    {chain}.send().await.map(drop)\n}}\n"
         );
-        let _ = write!(body, "    check({id:?}, Box::pin(call_{n}(&client)).await, &mut ok);\n");
+        let _ = writeln!(body, "    check({id:?}, Box::pin(call_{n}(&client)).await, &mut ok);");
     }
     format!(
         "//! Every generated operation of `{crate_ident}` called once against the crate's simulator with a\n\
