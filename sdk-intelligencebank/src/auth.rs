@@ -139,13 +139,14 @@ impl Session {
         self.started_at?.checked_add(self.lifetime?)
     }
 
-    /// Whether the session should be renewed at `now`: within [`EARLY_RENEWAL`] (at most a tenth
-    /// of its lifetime) of timing out. A session without timing never is.
+    /// Whether the session should be renewed at `now`: [`EARLY_RENEWAL`] before it times out, but
+    /// not before half its life has passed ([`runtime::renew_after`], the rule every crate uses).
+    /// A session without timing never is.
     pub fn needs_renewal(&self, now: SystemTime) -> bool {
         let (Some(expires_at), Some(lifetime)) = (self.expires_at(), self.lifetime) else {
             return false;
         };
-        let margin = EARLY_RENEWAL.min(lifetime / 10);
+        let margin = lifetime - runtime::renew_after(lifetime, EARLY_RENEWAL);
         now.checked_add(margin).is_none_or(|t| t >= expires_at)
     }
 
@@ -483,6 +484,7 @@ pub struct ClientBuilder {
     http: Option<reqwest::Client>,
     clock: Option<Clock>,
     limit: Limit,
+    allow_http: bool,
 }
 
 /// The call limit a builder gives its client.
@@ -577,9 +579,17 @@ impl ClientBuilder {
     }
 
     /// The API base URL, e.g. `https://apiau.intelligencebank.com`, when it is known: discovery is
-    /// skipped.
+    /// skipped. Like the platform URL it must be `https`, or plain `http` to a loopback host (tests,
+    /// simulators), unless [`allow_http`](Self::allow_http) is set.
     pub fn api_base_url(mut self, url: impl Into<String>) -> Self {
         self.api_base_url = Some(url.into().trim_end_matches('/').to_string());
+        self
+    }
+
+    /// Allows plain-`http` platform and API URLs to hosts that are not loopback. The password and
+    /// the session then travel unencrypted: only for a trusted network.
+    pub fn allow_http(mut self, allow: bool) -> Self {
+        self.allow_http = allow;
         self
     }
 
@@ -663,6 +673,16 @@ impl ClientBuilder {
     /// current [`Session`] (for example to save it).
     pub async fn build_with_auth(self) -> Result<(Client, Arc<SessionAuth>), Error> {
         let platform = self.platform.as_deref().map(platform_parts).transpose()?;
+        if let Some((platform_url, _)) = &platform {
+            runtime::check_base_url("platform", platform_url, self.allow_http)?;
+        }
+        if let Some(url) = &self.api_base_url {
+            runtime::check_base_url("api_base_url", url, self.allow_http)?;
+        }
+        if let (Some(email), Some(password)) = (&self.email, &self.password) {
+            runtime::check_credential("email", email)?;
+            runtime::check_credential("password", password.expose())?;
+        }
         let can_login = self.email.is_some() && self.password.is_some();
         if !can_login && self.session.is_none() {
             return Err(Error::InvalidInput(
@@ -678,7 +698,10 @@ impl ClientBuilder {
         let api_base = match (&self.api_base_url, &self.session, &platform) {
             (Some(url), _, _) => url.clone(),
             (None, Some(session), _) => session.api_base_url.clone(),
-            (None, None, Some((platform_url, _))) => discover(&http, platform_url, self.retry).await?,
+            (None, None, Some((platform_url, _))) => {
+                let discovered = discover(&http, platform_url, self.retry).await?;
+                runtime::check_base_url("the discovered API base URL", &discovered, self.allow_http)?
+            }
             (None, None, None) => {
                 return Err(Error::InvalidInput(
                     "IntelligenceBank needs the platform domain (or the API base URL)".into(),
@@ -876,10 +899,14 @@ mod tests {
         assert_eq!(hour.expires_at(), Some(start + Duration::from_secs(3600)));
         assert!(!hour.needs_renewal(start + Duration::from_secs(3600 - 301)));
         assert!(hour.needs_renewal(start + Duration::from_secs(3600 - 300)));
-        // A ten-minute session (clock-tested only) is renewed one minute early.
+        // A ten-minute session (clock-tested only) is renewed five minutes early: half its life.
         let short = Session::new("https://x", "k", "u", "s").with_timing(start, Duration::from_secs(600));
-        assert!(!short.needs_renewal(start + Duration::from_secs(539)));
-        assert!(short.needs_renewal(start + Duration::from_secs(540)));
+        assert!(!short.needs_renewal(start + Duration::from_secs(299)));
+        assert!(short.needs_renewal(start + Duration::from_secs(300)));
+        // A two-minute one after a minute: never on every call.
+        let tiny = Session::new("https://x", "k", "u", "s").with_timing(start, Duration::from_secs(120));
+        assert!(!tiny.needs_renewal(start + Duration::from_secs(59)));
+        assert!(tiny.needs_renewal(start + Duration::from_secs(60)));
         assert!(!Session::new("https://x", "k", "u", "s").needs_renewal(start));
     }
 

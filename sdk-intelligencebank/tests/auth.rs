@@ -407,6 +407,65 @@ async fn missing_settings_are_invalid_input() {
 }
 
 #[tokio::test]
+async fn bad_input_is_refused_before_any_request() {
+    let server = MockServer::start(|_| Reply::status(500)).await;
+    let invalid = |result: Result<Client, Error>, names: &str| match result {
+        Err(Error::InvalidInput(m)) => assert!(m.contains(names), "{m}"),
+        other => panic!("{other:?}"),
+    };
+    // Credentials only over TLS, unless the host is loopback or the caller opts in.
+    invalid(
+        Client::builder()
+            .platform("http://acme.intelligencebank.com")
+            .credentials("a@b.c", "x")
+            .build()
+            .await,
+        "platform",
+    );
+    invalid(
+        Client::builder()
+            .platform("acme.intelligencebank.com")
+            .api_base_url("http://apius.intelligencebank.com")
+            .credentials("a@b.c", "x")
+            .build()
+            .await,
+        "api_base_url",
+    );
+    invalid(
+        Client::builder()
+            .platform("acme.intelligencebank.com")
+            .api_base_url(server.url())
+            .credentials("a@b.c", "")
+            .build()
+            .await,
+        "password is empty",
+    );
+    invalid(
+        Client::builder()
+            .platform("acme.intelligencebank.com")
+            .api_base_url(server.url())
+            .credentials(" ", "pw")
+            .build()
+            .await,
+        "email is empty",
+    );
+    assert!(server.requests().is_empty(), "nothing was sent");
+    // A discovered API base on plain http to another host is refused too.
+    let discovery =
+        MockServer::start(|_| Reply::json(200, json!({"SID": "x", "content": "http://apius.example.com"}))).await;
+    let err = Client::builder()
+        .platform(discovery.url())
+        .credentials("a@b.c", "pw")
+        .build()
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput(m) if m.contains("discovered")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
 async fn a_discovery_answer_without_an_url_is_a_decode_error() {
     let server = MockServer::start(|_| Reply::json(200, json!({"SID": "x", "content": ""}))).await;
     let err = Client::builder()

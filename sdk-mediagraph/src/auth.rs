@@ -472,8 +472,11 @@ impl OAuthConfig {
         }
     }
 
+    /// An endpoint on the OAuth host, which must be `https` (or plain `http` to a loopback host):
+    /// codes, secrets and tokens travel there.
     fn endpoint(&self, path: &str) -> Result<reqwest::Url, Error> {
-        reqwest::Url::parse(&format!("{}{path}", self.host))
+        let host = runtime::check_base_url("OAuth host", &self.host, false)?;
+        reqwest::Url::parse(&format!("{host}{path}"))
             .map_err(|e| Error::InvalidInput(format!("the OAuth host is not a valid URL: {e}")))
     }
 }

@@ -575,3 +575,37 @@ async fn a_short_lived_token_is_not_refreshed_on_every_call() {
     );
     assert_eq!(server.requests_to("/api/whoami").len(), 20);
 }
+
+#[tokio::test]
+async fn bad_input_is_refused_before_any_request() {
+    let invalid = |result: Result<Client, Error>, names: &str| match result {
+        Err(Error::InvalidInput(m)) => assert!(m.contains(names), "{m}"),
+        other => panic!("{other:?}"),
+    };
+    let pat = || Client::builder().personal_access_token("tok", 42);
+    invalid(pat().base_url("http://api.example.com").build(), "base_url");
+    invalid(pat().base_url("not a url").build(), "base_url");
+    invalid(
+        Client::builder().personal_access_token("", 42).build(),
+        "personal access token is empty",
+    );
+    invalid(
+        Client::builder().personal_access_token("tok", "").build(),
+        "organization id is empty",
+    );
+    pat().base_url("http://127.0.0.1:9").build().unwrap();
+    pat()
+        .base_url("http://api.example.com")
+        .allow_http(true)
+        .build()
+        .unwrap();
+    // Codes and tokens only over TLS to the OAuth host.
+    let err = OAuthConfig::new("cid-1", "https://app.example/cb")
+        .host("http://mediagraph.example.com")
+        .start_authorization()
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::InvalidInput(m) if m.contains("OAuth host")),
+        "{err:?}"
+    );
+}

@@ -101,6 +101,54 @@
 //! # }
 //! ```
 //!
+//! # Guarantees
+//!
+//! Each line is checked by the named test (in this crate unless a path says otherwise;
+//! `codegen/integration/tests/guarantees.rs` runs the same checks on all four crates).
+//!
+//! - **Retries as documented:** idempotent calls (GET, HEAD, PUT, DELETE, POSTs the spec marks
+//!   idempotent) are resent after 429/503 and after a connection that failed, was reset or closed
+//!   before the answer was complete; uploads, other POSTs and streamed bodies are never resent
+//!   (`guarantees.rs::idempotent_calls_are_resent_after_a_reset_connection_and_creations_are_not`,
+//!   `codegen/runtime/tests/wire.rs::idempotent_calls_are_resent_after_a_connection_closed_mid_answer`).
+//! - **Success is success:** any 2xx the service may send is a success — a creation answered 201
+//!   returns the created object, a call without a body of interest accepts 202/204
+//!   (`guarantees.rs::a_creation_answered_201_returns_the_created_object`,
+//!   `codegen/fixture-sdk/tests/runtime.rs::every_plausible_success_status_is_a_success`). A
+//!   documented success with another body arrives as [`Error::UnexpectedStatus`] with its body.
+//! - **One renewal, whatever the credential's lifetime:** credentials are renewed a margin before
+//!   they expire but never before half their life ([`runtime::renew_after`]), once for any number
+//!   of concurrent calls (`tests/auth.rs::a_short_lived_token_is_renewed_once_not_per_call`).
+//! - **Lossless models:** every model except closed request bodies keeps the keys it does not know
+//!   in `extra` and sends them back, so a read-modify-write never drops a field
+//!   (`guarantees.rs::models_keep_keys_they_do_not_know`,
+//!   `codegen/fixture-sdk/tests/runtime.rs::read_modify_write_keeps_every_key_the_service_sent`).
+//! - **Values as services send them:** `80.0` or `"80"` for an integer, numeric text for a number,
+//!   `0`/`1` or `"true"`/`"false"` for a flag, `[]` for an empty object and `null` for any field
+//!   decode; integers are never saturated, `NaN`/`inf` are not numbers, epoch milliseconds are
+//!   milliseconds, `+0100` offsets and RFC 2822 dates parse (`tests/generated_examples.rs`: every
+//!   answer example with each field bent that way; `dam_runtime::de` unit tests).
+//! - **Decode errors say where:** [`Error::Decode`] names the operation and the field path
+//!   (`items[3].createdBy`) with an excerpt of at most 200 characters, withheld when the answer can
+//!   hold a credential (`guarantees.rs::a_bad_item_is_named_by_its_path`).
+//! - **Resumed downloads are never spliced:** a resume sends `If-Range` with the first answer's
+//!   validator; a changed file is [`Error::Changed`] (a file on disk restarts from zero), and an error
+//!   answer is never written as content (`tests/flows.rs::downloads_of_handed_out_urls_carry_no_token_even_on_the_api_host` (a cut file without a validator is `Error::Changed`);
+//!   `codegen/runtime/tests/wire.rs::a_file_that_changed_is_never_spliced`).
+//! - **Credentials never travel to storage URLs:** URLs a service hands out are fetched without
+//!   credentials, decided by where the URL came from, not its host; download locations, ZIP files and the S3 upload form are fetched or posted without the `CBX-SIMPLE-TOKEN` header (`tests/flows.rs::downloads_of_handed_out_urls_carry_no_token_even_on_the_api_host`, `tests/flows.rs` upload tests).
+//! - **Bad input gets a clear error:** an unusable base URL, an empty credential, a missing upload
+//!   file or a zero page size is [`Error::InvalidInput`] naming the argument, before any request
+//!   (`tests/auth.rs::bad_input_is_refused_before_any_request`).
+//! - **Credentials only over TLS:** a plain-`http` base URL to a host that is not loopback is
+//!   refused unless the builder's `allow_http(true)`; a redirect to another origin carries no token,
+//!   cookie or credential header (`codegen/runtime/tests/wire.rs::redirects_to_another_origin_carry_no_credentials`,
+//!   with the HTTP client of [`runtime::http_client`]).
+//! - **The spec says what the wire does:** CI validates every example against its schema and every
+//!   request the tests send — one call of every generated operation included
+//!   (`tests/generated_requests.rs`) — against the spec with independent validators
+//!   (`cargo xtask lint`, `cargo xtask check-requests`).
+//!
 //! # Transport
 //!
 //! The builder creates its own HTTP client: 30 s to connect, 120 s of read silence, and **no total
