@@ -6,6 +6,9 @@
 //!   independent OpenAPI validator, from PyPI), every example against its schema
 //!   (`openapi-schema-validator`, `xtask/python/validate_examples.py`) and the generator's own
 //!   checks.
+//! - `cargo xtask tour [--provider NAME]`: runs each SDK crate's tour (`examples/tour.rs`: sign in,
+//!   list and page, search, upload, download, update metadata, delete) against the crate's
+//!   in-process simulator — no credentials, no network.
 //! - `cargo xtask check-requests <dir>`: check every request the test suite recorded (run the tests
 //!   with `DAM_RECORD_REQUESTS=<dir>`) against the specs with `openapi-core`, an independent
 //!   validator (`xtask/python/validate_requests.py`); also fails when a generated operation was
@@ -32,6 +35,7 @@ use codegen::Provider;
 const USAGE: &str = "usage: cargo xtask codegen [--provider NAME] [--check]
        cargo xtask lint [--provider NAME]
        cargo xtask check-requests <dir of recorded requests>
+       cargo xtask tour [--provider NAME]
        cargo xtask changes [--base REV] [--provider NAME] [--semver]
        cargo xtask upstream mediagraph <provider-spec.json> [--fail-on-missing-operations] [--fail-on-drift]";
 
@@ -96,6 +100,7 @@ fn main() -> ExitCode {
         "changes" => &["base", "provider", "semver"],
         "upstream" => &["positional", "fail"],
         "check-requests" => &["positional"],
+        "tour" => &["provider"],
         _ => return usage_error(&format!("unknown command {command:?}")),
     };
     let used = [
@@ -122,6 +127,10 @@ fn main() -> ExitCode {
             // The four SDK crates; the unpublished fixture crate only when asked for.
             let providers = o.providers.unwrap_or_else(|| codegen::PROVIDERS.iter().collect());
             changes_cmd(&root, &providers, o.base.as_deref().unwrap_or("HEAD"), o.semver)
+        }
+        "tour" => {
+            let providers = o.providers.unwrap_or_else(|| codegen::PROVIDERS.iter().collect());
+            tour_cmd(&providers)
         }
         "check-requests" => match o.positional.as_slice() {
             [dir] => python(
@@ -201,6 +210,30 @@ fn codegen_cmd(root: &Path, providers: &[&Provider], check: bool) -> ExitCode {
     }
     println!("codegen finished in {} ms", started.elapsed().as_millis());
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
+}
+
+/// Runs every crate's tour against its simulator, one after the other; fails when one fails.
+fn tour_cmd(providers: &[&Provider]) -> ExitCode {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let mut failed = Vec::new();
+    for p in providers {
+        println!("\n=== {} ({}): cargo run -p {} --example tour --features simulator", p.title, p.name, p.crate_dir);
+        let status = Command::new(&cargo)
+            .args(["run", "--quiet", "-p", p.crate_dir, "--example", "tour", "--features", "simulator"])
+            .status();
+        match status {
+            Ok(s) if s.success() => {}
+            Ok(s) => failed.push(format!("{} ({s})", p.name)),
+            Err(e) => failed.push(format!("{} (cannot run cargo: {e})", p.name)),
+        }
+    }
+    if failed.is_empty() {
+        println!("\nevery tour finished");
+        ExitCode::SUCCESS
+    } else {
+        eprintln!("\ntours that failed: {}", failed.join(", "));
+        ExitCode::FAILURE
+    }
 }
 
 /// Runs one of the workspace's Python checks (`xtask/python/<script>`); its output is the report.
