@@ -217,9 +217,21 @@ fn tour_cmd(providers: &[&Provider]) -> ExitCode {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut failed = Vec::new();
     for p in providers {
-        println!("\n=== {} ({}): cargo run -p {} --example tour --features simulator", p.title, p.name, p.crate_dir);
+        println!(
+            "\n=== {} ({}): cargo run -p {} --example tour --features simulator",
+            p.title, p.name, p.crate_dir
+        );
         let status = Command::new(&cargo)
-            .args(["run", "--quiet", "-p", p.crate_dir, "--example", "tour", "--features", "simulator"])
+            .args([
+                "run",
+                "--quiet",
+                "-p",
+                p.crate_dir,
+                "--example",
+                "tour",
+                "--features",
+                "simulator",
+            ])
             .status();
         match status {
             Ok(s) if s.success() => {}
