@@ -229,6 +229,8 @@ pub mod download;
 pub mod pagination;
 pub mod rate_limit;
 pub mod resources;
+#[cfg(feature = "simulator")]
+pub mod simulator;
 pub mod upload;
 pub mod v3;
 
