@@ -708,6 +708,38 @@ impl ClientBuilder {
                 ));
             }
         };
+        let logged_in = self.session.is_some();
+        let (client, auth) = self.assemble(http, api_base, platform);
+        if !logged_in {
+            auth.valid_session().await?;
+        }
+        Ok((client, auth))
+    }
+
+    /// The client of a given [`session`](Self::session), built without sending anything (no
+    /// discovery, no login): the simulator's ready clients. Fails with [`Error::InvalidInput`]
+    /// without a session.
+    #[cfg(feature = "simulator")]
+    pub(crate) fn build_offline(self) -> Result<Client, Error> {
+        let platform = self.platform.as_deref().map(platform_parts).transpose()?;
+        let Some(session) = &self.session else {
+            return Err(Error::InvalidInput("building without a login needs a session".into()));
+        };
+        let api_base = self
+            .api_base_url
+            .clone()
+            .unwrap_or_else(|| session.api_base_url.clone());
+        let http = self.http()?;
+        Ok(self.assemble(http, api_base, platform).0)
+    }
+
+    /// The client and its session state, from the builder's settings and the API base URL.
+    fn assemble(
+        self,
+        http: reqwest::Client,
+        api_base: String,
+        platform: Option<(String, String)>,
+    ) -> (Client, Arc<SessionAuth>) {
         let relogin = match (self.email, self.password, platform) {
             (Some(email), Some(password), Some((_, platform_domain))) => Some(PasswordLogin {
                 api: unauthenticated(&api_base, &http, self.retry),
@@ -725,18 +757,14 @@ impl ClientBuilder {
             }
             s
         });
-        let logged_in = session.is_some();
         let auth = Arc::new(SessionAuth {
             relogin,
             clock: self.clock.unwrap_or_else(|| Arc::new(SystemTime::now)),
             current: tokio::sync::Mutex::new(session),
             limiter: self.limit.limiter(),
         });
-        if !logged_in {
-            auth.valid_session().await?;
-        }
         let state = ClientState::new(&crate::PROVIDER, auth.clone(), self.retry);
-        Ok((Client::new_with_client(&api_base, http, state), auth))
+        (Client::new_with_client(&api_base, http, state), auth)
     }
 
     /// Starts a browser (SSO) login on the [`platform`](Self::platform): creates the one-time

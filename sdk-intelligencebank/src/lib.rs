@@ -251,6 +251,73 @@
 //! ([`v3::V3::resources`], [`v3::V3::folders`]: `limit(offset, n)` page by page, ending at the
 //! answer's `count` or on a short page).
 //!
+//! # Testing your code
+//!
+//! The `simulator` feature (off by default) adds `simulator::Simulator`, an IntelligenceBank
+//! that runs inside your test on loopback: it logs in, keeps folders, files and metadata, serves
+//! downloads with `Range`, enforces sessions and refuses bad requests the way the service does.
+//! Add the crate with the feature to your dev-dependencies
+//! (`sdk-intelligencebank = { version = "…", features = ["simulator"] }`) and hand your code the
+//! simulator's client, or build one from its `Credentials`:
+//!
+#![cfg_attr(feature = "simulator", doc = "```")]
+#![cfg_attr(not(feature = "simulator"), doc = "```ignore")]
+//! # // Compile the test's body here: `tokio::test` stands for `tokio::main` in this example.
+//! # mod tokio { pub use ::tokio::*; pub use ::tokio::main as test; }
+//! use sdk_intelligencebank::simulator::{Blob, Fault, Simulator};
+//!
+//! #[tokio::test]
+//! async fn archives_the_summer_campaign() -> Result<(), sdk_intelligencebank::Error> {
+//!     let sim = Simulator::start().await?;
+//!     let client = sim.client(); // logged in; renews its session like any client
+//!     let folder = sim.add_folder(&sim.root_folder(), "Summer")?;
+//!     let file = sim.add_file(&folder, "beach.jpg", Blob::Bytes(b"jpeg bytes".to_vec().into()))?;
+//!
+//!     // A flaky moment: the next call is refused with 503 and retried by the client.
+//!     sim.inject(Fault::status(503).retry_after(0).times(1));
+//!     // Code under test would run here; the client does what it would do on the service:
+//!     let update = sdk_intelligencebank::types::UpdateResourceMetadataForm {
+//!         tags: vec!["archived".into()],
+//!         ..Default::default()
+//!     };
+//!     client.update_resource_metadata(&file, &update).await?;
+//!
+//!     assert_eq!(sim.tags(&file), Some(vec!["archived".to_string()]));
+//!     let sent = sim.requests().pop().expect("a request");
+//!     assert_eq!(sent.text(), "tags%5B%5D=archived");
+//!     // Sessions time out on the simulator's clock: the client logs in again by itself.
+//!     sim.clock().advance(std::time::Duration::from_secs(9 * 3600));
+//!     client.get_root_folder().send().await?;
+//!     Ok(())
+//! }
+//! # fn main() { archives_the_summer_campaign().unwrap() }
+//! ```
+//!
+//! # Simulator
+//!
+//! What `simulator::Simulator` simulates (details in the `simulator` module's docs, built with the feature):
+//!
+//! - one server that is the platform domain, the v2 API host and the v3 host (`apiV3url`);
+//!   discovery, the password login (a wrong password answered with HTTP 200 and a `message`),
+//!   the browser (SSO) login with tokens a test approves, `p10`/`p20` + `_aid` and `sid` checked
+//!   on every call (401 without a live session, 403 for credentials that do not belong together),
+//!   sessions timing out after `logintimeoutperiod` hours on a clock the test moves, and the
+//!   published limit of 600 calls per minute (429 with `Retry-After`);
+//! - every route, method, required parameter and body type of the spec enforced from the
+//!   generated route table (404, 405 with `Allow`, 400, 415), errors as `{"message": …}`;
+//! - stateful folders, resources (multipart uploads whose bytes are kept, new versions, metadata
+//!   and tags, deletes), `Range` downloads, comments, search and sync on v2, and the v3 tables
+//!   (`limit`, `order`, `searchParams`), tag updates, downloads, uploads and `POST /api/json` on
+//!   the same state; download presets answer the spec's example;
+//! - test controls: `inject` faults (status with `Retry-After`,
+//!   reset, truncated body, malformed JSON, delay), `requests`,
+//!   `clock`, `seed_assets`
+//!   (10,000 in a blink) and `add_file` with files of any size
+//!   generated as they are read.
+//!
+//! `cargo run -p sdk-intelligencebank --example tour --features simulator` shows the crate's main
+//! flows against it.
+//!
 //! # Hand-written operations
 //!
 //! [`NOT_GENERATED`] lists the spec operations progenitor does not generate, each implemented
@@ -282,6 +349,8 @@ pub mod download;
 pub mod pagination;
 pub mod rate_limit;
 pub mod resources;
+#[cfg(feature = "simulator")]
+pub mod simulator;
 pub mod upload;
 pub mod v3;
 

@@ -10,25 +10,38 @@
 //! other call. The v3 file upload ([`V3::upload_file`](crate::v3::V3::upload_file)) is sent the same
 //! way, with its file in a part named `file`.
 
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use reqwest::Url;
 use reqwest::multipart::{Form, Part};
 use serde::de::DeserializeOwned;
 
-use crate::runtime::{self, Idempotency};
+use crate::runtime::{self, Idempotency, OnProgress};
 use crate::{Client, Error, types};
 
 /// The path every upload is posted to.
 const RESOURCES_PATH: &str = "/webapp/1.0/resources";
 
 /// The file of an upload: a local file (opened when the upload is sent, read as it is sent) or a
-/// byte stream. Its content type is guessed from the file name unless set.
-#[derive(Debug)]
+/// byte stream. Its content type is guessed from the file name unless set. A local file can report
+/// its progress as it is sent ([`on_progress`](Self::on_progress)).
 pub struct FilePart {
     source: Source,
     file_name: String,
     content_type: Option<String>,
+    on_progress: Option<OnProgress>,
+}
+
+impl fmt::Debug for FilePart {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("FilePart")
+            .field("source", &self.source)
+            .field("file_name", &self.file_name)
+            .field("content_type", &self.content_type)
+            .field("on_progress", &self.on_progress.as_ref().map(|_| "callback"))
+            .finish()
+    }
 }
 
 #[derive(Debug)]
@@ -50,6 +63,7 @@ impl FilePart {
             source: Source::Path(path),
             file_name,
             content_type: None,
+            on_progress: None,
         })
     }
 
@@ -60,6 +74,7 @@ impl FilePart {
             source: Source::Stream(Some((body.into(), length))),
             file_name: file_name.into(),
             content_type: None,
+            on_progress: None,
         }
     }
 
@@ -73,6 +88,27 @@ impl FilePart {
     /// `application/octet-stream` when unknown).
     pub fn content_type(mut self, content_type: impl Into<String>) -> Self {
         self.content_type = Some(content_type.into());
+        self
+    }
+
+    /// Reports the upload's progress: `on_progress` gets the bytes of the file sent so far and its
+    /// length, as each chunk is handed to the connection (again from zero when the upload is sent
+    /// once more after a new login). Only a local file ([`path`](Self::path)) reports progress; wrap
+    /// a stream with [`runtime::counting_body`] to watch it.
+    ///
+    /// ```no_run
+    /// # fn run() -> Result<(), sdk_intelligencebank::Error> {
+    /// use std::sync::Arc;
+    /// use sdk_intelligencebank::FilePart;
+    ///
+    /// let file = FilePart::path("video.mp4")?.on_progress(Arc::new(|p| {
+    ///     println!("{} of {:?} bytes sent", p.done, p.total);
+    /// }));
+    /// # Ok(())
+    /// # }
+    /// ```
+    pub fn on_progress(mut self, on_progress: OnProgress) -> Self {
+        self.on_progress = Some(on_progress);
         self
     }
 
@@ -90,7 +126,7 @@ impl FilePart {
     pub(crate) async fn part(&mut self) -> Result<Part, Error> {
         let (body, length) = match &mut self.source {
             Source::Path(path) => {
-                let (body, length, _) = runtime::file_body(path).await?;
+                let (body, length, _) = runtime::file_body_with_progress(path, self.on_progress.clone()).await?;
                 (body, Some(length))
             }
             Source::Stream(stream) => stream

@@ -37,7 +37,7 @@ use tokio::io::AsyncWrite;
 pub use table::{Direction, SearchParams, Table};
 
 use crate::auth::SessionAuth;
-use crate::runtime::{self, Idempotency, Page};
+use crate::runtime::{self, DownloadReport, Idempotency, Page, Resume};
 use crate::upload::{FilePart, send_multipart};
 use crate::{Client, Error, types};
 
@@ -179,6 +179,32 @@ impl<'a> V3<'a> {
         )
         .await?;
         Ok(V3Download { response })
+    }
+
+    /// Downloads a resource's current file into `writer`, resuming a broken transfer from where it
+    /// broke off (`Range` with `If-Range`) and reporting progress ([`Resume`]); answers what was
+    /// written and how often it was resumed.
+    pub async fn download_resumable<W>(
+        self,
+        uuid: &str,
+        writer: &mut W,
+        options: &Resume,
+    ) -> Result<DownloadReport, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let mut url = self.resource_url(uuid).await?;
+        url.query_pairs_mut().append_pair("action", "download");
+        let request = self.client.client.get(url).build()?;
+        runtime::download(
+            &self.client.client,
+            &self.client.inner,
+            "v3_download_resource",
+            request,
+            writer,
+            options,
+        )
+        .await
     }
 
     /// Downloads a resource's current file into a new file at `path` (replacing an existing one);
