@@ -201,6 +201,8 @@ pub use dam_runtime as runtime;
 pub mod auth;
 pub mod download;
 pub mod pagination;
+#[cfg(feature = "simulator")]
+pub mod simulator;
 pub mod stream;
 pub mod upload;
 
