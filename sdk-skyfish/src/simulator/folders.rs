@@ -43,7 +43,7 @@ impl Skyfish {
             .filter(|f| !(exclude_system && f.trash))
             .collect();
         match call.query("sort_by") {
-            Some("name") => folders.sort_by(|a, b| a.name.to_lowercase().cmp(&b.name.to_lowercase())),
+            Some("name") => folders.sort_by_key(|f| (f.name.to_lowercase(), f.id)),
             Some("created") => folders.sort_by_key(|f| (f.created, f.id)),
             _ => {}
         }
