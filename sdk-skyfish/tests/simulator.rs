@@ -1175,6 +1175,57 @@ async fn storage_urls_need_no_token_and_refuse_what_s3_refuses() {
     );
 }
 
+#[tokio::test]
+async fn a_registered_redirect_url_receives_the_media_id() {
+    let sim = Simulator::start().await.unwrap();
+    let client = sim.client();
+    let folder = sim.create_folder("Redirected", None);
+    let form = client
+        .register_upload()
+        .body(types::UploadRegistration {
+            folder: folder.into(),
+            redirect_url: Some("https://example.com/after?x=1".into()),
+        })
+        .send()
+        .await
+        .unwrap()
+        .into_inner();
+    let mut multipart = reqwest::multipart::Form::new();
+    for f in form.fields.iter().filter(|f| f.name.as_deref() != Some("file")) {
+        multipart = multipart.text(f.name.clone().unwrap(), f.value.clone().unwrap_or_default());
+    }
+    multipart = multipart.part(
+        "file",
+        reqwest::multipart::Part::bytes(b"r".to_vec()).file_name("r.txt"),
+    );
+    let http = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let stored = http
+        .post(form.action.unwrap())
+        .multipart(multipart)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(stored.status(), 303);
+    let done = stored.headers()["location"].to_str().unwrap().to_string();
+    assert!(
+        done.starts_with(&format!(
+            "{}/upload/done?redirect=https%3A%2F%2Fexample.com%2Fafter%3Fx%3D1&bucket=",
+            sim.url()
+        )),
+        "{done}"
+    );
+    let finalised = http.get(&done).send().await.unwrap();
+    assert_eq!(finalised.status(), 303);
+    let media = sim.media_in(folder)[0];
+    assert_eq!(
+        finalised.headers()["location"],
+        format!("https://example.com/after?x=1&media_id={media}").as_str()
+    );
+}
+
 // ---------------------------------------------------------------------------------------------
 // ZIP jobs, streams, metadata details
 // ---------------------------------------------------------------------------------------------
@@ -1604,7 +1655,9 @@ async fn every_operation_answers_a_success_that_decodes_for_real_ids() {
             })
             .send()
     );
-    check!("download_folder", client.download_folder().id(folder).send());
+    let zip = check!("download_folder", client.download_folder().id(first).send()).into_inner();
+    let zip: Vec<u8> = zip.into_inner().try_collect::<Vec<_>>().await.unwrap().concat();
+    assert_eq!(&zip[..4], b"PK\x03\x04", "the folder as a ZIP file");
     check!(
         "add_folder_tags",
         client

@@ -247,6 +247,22 @@ impl Skyfish {
         ok()
     }
 
+    /// `GET /folder/{id}/download`: the document gives no format; the simulator answers the
+    /// folder's ZIP file at once (the archive of a ZIP job), with `Range`.
+    pub(super) fn download_folder(&self, st: &State, call: &Call<'_>) -> Reply {
+        let id = match Self::folder_of(st, call) {
+            Ok(f) => f.id,
+            Err(refusal) => return refusal,
+        };
+        match super::zip::folder_archive(st, id, ZIP_LIMIT) {
+            Some(archive) => archive.reply(call.request, "application/zip").header(
+                "content-disposition",
+                &format!("attachment; filename=\"folder-{id}.zip\""),
+            ),
+            None => error(409, "the folder is too large to download at once; use a ZIP job"),
+        }
+    }
+
     /// `POST /folder/{id}/zip-file` (starts a job, or looks at the folder's running one) and
     /// `GET /zip-file/{job_id}`: `PENDING` for the first looks, then `DONE` with a signed URL.
     pub(super) fn zip_job(&self, st: &mut State, call: &Call<'_>, now: i64) -> Reply {

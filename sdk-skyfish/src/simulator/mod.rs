@@ -41,9 +41,9 @@
 //! (`q`, `folder_ids` with `recursive`, `unique_media_id`, `media_type`, orientation, sizes, dates,
 //! expiration, order and direction, `media_offset`/`media_count`, and `return_values` shaping
 //! every hit), the user's Colourbox downloads (read-only), cliques with members and folders, and
-//! the company's users, API keys, folders and disk usage. Only `signup`, `reset_password`,
-//! `download_folder` and `list_cdn_aliases` answer the spec's example (or an empty success) after
-//! the same checks.
+//! the company's users, API keys, folders and disk usage. `download_folder`, whose format the
+//! document does not give, answers the folder's ZIP file. Only `signup`, `reset_password` and
+//! `list_cdn_aliases` answer the spec's example (or an empty success) after the same checks.
 //!
 //! **Uploads** run as on the service: `POST /upload/register {"folder"}` answers a form whose
 //! `action` is the simulator's own storage URL (`/_storage/upload`) with S3-style fields (`key`
@@ -195,7 +195,6 @@ impl Simulator {
     /// and the simulator's clock for the login's `ts`.
     pub fn client(&self) -> Client {
         // The builder only refuses empty credentials or a bad base URL; the simulator's are valid.
-        #[allow(clippy::expect_used)]
         self.builder()
             .build()
             .expect("the simulator's own base URL and credentials are valid")

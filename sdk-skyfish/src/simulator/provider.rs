@@ -460,11 +460,8 @@ impl Provider for Skyfish {
             | "get_company_diskusage"
             | "get_user_diskusage"
             | "list_cdn_aliases" => return self.company(st, call),
-            // `signup`, `reset_password`, `download_folder`: the spec's example after the checks.
-            "download_folder" => match Self::id(call, "id").filter(|id| st.folders.contains_key(id)) {
-                Some(_) => return None,
-                None => error(404, "no such folder"),
-            },
+            "download_folder" => self.download_folder(st, call),
+            // `signup` and `reset_password`: the spec's example (or 204) after the checks.
             _ => return None,
         })
     }

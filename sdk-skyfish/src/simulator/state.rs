@@ -416,6 +416,20 @@ pub(crate) fn encode(s: &str) -> String {
     out
 }
 
+/// Percent-encodes what cannot stand in a header value (controls, spaces, non-ASCII), so a value
+/// taken from a request (a redirect URL) never breaks the answer.
+pub(crate) fn header_safe(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        if b.is_ascii_graphic() {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
 /// Lower-case hex of bytes.
 pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()

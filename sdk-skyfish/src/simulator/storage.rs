@@ -12,7 +12,7 @@ use serde_json::{Value, json};
 
 use super::Blob;
 use super::provider::{Skyfish, json_id};
-use super::state::{Kind, Media, Registration, State, Stored, encode, error, hmac_hex};
+use super::state::{Kind, Media, Registration, State, Stored, encode, error, header_safe, hmac_hex};
 
 /// The bucket named in upload redirects.
 const BUCKET: &str = "sim-skyfish-upload";
@@ -487,7 +487,7 @@ impl Skyfish {
         match call.query("redirect").filter(|r| !r.is_empty()) {
             Some(url) => {
                 let joiner = if url.contains('?') { '&' } else { '?' };
-                Reply::status(303).header("location", &format!("{url}{joiner}media_id={id}"))
+                Reply::status(303).header("location", &header_safe(&format!("{url}{joiner}media_id={id}")))
             }
             None => Reply::json(200, json!({ "media_id": id })),
         }
