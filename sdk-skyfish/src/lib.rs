@@ -190,6 +190,94 @@
 //! - [`Client::wait_for_stream_url`], [`Client::video_stream_url`]: a video's HLS stream URL,
 //!   polled through the 404s the service answers until it is ready ([`stream`]).
 //!
+//! # Testing your code
+//!
+//! The `simulator` feature (off by default; add it under `[dev-dependencies]`, e.g.
+//! `sdk-skyfish = { version = "0.1", features = ["simulator"] }`) adds `simulator::Simulator`: the
+//! Skyfish API in-process on loopback, port 0, with working credentials and a ready client. Test
+//! your integration against it offline and in CI:
+//!
+//! ```no_run
+//! # #[cfg(feature = "simulator")]
+//! # mod doc {
+//! # // `#[test]` items are not compiled outside `cargo test`; this makes the body type-checked.
+//! # mod tokio { pub use ::tokio::*; pub use ::tokio::main as test; }
+//! use std::time::Duration;
+//!
+//! use sdk_skyfish::simulator::{Blob, Fault, Simulator};
+//! use sdk_skyfish::types::ReturnValue;
+//! use sdk_skyfish::{Client, Error};
+//!
+//! /// The code under test: copies every media found for `query` into `folder`.
+//! async fn collect(client: &Client, query: &str, folder: i64) -> Result<usize, Error> {
+//!     let found = client
+//!         .search_media()
+//!         .q(query)
+//!         .return_values(vec![ReturnValue::UniqueMediaId])
+//!         .send()
+//!         .await?
+//!         .into_inner();
+//!     let media = found.response.unwrap_or_default().media;
+//!     for id in media.iter().filter_map(|m| m.unique_media_id.clone()) {
+//!         client.copy_media_to_folder().id(id).folder_id(folder).send().await?;
+//!     }
+//!     Ok(media.len())
+//! }
+//!
+//! #[tokio::test]
+//! async fn collects_what_it_finds() -> Result<(), Error> {
+//!     let sim = Simulator::start().await?; // seeded with a few folders and media
+//!     let client = sim.client(); // logs in with the simulator's credentials
+//!     let inbox = sim.create_folder("Inbox", None);
+//!     sim.add_file(inbox, "tabby-cat.jpg", Blob::Bytes(b"...".to_vec().into()));
+//!     let target = sim.create_folder("Cats", None);
+//!
+//!     assert_eq!(collect(&client, "cat", target).await?, 2);
+//!     assert_eq!(sim.media_in(target).len(), 2);
+//!
+//!     // The service has a bad moment: one 503 with Retry-After, which the SDK retries.
+//!     sim.inject(Fault::status(503).retry_after(1).path("/search"));
+//!     // Tokens expire after 30 days: the client logs in again by itself.
+//!     sim.clock().advance(Duration::from_secs(31 * 24 * 3600));
+//!     assert_eq!(collect(&client, "cat", target).await?, 2);
+//!
+//!     // Every request as it was sent.
+//!     let logins = sim.requests().iter().filter(|r| r.path == "/authenticate/userpasshmac").count();
+//!     assert_eq!(logins, 2);
+//!     Ok(())
+//! }
+//! # }
+//! ```
+//!
+//! # Simulator
+//!
+//! What `simulator::Simulator` simulates (details in the module's documentation):
+//!
+//! - **the route table of the spec**, generated with the client: an unknown path, a method the
+//!   resource does not support (404, as the service answers it), a missing or mistyped parameter
+//!   (400), a body of the wrong content type (400) or invalid JSON (400) are refused in the
+//!   service's `{"message": …}` shape, with an `X-Cbx-Request-Id` on every answer;
+//! - **authentication**: the HMAC login (API key, user, password, lower-case HMAC-SHA1 of
+//!   `"{key}:{ts}"`, `ts` within ±60 s of the simulator's clock), tokens that expire after 30 days
+//!   on that clock (`sim.clock().advance(…)`), revocation, `GET /authenticate/simpletoken/{token}`,
+//!   the `authorization` query parameter;
+//! - **state**: folders (tree, trash, purge, tags, ZIP jobs that go `PENDING` then `DONE`), media
+//!   (metadata per language, byline, copyright, keywords on comma lists of media, expiration dates,
+//!   copy/move, versions, video streams that answer 404 until made), the user's Colourbox downloads,
+//!   cliques, the company's users and disk usage;
+//! - **uploads** through an S3-style storage form on the same server (the bytes are kept; the
+//!   storage refuses an `Authorization` header, a tampered or expired policy), the 303 to
+//!   `/upload/done`, and the import (202 with progress, then 200);
+//! - **downloads** from signed, expiring storage URLs with `Range`/`If-Range`, including generated
+//!   files of any size (`Blob::Generated`, e.g. 2 GiB) that cost no memory;
+//! - **search** with the service's filters, `+`-joined lists (`%2B` refused), `return_values`,
+//!   `media_offset`/`media_count` and the answer's shape; `seed_assets(10_000)` for paging tests;
+//! - **faults** on the next matching calls (`Fault::status(503).retry_after(1)`, `Fault::reset()`,
+//!   `Fault::truncate(n)`, `Fault::malformed()`, `Fault::delay(d)`) and the **request log**.
+//!
+//! `examples/tour.rs` runs the main flows against it:
+//! `cargo run -p sdk-skyfish --example tour --features simulator`.
+//!
 //! # Beyond the document
 //!
 //! The service has more endpoints than the provider's document shows (facts.md, "Beyond the
@@ -249,6 +337,8 @@ pub use dam_runtime as runtime;
 pub mod auth;
 pub mod download;
 pub mod pagination;
+#[cfg(feature = "simulator")]
+pub mod simulator;
 pub mod stream;
 pub mod upload;
 

@@ -13,7 +13,7 @@ use reqwest::header::{ACCEPT, LOCATION};
 use reqwest::multipart::{Form, Part};
 
 use crate::download::{PollOptions, Poller};
-use crate::runtime::{self, ClientState, Idempotency, LooseId, RetryPolicy};
+use crate::runtime::{self, ClientState, Idempotency, LooseId, OnProgress, Progress, RetryPolicy};
 use crate::{Client, Error, types};
 
 /// The most redirects followed by hand after the storage post (when the HTTP client does not
@@ -30,6 +30,7 @@ pub struct Upload<'a> {
     content_type: Option<String>,
     wait: Option<PollOptions>,
     on_progress: Option<ProgressCallback<'a>>,
+    on_upload_progress: Option<OnProgress>,
     storage_client: Option<reqwest::Client>,
 }
 
@@ -60,6 +61,7 @@ impl Client {
             content_type: None,
             wait: None,
             on_progress: None,
+            on_upload_progress: None,
             storage_client: None,
         }
     }
@@ -141,6 +143,25 @@ impl<'a> Upload<'a> {
         self
     }
 
+    /// Receives the upload's progress: the bytes of the file handed to the connection so far and
+    /// the file's length, called as each chunk of the storage post leaves (from the task that
+    /// sends it, so keep it quick).
+    ///
+    /// ```no_run
+    /// # async fn run(client: &sdk_skyfish::Client) -> Result<(), sdk_skyfish::Error> {
+    /// let id = client
+    ///     .upload(1234)
+    ///     .on_progress(|p| eprint!("\r{} of {:?} bytes", p.done, p.total))
+    ///     .file("photo.jpg")
+    ///     .await?;
+    /// # let _ = id;
+    /// # Ok(()) }
+    /// ```
+    pub fn on_progress(mut self, callback: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.on_upload_progress = Some(std::sync::Arc::new(callback));
+        self
+    }
+
     /// Receives the import progress while waiting (with [`wait_for_import`](Self::wait_for_import)).
     pub fn on_import_progress(mut self, callback: impl FnMut(&types::ImportProgress) + Send + 'a) -> Self {
         self.on_progress = Some(Box::new(callback));
@@ -157,7 +178,8 @@ impl<'a> Upload<'a> {
 
     /// Uploads a local file, streamed from disk, under its own file name. Returns the new media id.
     pub async fn file(self, path: impl AsRef<Path>) -> Result<LooseId, Error> {
-        let (body, length, name) = runtime::file_body(path.as_ref()).await?;
+        let (body, length, name) =
+            runtime::file_body_with_progress(path.as_ref(), self.on_upload_progress.clone()).await?;
         self.send(name, body, length).await
     }
 
@@ -170,8 +192,18 @@ impl<'a> Upload<'a> {
         S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
         bytes::Bytes: From<S::Ok>,
     {
-        self.send(file_name.into(), reqwest::Body::wrap_stream(stream), length)
-            .await
+        let body = match self.on_upload_progress.clone() {
+            Some(report) => {
+                use futures::TryStreamExt as _;
+                let chunks = stream
+                    .into_stream()
+                    .map_ok(bytes::Bytes::from)
+                    .map_err(|e| std::io::Error::other(e.into()));
+                runtime::counting_body(chunks, length, report)
+            }
+            None => reqwest::Body::wrap_stream(stream),
+        };
+        self.send(file_name.into(), body, length).await
     }
 
     async fn send(self, file_name: String, body: reqwest::Body, length: u64) -> Result<LooseId, Error> {
@@ -181,6 +213,7 @@ impl<'a> Upload<'a> {
             content_type,
             wait,
             on_progress,
+            on_upload_progress: _,
             storage_client,
         } = self;
         let form = client
