@@ -5,16 +5,18 @@
 //! ready client: each answer is a success that decodes into the generated model, or the refusal a
 //! stateful service gives for something that does not exist (404, 409, 422) — never a refusal of
 //! what the SDK sent (400, 405, 415), of its credentials (401, 403), nor an answer that does not
-//! decode.
+//! decode. (Public operations such as sign-in take credentials of their own, which synthesized
+//! values cannot get right: their 400/401/403 is expected.)
 
 #![cfg(feature = "simulator")]
 #![allow(missing_docs, unused_imports)]
 
 #[track_caller]
-fn check(operation: &str, result: Result<(), sdk_ci::Error>, ok: &mut usize) {
+fn check(operation: &str, public: bool, result: Result<(), sdk_ci::Error>, ok: &mut usize) {
     match result {
         Ok(()) => *ok += 1,
         Err(sdk_ci::Error::Api { status, .. }) if [404, 409, 422].contains(&status.as_u16()) => {}
+        Err(sdk_ci::Error::Api { status, .. }) if public && [400, 401, 403].contains(&status.as_u16()) => {}
         Err(e) => panic!("{operation}: {e} ({e:?})"),
     }
 }
@@ -24,42 +26,82 @@ async fn every_generated_operation_is_answered_by_the_simulator() {
     let sim = sdk_ci::simulator::Simulator::start().await.unwrap();
     let client = sim.client();
     let mut ok = 0usize;
-    check("copy_assets", Box::pin(call_0(&client)).await, &mut ok);
-    check("get_assets_details", Box::pin(call_1(&client)).await, &mut ok);
-    check("get_asset", Box::pin(call_2(&client)).await, &mut ok);
-    check("delete_asset", Box::pin(call_3(&client)).await, &mut ok);
-    check("archive_asset", Box::pin(call_4(&client)).await, &mut ok);
-    check("get_asset_download", Box::pin(call_5(&client)).await, &mut ok);
-    check("list_events", Box::pin(call_6(&client)).await, &mut ok);
-    check("create_folder", Box::pin(call_7(&client)).await, &mut ok);
-    check("delete_folders", Box::pin(call_8(&client)).await, &mut ok);
-    check("change_folders_metadata", Box::pin(call_9(&client)).await, &mut ok);
-    check("move_folders", Box::pin(call_10(&client)).await, &mut ok);
-    check("trash_folders", Box::pin(call_11(&client)).await, &mut ok);
-    check("untrash_folders", Box::pin(call_12(&client)).await, &mut ok);
-    check("get_folder", Box::pin(call_13(&client)).await, &mut ok);
-    check("update_folder", Box::pin(call_14(&client)).await, &mut ok);
-    check("delete_folder", Box::pin(call_15(&client)).await, &mut ok);
-    check("list_folder_contents", Box::pin(call_16(&client)).await, &mut ok);
-    check("get_folder_stats", Box::pin(call_17(&client)).await, &mut ok);
-    check("trash_folder", Box::pin(call_18(&client)).await, &mut ok);
-    check("untrash_folder", Box::pin(call_19(&client)).await, &mut ok);
-    check("create_mediabox", Box::pin(call_20(&client)).await, &mut ok);
-    check("list_received_mediaboxes", Box::pin(call_21(&client)).await, &mut ok);
-    check("list_mediabox_contents", Box::pin(call_22(&client)).await, &mut ok);
-    check("open_mediabox", Box::pin(call_23(&client)).await, &mut ok);
-    check("list_network_events", Box::pin(call_24(&client)).await, &mut ok);
-    check("create_workspace", Box::pin(call_25(&client)).await, &mut ok);
-    check("create_token", Box::pin(call_26(&client)).await, &mut ok);
-    check("create_delegate_token", Box::pin(call_27(&client)).await, &mut ok);
-    check("list_workspaces", Box::pin(call_28(&client)).await, &mut ok);
-    check("get_workspace", Box::pin(call_29(&client)).await, &mut ok);
-    check("update_workspace", Box::pin(call_30(&client)).await, &mut ok);
-    check("list_workspace_contents", Box::pin(call_31(&client)).await, &mut ok);
-    check("list_workspace_events", Box::pin(call_32(&client)).await, &mut ok);
-    check("purge_trash", Box::pin(call_33(&client)).await, &mut ok);
-    check("search_workspace_contents", Box::pin(call_34(&client)).await, &mut ok);
-    check("list_trash_bin_contents", Box::pin(call_35(&client)).await, &mut ok);
+    check("copy_assets", false, Box::pin(call_0(&client)).await, &mut ok);
+    check("get_assets_details", false, Box::pin(call_1(&client)).await, &mut ok);
+    check("get_asset", false, Box::pin(call_2(&client)).await, &mut ok);
+    check("delete_asset", false, Box::pin(call_3(&client)).await, &mut ok);
+    check("archive_asset", false, Box::pin(call_4(&client)).await, &mut ok);
+    check("get_asset_download", false, Box::pin(call_5(&client)).await, &mut ok);
+    check("list_events", false, Box::pin(call_6(&client)).await, &mut ok);
+    check("create_folder", false, Box::pin(call_7(&client)).await, &mut ok);
+    check("delete_folders", false, Box::pin(call_8(&client)).await, &mut ok);
+    check(
+        "change_folders_metadata",
+        false,
+        Box::pin(call_9(&client)).await,
+        &mut ok,
+    );
+    check("move_folders", false, Box::pin(call_10(&client)).await, &mut ok);
+    check("trash_folders", false, Box::pin(call_11(&client)).await, &mut ok);
+    check("untrash_folders", false, Box::pin(call_12(&client)).await, &mut ok);
+    check("get_folder", false, Box::pin(call_13(&client)).await, &mut ok);
+    check("update_folder", false, Box::pin(call_14(&client)).await, &mut ok);
+    check("delete_folder", false, Box::pin(call_15(&client)).await, &mut ok);
+    check("list_folder_contents", false, Box::pin(call_16(&client)).await, &mut ok);
+    check("get_folder_stats", false, Box::pin(call_17(&client)).await, &mut ok);
+    check("trash_folder", false, Box::pin(call_18(&client)).await, &mut ok);
+    check("untrash_folder", false, Box::pin(call_19(&client)).await, &mut ok);
+    check("create_mediabox", false, Box::pin(call_20(&client)).await, &mut ok);
+    check(
+        "list_received_mediaboxes",
+        false,
+        Box::pin(call_21(&client)).await,
+        &mut ok,
+    );
+    check(
+        "list_mediabox_contents",
+        false,
+        Box::pin(call_22(&client)).await,
+        &mut ok,
+    );
+    check("open_mediabox", false, Box::pin(call_23(&client)).await, &mut ok);
+    check("list_network_events", false, Box::pin(call_24(&client)).await, &mut ok);
+    check("create_workspace", false, Box::pin(call_25(&client)).await, &mut ok);
+    check("create_token", true, Box::pin(call_26(&client)).await, &mut ok);
+    check(
+        "create_delegate_token",
+        false,
+        Box::pin(call_27(&client)).await,
+        &mut ok,
+    );
+    check("list_workspaces", false, Box::pin(call_28(&client)).await, &mut ok);
+    check("get_workspace", false, Box::pin(call_29(&client)).await, &mut ok);
+    check("update_workspace", false, Box::pin(call_30(&client)).await, &mut ok);
+    check(
+        "list_workspace_contents",
+        false,
+        Box::pin(call_31(&client)).await,
+        &mut ok,
+    );
+    check(
+        "list_workspace_events",
+        false,
+        Box::pin(call_32(&client)).await,
+        &mut ok,
+    );
+    check("purge_trash", false, Box::pin(call_33(&client)).await, &mut ok);
+    check(
+        "search_workspace_contents",
+        false,
+        Box::pin(call_34(&client)).await,
+        &mut ok,
+    );
+    check(
+        "list_trash_bin_contents",
+        false,
+        Box::pin(call_35(&client)).await,
+        &mut ok,
+    );
     assert!(ok > 0, "no operation succeeded");
     println!("{ok} of 36 operations succeeded on the simulator");
 }

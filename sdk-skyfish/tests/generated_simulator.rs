@@ -5,16 +5,18 @@
 //! ready client: each answer is a success that decodes into the generated model, or the refusal a
 //! stateful service gives for something that does not exist (404, 409, 422) — never a refusal of
 //! what the SDK sent (400, 405, 415), of its credentials (401, 403), nor an answer that does not
-//! decode.
+//! decode. (Public operations such as sign-in take credentials of their own, which synthesized
+//! values cannot get right: their 400/401/403 is expected.)
 
 #![cfg(feature = "simulator")]
 #![allow(missing_docs, unused_imports)]
 
 #[track_caller]
-fn check(operation: &str, result: Result<(), sdk_skyfish::Error>, ok: &mut usize) {
+fn check(operation: &str, public: bool, result: Result<(), sdk_skyfish::Error>, ok: &mut usize) {
     match result {
         Ok(()) => *ok += 1,
         Err(sdk_skyfish::Error::Api { status, .. }) if [404, 409, 422].contains(&status.as_u16()) => {}
+        Err(sdk_skyfish::Error::Api { status, .. }) if public && [400, 401, 403].contains(&status.as_u16()) => {}
         Err(e) => panic!("{operation}: {e} ({e:?})"),
     }
 }
@@ -24,89 +26,157 @@ async fn every_generated_operation_is_answered_by_the_simulator() {
     let sim = sdk_skyfish::simulator::Simulator::start().await.unwrap();
     let client = sim.client();
     let mut ok = 0usize;
-    check("validate_token", Box::pin(call_0(&client)).await, &mut ok);
-    check("reset_password", Box::pin(call_1(&client)).await, &mut ok);
-    check("authenticate_userpasshmac", Box::pin(call_2(&client)).await, &mut ok);
-    check("list_cdn_aliases", Box::pin(call_3(&client)).await, &mut ok);
-    check("replace_cdn_file", Box::pin(call_4(&client)).await, &mut ok);
-    check("list_cliques", Box::pin(call_5(&client)).await, &mut ok);
-    check("create_clique", Box::pin(call_6(&client)).await, &mut ok);
-    check("update_clique", Box::pin(call_7(&client)).await, &mut ok);
-    check("delete_clique", Box::pin(call_8(&client)).await, &mut ok);
-    check("list_clique_folders", Box::pin(call_9(&client)).await, &mut ok);
-    check("add_clique_folder", Box::pin(call_10(&client)).await, &mut ok);
-    check("remove_clique_folder", Box::pin(call_11(&client)).await, &mut ok);
-    check("list_clique_members", Box::pin(call_12(&client)).await, &mut ok);
-    check("add_clique_member", Box::pin(call_13(&client)).await, &mut ok);
-    check("remove_clique_member", Box::pin(call_14(&client)).await, &mut ok);
-    check("get_company_apiendpoint", Box::pin(call_15(&client)).await, &mut ok);
-    check("list_company_apikeys", Box::pin(call_16(&client)).await, &mut ok);
-    check("get_company_diskusage", Box::pin(call_17(&client)).await, &mut ok);
-    check("list_company_folders", Box::pin(call_18(&client)).await, &mut ok);
-    check("list_company_users", Box::pin(call_19(&client)).await, &mut ok);
-    check("list_folders", Box::pin(call_20(&client)).await, &mut ok);
-    check("create_folder", Box::pin(call_21(&client)).await, &mut ok);
-    check("get_folder", Box::pin(call_22(&client)).await, &mut ok);
-    check("update_folder", Box::pin(call_23(&client)).await, &mut ok);
-    check("delete_folder", Box::pin(call_24(&client)).await, &mut ok);
-    check("download_folder", Box::pin(call_25(&client)).await, &mut ok);
-    check("move_folder_to_trash", Box::pin(call_26(&client)).await, &mut ok);
-    check("purge_folder", Box::pin(call_27(&client)).await, &mut ok);
-    check("get_folder_tags", Box::pin(call_28(&client)).await, &mut ok);
-    check("add_folder_tags", Box::pin(call_29(&client)).await, &mut ok);
-    check("remove_folder_tags", Box::pin(call_30(&client)).await, &mut ok);
-    check("purge_folder_tags", Box::pin(call_31(&client)).await, &mut ok);
-    check("create_folder_zip", Box::pin(call_32(&client)).await, &mut ok);
-    check("add_media_keywords", Box::pin(call_33(&client)).await, &mut ok);
-    check("remove_media_keywords", Box::pin(call_34(&client)).await, &mut ok);
-    check("get_media", Box::pin(call_35(&client)).await, &mut ok);
-    check("get_media_download_location", Box::pin(call_36(&client)).await, &mut ok);
+    check("validate_token", true, Box::pin(call_0(&client)).await, &mut ok);
+    check("reset_password", true, Box::pin(call_1(&client)).await, &mut ok);
+    check(
+        "authenticate_userpasshmac",
+        true,
+        Box::pin(call_2(&client)).await,
+        &mut ok,
+    );
+    check("list_cdn_aliases", false, Box::pin(call_3(&client)).await, &mut ok);
+    check("replace_cdn_file", false, Box::pin(call_4(&client)).await, &mut ok);
+    check("list_cliques", false, Box::pin(call_5(&client)).await, &mut ok);
+    check("create_clique", false, Box::pin(call_6(&client)).await, &mut ok);
+    check("update_clique", false, Box::pin(call_7(&client)).await, &mut ok);
+    check("delete_clique", false, Box::pin(call_8(&client)).await, &mut ok);
+    check("list_clique_folders", false, Box::pin(call_9(&client)).await, &mut ok);
+    check("add_clique_folder", false, Box::pin(call_10(&client)).await, &mut ok);
+    check("remove_clique_folder", false, Box::pin(call_11(&client)).await, &mut ok);
+    check("list_clique_members", false, Box::pin(call_12(&client)).await, &mut ok);
+    check("add_clique_member", false, Box::pin(call_13(&client)).await, &mut ok);
+    check("remove_clique_member", false, Box::pin(call_14(&client)).await, &mut ok);
+    check(
+        "get_company_apiendpoint",
+        false,
+        Box::pin(call_15(&client)).await,
+        &mut ok,
+    );
+    check("list_company_apikeys", false, Box::pin(call_16(&client)).await, &mut ok);
+    check(
+        "get_company_diskusage",
+        false,
+        Box::pin(call_17(&client)).await,
+        &mut ok,
+    );
+    check("list_company_folders", false, Box::pin(call_18(&client)).await, &mut ok);
+    check("list_company_users", false, Box::pin(call_19(&client)).await, &mut ok);
+    check("list_folders", false, Box::pin(call_20(&client)).await, &mut ok);
+    check("create_folder", false, Box::pin(call_21(&client)).await, &mut ok);
+    check("get_folder", false, Box::pin(call_22(&client)).await, &mut ok);
+    check("update_folder", false, Box::pin(call_23(&client)).await, &mut ok);
+    check("delete_folder", false, Box::pin(call_24(&client)).await, &mut ok);
+    check("download_folder", false, Box::pin(call_25(&client)).await, &mut ok);
+    check("move_folder_to_trash", false, Box::pin(call_26(&client)).await, &mut ok);
+    check("purge_folder", false, Box::pin(call_27(&client)).await, &mut ok);
+    check("get_folder_tags", false, Box::pin(call_28(&client)).await, &mut ok);
+    check("add_folder_tags", false, Box::pin(call_29(&client)).await, &mut ok);
+    check("remove_folder_tags", false, Box::pin(call_30(&client)).await, &mut ok);
+    check("purge_folder_tags", false, Box::pin(call_31(&client)).await, &mut ok);
+    check("create_folder_zip", false, Box::pin(call_32(&client)).await, &mut ok);
+    check("add_media_keywords", false, Box::pin(call_33(&client)).await, &mut ok);
+    check(
+        "remove_media_keywords",
+        false,
+        Box::pin(call_34(&client)).await,
+        &mut ok,
+    );
+    check("get_media", false, Box::pin(call_35(&client)).await, &mut ok);
+    check(
+        "get_media_download_location",
+        false,
+        Box::pin(call_36(&client)).await,
+        &mut ok,
+    );
     check(
         "get_media_download_location_size",
+        false,
         Box::pin(call_37(&client)).await,
         &mut ok,
     );
-    check("copy_media_to_folder", Box::pin(call_38(&client)).await, &mut ok);
-    check("remove_media_from_folder", Box::pin(call_39(&client)).await, &mut ok);
-    check("move_media_to_trash", Box::pin(call_40(&client)).await, &mut ok);
-    check("get_media_folders", Box::pin(call_41(&client)).await, &mut ok);
-    check("update_media_folders", Box::pin(call_42(&client)).await, &mut ok);
-    check("get_media_metadata", Box::pin(call_43(&client)).await, &mut ok);
-    check("update_media_metadata", Box::pin(call_44(&client)).await, &mut ok);
-    check("set_media_byline", Box::pin(call_45(&client)).await, &mut ok);
-    check("set_media_copyright", Box::pin(call_46(&client)).await, &mut ok);
-    check("set_media_description", Box::pin(call_47(&client)).await, &mut ok);
-    check("get_media_expiration_date", Box::pin(call_48(&client)).await, &mut ok);
+    check("copy_media_to_folder", false, Box::pin(call_38(&client)).await, &mut ok);
+    check(
+        "remove_media_from_folder",
+        false,
+        Box::pin(call_39(&client)).await,
+        &mut ok,
+    );
+    check("move_media_to_trash", false, Box::pin(call_40(&client)).await, &mut ok);
+    check("get_media_folders", false, Box::pin(call_41(&client)).await, &mut ok);
+    check("update_media_folders", false, Box::pin(call_42(&client)).await, &mut ok);
+    check("get_media_metadata", false, Box::pin(call_43(&client)).await, &mut ok);
+    check(
+        "update_media_metadata",
+        false,
+        Box::pin(call_44(&client)).await,
+        &mut ok,
+    );
+    check("set_media_byline", false, Box::pin(call_45(&client)).await, &mut ok);
+    check("set_media_copyright", false, Box::pin(call_46(&client)).await, &mut ok);
+    check(
+        "set_media_description",
+        false,
+        Box::pin(call_47(&client)).await,
+        &mut ok,
+    );
+    check(
+        "get_media_expiration_date",
+        false,
+        Box::pin(call_48(&client)).await,
+        &mut ok,
+    );
     check(
         "update_media_expiration_date",
+        false,
         Box::pin(call_49(&client)).await,
         &mut ok,
     );
     check(
         "delete_media_expiration_date",
+        false,
         Box::pin(call_50(&client)).await,
         &mut ok,
     );
-    check("replace_media_keywords", Box::pin(call_51(&client)).await, &mut ok);
-    check("clear_media_keywords", Box::pin(call_52(&client)).await, &mut ok);
-    check("get_media_stream_url", Box::pin(call_53(&client)).await, &mut ok);
-    check("set_media_title", Box::pin(call_54(&client)).await, &mut ok);
-    check("move_media", Box::pin(call_55(&client)).await, &mut ok);
-    check("create_media_stream", Box::pin(call_56(&client)).await, &mut ok);
-    check("get_media_tags", Box::pin(call_57(&client)).await, &mut ok);
-    check("get_media_version", Box::pin(call_58(&client)).await, &mut ok);
-    check("search_media", Box::pin(call_59(&client)).await, &mut ok);
-    check("search_colourbox_downloads", Box::pin(call_60(&client)).await, &mut ok);
-    check("signup", Box::pin(call_61(&client)).await, &mut ok);
-    check("finalize_upload", Box::pin(call_62(&client)).await, &mut ok);
-    check("register_upload", Box::pin(call_63(&client)).await, &mut ok);
-    check("list_user_cliques", Box::pin(call_64(&client)).await, &mut ok);
-    check("get_user_diskusage", Box::pin(call_65(&client)).await, &mut ok);
-    check("list_user_folders", Box::pin(call_66(&client)).await, &mut ok);
-    check("get_user_profile_image", Box::pin(call_67(&client)).await, &mut ok);
-    check("get_user_profile_image_size", Box::pin(call_68(&client)).await, &mut ok);
-    check("get_whoami", Box::pin(call_69(&client)).await, &mut ok);
-    check("get_zip_file", Box::pin(call_70(&client)).await, &mut ok);
+    check(
+        "replace_media_keywords",
+        false,
+        Box::pin(call_51(&client)).await,
+        &mut ok,
+    );
+    check("clear_media_keywords", false, Box::pin(call_52(&client)).await, &mut ok);
+    check("get_media_stream_url", false, Box::pin(call_53(&client)).await, &mut ok);
+    check("set_media_title", false, Box::pin(call_54(&client)).await, &mut ok);
+    check("move_media", false, Box::pin(call_55(&client)).await, &mut ok);
+    check("create_media_stream", false, Box::pin(call_56(&client)).await, &mut ok);
+    check("get_media_tags", false, Box::pin(call_57(&client)).await, &mut ok);
+    check("get_media_version", false, Box::pin(call_58(&client)).await, &mut ok);
+    check("search_media", false, Box::pin(call_59(&client)).await, &mut ok);
+    check(
+        "search_colourbox_downloads",
+        false,
+        Box::pin(call_60(&client)).await,
+        &mut ok,
+    );
+    check("signup", true, Box::pin(call_61(&client)).await, &mut ok);
+    check("finalize_upload", true, Box::pin(call_62(&client)).await, &mut ok);
+    check("register_upload", false, Box::pin(call_63(&client)).await, &mut ok);
+    check("list_user_cliques", false, Box::pin(call_64(&client)).await, &mut ok);
+    check("get_user_diskusage", false, Box::pin(call_65(&client)).await, &mut ok);
+    check("list_user_folders", false, Box::pin(call_66(&client)).await, &mut ok);
+    check(
+        "get_user_profile_image",
+        false,
+        Box::pin(call_67(&client)).await,
+        &mut ok,
+    );
+    check(
+        "get_user_profile_image_size",
+        false,
+        Box::pin(call_68(&client)).await,
+        &mut ok,
+    );
+    check("get_whoami", false, Box::pin(call_69(&client)).await, &mut ok);
+    check("get_zip_file", false, Box::pin(call_70(&client)).await, &mut ok);
     assert!(ok > 0, "no operation succeeded");
     println!("{ok} of 71 operations succeeded on the simulator");
 }
