@@ -469,7 +469,19 @@ impl<P: Provider> Router<P> {
         if matching.is_empty() {
             return self.provider.unrouted(r);
         }
-        let Some((route, params)) = matching.iter().find(|(route, _)| route.method == r.method).cloned() else {
+        // One URL and method, several operations told apart by the body's content type (Sony Ci's
+        // token grants and delegate tokens): the route declaring the sent type wins.
+        let sent = r
+            .header("content-type")
+            .and_then(|v| v.split(';').next())
+            .unwrap_or("")
+            .trim();
+        let same_method = || matching.iter().filter(|(route, _)| route.method == r.method);
+        let chosen = same_method()
+            .find(|(route, _)| route.body.is_some_and(|ct| ct.eq_ignore_ascii_case(sent)))
+            .or_else(|| same_method().next())
+            .cloned();
+        let Some((route, params)) = chosen else {
             let allowed: Vec<&str> = matching.iter().map(|(route, _)| route.method).collect();
             return self
                 .provider
@@ -720,6 +732,51 @@ mod tests {
         assert_eq!(post("application/json", r#"{"a":1}"#).await.unwrap().status(), 201);
         assert_eq!(post("text/plain", "a").await.unwrap().status(), 415);
         assert_eq!(post("application/json", "{").await.unwrap().status(), 400);
+    }
+
+    #[tokio::test]
+    async fn one_url_and_method_is_told_apart_by_the_body_type() {
+        static TWO: &[Route] = &[
+            Route {
+                operation: "form_op",
+                body: Some("application/x-www-form-urlencoded"),
+                public: true,
+                ..ROUTES[1]
+            },
+            Route {
+                operation: "json_op",
+                ..ROUTES[1]
+            },
+        ];
+        struct Echo;
+        impl Provider for Echo {
+            fn error(&self, status: u16, message: &str) -> Reply {
+                Reply::json(status, serde_json::json!({"message": message}))
+            }
+            fn authenticate(&self, _: &Call<'_>) -> Result<(), Reply> {
+                Ok(())
+            }
+            fn handle(&self, call: &Call<'_>) -> Option<Reply> {
+                Some(Reply::text(200, call.route.operation))
+            }
+        }
+        let sim = Simulator::start(TWO, Echo).await;
+        let post = |ct: &str, body: &str| {
+            reqwest::Client::new()
+                .post(format!("{}/things", sim.url()))
+                .header("content-type", ct)
+                .body(body.to_string())
+                .send()
+        };
+        let form = post("application/x-www-form-urlencoded", "a=1").await.unwrap();
+        assert_eq!(form.text().await.unwrap(), "form_op");
+        let json = post("application/json; charset=utf-8", "{}").await.unwrap();
+        assert_eq!(json.text().await.unwrap(), "json_op");
+        assert_eq!(
+            post("text/plain", "a").await.unwrap().status(),
+            415,
+            "neither: the first route refuses it"
+        );
     }
 
     #[tokio::test]
