@@ -183,6 +183,8 @@ pub mod download;
 pub mod mediabox;
 pub mod pagination;
 pub mod rate_limit;
+#[cfg(feature = "simulator")]
+pub mod simulator;
 pub mod upload;
 
 pub use auth::{ClientBuilder, DelegateToken, OAuth, TokenState};
