@@ -115,6 +115,7 @@ pub(crate) fn rename(svc: &Service, call: &Call<'_>) -> Reply {
         let now = svc.now();
         if let Some(f) = state.folders.get_mut(&id) {
             f.name = name.to_string();
+            f.sort_name = name.to_lowercase();
             f.last_activity = now;
         }
     }
@@ -150,9 +151,14 @@ pub(crate) fn contents(svc: &Service, call: &Call<'_>) -> Reply {
         .filter(|a| a.trashed_on.is_none() && a.folder_id == folder.id);
     let mut all: Vec<Entry<'_>> = folders.map(Entry::Folder).chain(assets.map(Entry::Asset)).collect();
     State::keep_kind(&mut all, listing.kind);
-    state.sort(&mut all, &listing);
-    let items = render(svc, &state, &listing, &all[listing.window(all.len())]);
-    Reply::json(200, listing.page(all.len(), items, true, Map::new()))
+    let count = all.len();
+    let page = State::page(
+        &listing,
+        all.into_iter().map(|e| (0, e)).collect(),
+        listing.window(count),
+    );
+    let items = render(svc, &state, &listing, &page);
+    Reply::json(200, listing.page(count, items, true, Map::new()))
 }
 
 /// `GET /folders/{folderId}/stats`: files below the folder, by archive state.

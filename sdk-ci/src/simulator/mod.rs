@@ -86,7 +86,7 @@ use dam_test_server::MockServer;
 pub use dam_test_server::sim::{Blob, Clock};
 pub use dam_test_server::{Fault, Recorded};
 
-use crate::runtime::{self, RetryPolicy, Secret, Timeouts};
+use crate::runtime::{self, RetryPolicy, Secret};
 use crate::{Client, ClientBuilder, Error};
 use service::{Front, Service};
 use state::{State, Workspace};
@@ -165,7 +165,6 @@ impl Default for Options {
 pub struct Simulator {
     server: MockServer,
     service: Arc<Service>,
-    http: reqwest::Client,
     first: Client,
 }
 
@@ -215,23 +214,16 @@ impl Simulator {
         let service = Arc::new(Service::new(options, clock, state, key));
         let server = MockServer::start_handler(Front::new(crate::generated_routes::ROUTES, service.clone())).await;
         let _ = service.url.set(server.url());
-        let http = runtime::http_client_with_agent(Timeouts::default(), crate::PROVIDER.user_agent)?;
-        let first = Self::builder_for(&server.url(), &service.options.credentials, &http).build()?;
-        Ok(Simulator {
-            server,
-            service,
-            http,
-            first,
-        })
+        let first = Self::builder_for(&server.url(), &service.options.credentials).build()?;
+        Ok(Simulator { server, service, first })
     }
 
-    fn builder_for(url: &str, c: &Credentials, http: &reqwest::Client) -> ClientBuilder {
+    fn builder_for(url: &str, c: &Credentials) -> ClientBuilder {
         Client::builder()
             .base_url(url)
             .client_credentials(c.client_id.clone(), c.client_secret.clone())
             .user_credentials(c.username.clone(), c.password.clone())
             .retry_policy(fast_retries())
-            .http_client(http.clone())
     }
 
     /// `http://127.0.0.1:PORT`: the API, the upload host and the download locations.
@@ -252,7 +244,7 @@ impl Simulator {
 
     /// The builder behind [`client`](Self::client), to change settings before `build()`.
     pub fn builder(&self) -> ClientBuilder {
-        Self::builder_for(&self.url(), &self.service.options.credentials, &self.http)
+        Self::builder_for(&self.url(), &self.service.options.credentials)
     }
 
     /// The simulator's clock: [`Clock::advance`] expires tokens and download locations.

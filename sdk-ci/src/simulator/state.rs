@@ -7,7 +7,9 @@
 //! hash maps; listings scan and sort what they return, which stays fast for tens of thousands of
 //! assets.
 
+use std::cmp::Ordering;
 use std::collections::{BTreeMap, HashMap};
+use std::ops::Range;
 
 use dam_test_server::sim::Blob;
 use serde_json::{Map, Value, json};
@@ -48,6 +50,8 @@ pub(crate) struct Workspace {
 pub(crate) struct Folder {
     pub id: String,
     pub name: String,
+    /// `name` in lower case, the key of name order.
+    pub sort_name: String,
     pub workspace_id: String,
     /// `None` for a workspace's root folder.
     pub parent_id: Option<String>,
@@ -65,6 +69,8 @@ pub(crate) struct Folder {
 pub(crate) struct Asset {
     pub id: String,
     pub name: String,
+    /// `name` in lower case, the key of name order.
+    pub sort_name: String,
     pub workspace_id: String,
     pub folder_id: String,
     pub size: u64,
@@ -121,6 +127,13 @@ pub(crate) struct State {
     pub window: (i64, u32),
 }
 
+/// What a listing sorts a row by.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum SortKey<'a> {
+    Num(i64),
+    Text(&'a str),
+}
+
 /// One row of a folder or workspace listing.
 #[derive(Debug, Clone, Copy)]
 pub(crate) enum Entry<'a> {
@@ -138,19 +151,6 @@ impl Entry<'_> {
             Entry::Asset(a) => a.seq,
         }
     }
-    fn name(&self) -> &str {
-        match self {
-            Entry::Folder(f) => &f.name,
-            Entry::Asset(a) => &a.name,
-        }
-    }
-}
-
-/// A sort key, precomputed once per row.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
-enum Key {
-    Num(i64),
-    Text(String),
 }
 
 impl State {
@@ -249,6 +249,7 @@ impl State {
             Folder {
                 id: id.clone(),
                 name: name.to_string(),
+                sort_name: name.to_lowercase(),
                 workspace_id: workspace_id.to_string(),
                 parent_id: Some(parent.to_string()),
                 created_on: now,
@@ -279,6 +280,7 @@ impl State {
             Asset {
                 id: id.clone(),
                 name: name.to_string(),
+                sort_name: name.to_lowercase(),
                 workspace_id,
                 folder_id: folder_id.to_string(),
                 size: blob.len(),
@@ -297,30 +299,40 @@ impl State {
         Some(id)
     }
 
-    /// Sorts listing rows: folders before assets whatever the direction, then by `by`, then in
-    /// insertion order.
-    pub fn sort(&self, rows: &mut Vec<Entry<'_>>, listing: &Listing) {
-        let key = |e: &Entry<'_>| -> Key {
-            match (listing.by, e) {
-                ("createdOn", Entry::Folder(f)) => Key::Num(f.created_on),
-                ("createdOn", Entry::Asset(a)) => Key::Num(a.created_on),
-                ("trashedOn", Entry::Folder(f)) => Key::Num(f.trashed_on.unwrap_or(0)),
-                ("trashedOn", Entry::Asset(a)) => Key::Num(a.trashed_on.unwrap_or(0)),
-                ("size", Entry::Asset(a)) => Key::Num(a.size as i64),
-                ("type", Entry::Asset(a)) => Key::Text(asset_type(&a.name).unwrap_or("").to_string()),
-                ("status", Entry::Asset(a)) => Key::Text(a.status.to_string()),
-                _ => Key::Text(e.name().to_lowercase()),
-            }
-        };
-        let mut keyed: Vec<(bool, Key, u64, Entry<'_>)> =
-            rows.drain(..).map(|e| (!e.is_folder(), key(&e), e.seq(), e)).collect();
-        keyed.sort_by(|a, b| {
+    /// The rows `range` of a listing in its order: folders before assets whatever the direction,
+    /// then by `listing.by` (names case-insensitively; `relevance` by the score given with each
+    /// row, highest first), then in insertion order. Keys are computed once per row and only the
+    /// page is sorted (a linear selection finds it), so a page of a listing of tens of thousands
+    /// stays cheap.
+    pub fn page<'a>(listing: &Listing, rows: Vec<(usize, Entry<'a>)>, range: Range<usize>) -> Vec<Entry<'a>> {
+        let mut keyed: Vec<(bool, SortKey<'a>, u64, Entry<'a>)> = rows
+            .into_iter()
+            .map(|(score, e)| (!e.is_folder(), Self::sort_key(listing.by, score, &e), e.seq(), e))
+            .collect();
+        window_of(&mut keyed, range, |a, b| {
             a.0.cmp(&b.0).then_with(|| {
-                let by = a.1.cmp(&b.1).then(a.2.cmp(&b.2));
+                let by = (a.1, a.2).cmp(&(b.1, b.2));
                 if listing.desc { by.reverse() } else { by }
             })
-        });
-        rows.extend(keyed.into_iter().map(|(_, _, _, e)| e));
+        })
+        .into_iter()
+        .map(|(_, _, _, e)| e)
+        .collect()
+    }
+
+    fn sort_key<'a>(by: &str, score: usize, e: &Entry<'a>) -> SortKey<'a> {
+        match (by, *e) {
+            ("relevance", _) => SortKey::Num(-(score as i64)),
+            ("createdOn", Entry::Folder(f)) => SortKey::Num(f.created_on),
+            ("createdOn", Entry::Asset(a)) => SortKey::Num(a.created_on),
+            ("trashedOn", Entry::Folder(f)) => SortKey::Num(f.trashed_on.unwrap_or(0)),
+            ("trashedOn", Entry::Asset(a)) => SortKey::Num(a.trashed_on.unwrap_or(0)),
+            ("size", Entry::Asset(a)) => SortKey::Num(a.size as i64),
+            ("type", Entry::Asset(a)) => SortKey::Text(asset_type(&a.name).unwrap_or("")),
+            ("status", Entry::Asset(a)) => SortKey::Text(a.status),
+            (_, Entry::Folder(f)) => SortKey::Text(&f.sort_name),
+            (_, Entry::Asset(a)) => SortKey::Text(&a.sort_name),
+        }
     }
 
     /// Keeps the rows `kind` asks for.
@@ -509,6 +521,25 @@ impl State {
             "thumbnails": thumbnails_json(a, links),
         })
     }
+}
+
+/// The rows `range` of `rows` in the order `cmp` gives, without sorting all of them: a page of a
+/// listing of tens of thousands costs a linear selection, not a sort.
+fn window_of<T: Copy>(rows: &mut [T], range: Range<usize>, mut cmp: impl FnMut(&T, &T) -> Ordering) -> Vec<T> {
+    let range = range.start.min(rows.len())..range.end.min(rows.len());
+    if range.is_empty() {
+        return Vec::new();
+    }
+    if range.start > 0 {
+        rows.select_nth_unstable_by(range.start, &mut cmp);
+    }
+    let rest = &mut rows[range.start..];
+    if range.len() < rest.len() {
+        rest.select_nth_unstable_by(range.len() - 1, &mut cmp);
+    }
+    let window = &mut rest[..range.len()];
+    window.sort_by(&mut cmp);
+    window.to_vec()
 }
 
 /// Seconds an archive takes.

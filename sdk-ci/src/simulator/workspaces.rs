@@ -176,6 +176,7 @@ pub(crate) fn add_root(state: &mut State, w: &Workspace, now: i64) {
         super::state::Folder {
             id: w.root_folder_id.clone(),
             name: w.name.clone(),
+            sort_name: w.name.to_lowercase(),
             workspace_id: w.id.clone(),
             parent_id: None,
             created_on: now,
@@ -231,9 +232,14 @@ pub(crate) fn contents(svc: &Service, call: &Call<'_>, trash: bool) -> Reply {
     };
     let mut all = rows(&state, w, trash);
     State::keep_kind(&mut all, listing.kind);
-    state.sort(&mut all, &listing);
-    let items = render(svc, &state, &listing, &all[listing.window(all.len())]);
-    Reply::json(200, listing.page(all.len(), items, true, Map::new()))
+    let count = all.len();
+    let page = State::page(
+        &listing,
+        all.into_iter().map(|e| (0, e)).collect(),
+        listing.window(count),
+    );
+    let items = render(svc, &state, &listing, &page);
+    Reply::json(200, listing.page(count, items, true, Map::new()))
 }
 
 /// `GET /workspaces/{id}/search?query=…`: names containing any keyword, case-insensitive; by
@@ -269,24 +275,13 @@ pub(crate) fn search(svc: &Service, call: &Call<'_>) -> Reply {
         })
         .collect();
     State::keep_kind_scored(&mut all, listing.kind);
-    let mut entries: Vec<Entry<'_>> = if listing.by == "relevance" {
-        all.sort_by(|a, b| {
-            let folder_first = matches!(b.1, Entry::Folder(_)).cmp(&matches!(a.1, Entry::Folder(_)));
-            let relevance = b.0.cmp(&a.0);
-            folder_first.then(if listing.desc { relevance.reverse() } else { relevance })
-        });
-        all.into_iter().map(|(_, e)| e).collect()
-    } else {
-        let mut entries: Vec<Entry<'_>> = all.into_iter().map(|(_, e)| e).collect();
-        state.sort(&mut entries, &listing);
-        entries
-    };
-    entries.truncate(MAX_SEARCH_RESULTS);
-    let items = render(svc, &state, &listing, &entries[listing.window(entries.len())]);
+    let count = all.len().min(MAX_SEARCH_RESULTS);
+    let page = State::page(&listing, all, listing.window(count));
+    let items = render(svc, &state, &listing, &page);
     let mut extra = Map::new();
     extra.insert("query".into(), json!(query));
     extra.insert("maxSearchResults".into(), json!(MAX_SEARCH_RESULTS));
-    Reply::json(200, listing.page(entries.len(), items, true, extra))
+    Reply::json(200, listing.page(count, items, true, extra))
 }
 
 impl State {
