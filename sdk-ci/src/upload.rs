@@ -1,5 +1,7 @@
 //! Uploads to Ci's upload host, `https://io.cimediacloud.com` (same bearer token as the API; not in
-//! the provider's document, facts.md "Beyond the documents").
+//! the provider's document, facts.md "Beyond the documents"). The host follows the client's base
+//! URL ([`io_base_url_for`]): `https://api.cimediacloud.com` uploads to `https://io.cimediacloud.com`,
+//! a base URL whose host is not `api.…` (a simulator, a proxy) takes the uploads itself.
 //!
 //! A file below [`Upload::multipart_threshold`] (default [`DEFAULT_MULTIPART_THRESHOLD`]) goes in
 //! one request:

@@ -147,7 +147,8 @@ async fn wrong_credentials_are_refused_the_way_ci_refuses_them() {
     };
     let id = || ("client_id", c.client_id.clone());
     let secret = || ("client_secret", c.client_secret.expose().to_string());
-    let cases: Vec<(Vec<(&'static str, String)>, Option<String>, u16, &str, &str)> = vec![
+    type Form = Vec<(&'static str, String)>;
+    let cases: Vec<(Form, Option<String>, u16, &str, &str)> = vec![
         (
             vec![id(), secret()],
             None,
@@ -1111,6 +1112,28 @@ async fn bad_requests_are_refused_like_the_service() {
         .unwrap();
     assert_eq!(orphan.status(), 400);
     assert_eq!(body(orphan).await["code"], "FolderNotFound");
+
+    // A bodiless POST without Content-Length: 411 (the document requires the header), sent raw.
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let host = sim.url().trim_start_matches("http://").to_string();
+    let mut tcp = tokio::net::TcpStream::connect(&host).await.unwrap();
+    let folder = sim.create_folder(sim.root_folder_id(), "To trash").unwrap();
+    let head = format!(
+        "POST /folders/{folder}/trash HTTP/1.1\r\nHost: {host}\r\nAuthorization: Bearer {token}\r\nConnection: close\r\n\r\n"
+    );
+    tcp.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = String::new();
+    tcp.read_to_string(&mut answer).await.unwrap();
+    assert!(answer.starts_with("HTTP/1.1 411"), "{answer}");
+    assert!(answer.contains("\"code\":\"LengthRequired\""), "{answer}");
+    let trashed = http
+        .post(url(&format!("/folders/{folder}/trash")))
+        .bearer_auth(&token)
+        .header("content-length", "0")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(trashed.status(), 200, "with Content-Length: 0 it passes");
 
     // Unknown paths: 404 in Ci's shape; rate-limit headers on refusals too.
     let unknown = http.get(url("/nothing/here")).bearer_auth(&token).send().await.unwrap();

@@ -68,10 +68,10 @@ pub(crate) fn update(svc: &Service, call: &Call<'_>) -> Reply {
     let Some(id) = call.path("workspaceId").filter(|id| state.workspaces.contains_key(*id)) else {
         return not_found();
     };
-    if let Some(name) = body.get("name") {
-        if !name.as_str().is_some_and(|n| !n.trim().is_empty()) {
-            return api_error(400, "MissingOrInvalidName", "Missing or invalid name.");
-        }
+    if let Some(name) = body.get("name")
+        && name.as_str().is_none_or(|n| n.trim().is_empty())
+    {
+        return api_error(400, "MissingOrInvalidName", "Missing or invalid name.");
     }
     let allotted = match body.get("storageAllotted") {
         None => None,
