@@ -51,6 +51,11 @@
 //!   parameters, credentials and (for events) workspace or network are checked. A MediaBox call
 //!   without a bearer token is accepted as a Public or Protected MediaBox.
 //!
+//! Error codes come from the document where it names them; where it does not, the simulator uses
+//! its own: `Unauthorized` (401), `LengthRequired` (411), `AssetNotReady` (download or archive of an
+//! asset whose upload is incomplete, 409), `AssetArchived` (409), `UploadComplete` (409),
+//! `InvalidPartNumber` (400), and `InvalidRequest` for a malformed body or search query.
+//!
 //! # Steering it from tests
 //!
 //! [`Simulator::inject`] fails the next matching calls ([`Fault::status`] with `Retry-After`,
