@@ -365,6 +365,23 @@ fn kind_ok(kind: Kind, value: &str) -> bool {
     }
 }
 
+/// Whether a request can be a call of `route`: its required query parameters are present and a
+/// body has the route's content type.
+fn fits(route: &Route, r: &Recorded, query: &[(String, String)]) -> bool {
+    let params = route
+        .query
+        .iter()
+        .filter(|p| p.required)
+        .all(|p| query.iter().any(|(n, _)| n == p.name));
+    let sent = r
+        .header("content-type")
+        .and_then(|v| v.split(';').next())
+        .unwrap_or("")
+        .trim();
+    let body = r.body_len == 0 || route.body.is_none_or(|ct| sent.eq_ignore_ascii_case(ct));
+    params && body
+}
+
 impl<P: Provider> Router<P> {
     /// A router over `routes` answering through `provider`.
     pub fn new(routes: &'static [Route], provider: Arc<P>) -> Self {
@@ -469,19 +486,15 @@ impl<P: Provider> Router<P> {
         if matching.is_empty() {
             return self.provider.unrouted(r);
         }
-        // One URL and method, several operations told apart by the body's content type (Sony Ci's
-        // token grants and delegate tokens): the route declaring the sent type wins.
-        let sent = r
-            .header("content-type")
-            .and_then(|v| v.split(';').next())
-            .unwrap_or("")
-            .trim();
-        let same_method = || matching.iter().filter(|(route, _)| route.method == r.method);
-        let chosen = same_method()
-            .find(|(route, _)| route.body.is_some_and(|ct| ct.eq_ignore_ascii_case(sent)))
-            .or_else(|| same_method().next())
-            .cloned();
-        let Some((route, params)) = chosen else {
+        // Among the operations of this method, the first the request can be a call of (several
+        // operations may share one URL and method, told apart by parameters or body type).
+        let same_method: Vec<&(&'static Route, Params)> =
+            matching.iter().filter(|(route, _)| route.method == r.method).collect();
+        let chosen = same_method
+            .iter()
+            .find(|(route, _)| fits(route, r, &query))
+            .or(same_method.first());
+        let Some((route, params)) = chosen.map(|m| (*m).clone()) else {
             let allowed: Vec<&str> = matching.iter().map(|(route, _)| route.method).collect();
             return self
                 .provider
@@ -734,49 +747,76 @@ mod tests {
         assert_eq!(post("application/json", "{").await.unwrap().status(), 400);
     }
 
-    #[tokio::test]
-    async fn one_url_and_method_is_told_apart_by_the_body_type() {
-        static TWO: &[Route] = &[
-            Route {
-                operation: "form_op",
-                body: Some("application/x-www-form-urlencoded"),
-                public: true,
-                ..ROUTES[1]
-            },
-            Route {
-                operation: "json_op",
-                ..ROUTES[1]
-            },
-        ];
-        struct Echo;
-        impl Provider for Echo {
-            fn error(&self, status: u16, message: &str) -> Reply {
-                Reply::json(status, serde_json::json!({"message": message}))
-            }
-            fn authenticate(&self, _: &Call<'_>) -> Result<(), Reply> {
-                Ok(())
-            }
-            fn handle(&self, call: &Call<'_>) -> Option<Reply> {
-                Some(Reply::text(200, call.route.operation))
-            }
+    const fn shared(
+        operation: &'static str,
+        method: &'static str,
+        query: &'static [Param],
+        body: Option<&'static str>,
+    ) -> Route {
+        Route {
+            operation,
+            method,
+            path: "/files",
+            fixed_query: &[],
+            query,
+            headers: &[],
+            body,
+            body_required: body.is_some(),
+            public: true,
+            status: 200,
+            example: Some(operation),
+            hand_written: false,
         }
-        let sim = Simulator::start(TWO, Echo).await;
-        let post = |ct: &str, body: &str| {
-            reqwest::Client::new()
-                .post(format!("{}/things", sim.url()))
-                .header("content-type", ct)
-                .body(body.to_string())
-                .send()
-        };
-        let form = post("application/x-www-form-urlencoded", "a=1").await.unwrap();
-        assert_eq!(form.text().await.unwrap(), "form_op");
-        let json = post("application/json; charset=utf-8", "{}").await.unwrap();
-        assert_eq!(json.text().await.unwrap(), "json_op");
-        assert_eq!(
-            post("text/plain", "a").await.unwrap().status(),
-            415,
-            "neither: the first route refuses it"
-        );
+    }
+
+    const ID: &[Param] = &[Param {
+        name: "id",
+        required: true,
+        kind: Kind::String,
+    }];
+
+    /// One URL, several operations (IntelligenceBank's `/webapp/1.0/resources`), in an order where
+    /// the first of each method does not fit every call.
+    static SHARED: &[Route] = &[
+        shared("\"download\"", "GET", ID, None),
+        shared("\"list\"", "GET", &[], None),
+        shared("\"upload\"", "POST", &[], Some("multipart/form-data")),
+        shared("\"create\"", "POST", &[], Some("application/x-www-form-urlencoded")),
+    ];
+
+    #[tokio::test]
+    async fn operations_sharing_a_url_are_told_apart() {
+        let sim = Simulator::start(SHARED, Test).await;
+        let http = reqwest::Client::new();
+        let url = format!("{}/files", sim.url());
+        let text = |r: reqwest::Response| r.text();
+        assert_eq!(text(http.get(&url).send().await.unwrap()).await.unwrap(), "\"list\"");
+        let by_id = http.get(format!("{url}?id=1")).send().await.unwrap();
+        assert_eq!(text(by_id).await.unwrap(), "\"download\"");
+        let form = http
+            .post(&url)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body("name=a")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(text(form).await.unwrap(), "\"create\"");
+        let multipart = http
+            .post(&url)
+            .header("content-type", "multipart/form-data; boundary=b")
+            .body("--b--\r\n")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(text(multipart).await.unwrap(), "\"upload\"");
+        let other = http
+            .post(&url)
+            .header("content-type", "text/plain")
+            .body("x")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(other.status(), 415, "no operation fits: the first one refuses it");
     }
 
     #[tokio::test]
