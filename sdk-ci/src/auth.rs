@@ -398,16 +398,11 @@ impl OAuth {
         let mut builder = self.http.post(&self.token_url).header(ACCEPT, "application/json");
         match grant {
             Grant::Password => {
-                let Some((username, password)) = &self.user else {
+                let Some(value) = self.user_basic()? else {
                     return Err(Error::Auth(
                         "no refresh token is usable and no user credentials were given".into(),
                     ));
                 };
-                let basic =
-                    base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.expose()));
-                let mut value = HeaderValue::from_str(&format!("Basic {basic}"))
-                    .map_err(|_| Error::InvalidInput("user credentials are not valid header text".into()))?;
-                value.set_sensitive(true);
                 builder = builder.header(AUTHORIZATION, value);
             }
             Grant::RefreshToken => {
@@ -446,6 +441,45 @@ impl OAuth {
 }
 
 impl OAuth {
+    /// `Authorization: Basic base64(username:password)` of the user's credentials, when given.
+    fn user_basic(&self) -> Result<Option<HeaderValue>, Error> {
+        let Some((username, password)) = &self.user else {
+            return Ok(None);
+        };
+        let basic = base64::engine::general_purpose::STANDARD.encode(format!("{username}:{}", password.expose()));
+        let mut value = HeaderValue::from_str(&format!("Basic {basic}"))
+            .map_err(|_| Error::InvalidInput("user credentials are not valid header text".into()))?;
+        value.set_sensitive(true);
+        Ok(Some(value))
+    }
+
+    /// The grant a request carries when it is a token request of its own (a form `POST` to the
+    /// token URL, such as the generated `create_token`): those are signed in with the grant's own
+    /// credentials, never with the bearer token.
+    fn grant_of(&self, request: &reqwest::Request) -> Option<Grant> {
+        if request.method() != reqwest::Method::POST {
+            return None;
+        }
+        let mut url = request.url().clone();
+        url.set_fragment(None);
+        if url.as_str().trim_end_matches('/') != self.token_url.trim_end_matches('/') {
+            return None;
+        }
+        let form = request
+            .headers()
+            .get(reqwest::header::CONTENT_TYPE)?
+            .to_str()
+            .ok()?
+            .starts_with("application/x-www-form-urlencoded");
+        let body = request.body()?.as_bytes()?;
+        let body = std::str::from_utf8(body).ok()?;
+        match body.split('&').find_map(|pair| pair.strip_prefix("grant_type="))? {
+            "password" if form => Some(Grant::Password),
+            "refresh_token" if form => Some(Grant::RefreshToken),
+            _ => None,
+        }
+    }
+
     /// The `Authorization` value of a fresh access token, renewing it first when needed.
     async fn authorization(&self) -> Result<HeaderValue, Error> {
         let mut tokens = self.tokens.lock().await;
@@ -464,8 +498,25 @@ impl OAuth {
 }
 
 impl Authenticator for OAuth {
+    /// Adds `Authorization: Bearer <access token>`; a password-grant request to the token URL
+    /// gets the user's Basic credentials instead and a refresh-grant request none (no sign-in
+    /// happens for either).
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
+            match self.grant_of(request) {
+                Some(Grant::Password) => {
+                    match self.user_basic()? {
+                        Some(basic) => request.headers_mut().insert(AUTHORIZATION, basic),
+                        None => request.headers_mut().remove(AUTHORIZATION),
+                    };
+                    return Ok(());
+                }
+                Some(Grant::RefreshToken) => {
+                    request.headers_mut().remove(AUTHORIZATION);
+                    return Ok(());
+                }
+                None => {}
+            }
             let header = self.authorization().await?;
             request.headers_mut().insert(AUTHORIZATION, header);
             Ok(())

@@ -53,7 +53,9 @@
 //! failed part is sent again alone; a part that keeps failing ends the upload with
 //! [`Error::JobFailed`] naming it (`part 7 of 12 …`), and the upload is not completed. Progress
 //! (bytes sent / total) comes through [`Upload::on_progress`] or as a stream of [`UploadEvent`]s
-//! ([`Upload::events`]). [`Upload::io_base_url`] points it at another host (tests, simulators).
+//! ([`Upload::events`]). The upload host follows the client's base URL (`api.…` becomes `io.…`;
+//! any other base URL, such as a simulator's, serves uploads itself); [`Upload::io_base_url`]
+//! points it elsewhere.
 //!
 //! [`Client::download_asset`] / [`Client::download_asset_to_file`] fetch the source file or a
 //! proxy ([`Rendition`]) from the signed `location` that `get_asset_download` hands out — without
@@ -204,6 +206,50 @@
 //! [`Client::network_events_stream`], [`Client::events_stream`]): a `futures::Stream` of items that
 //! requests 50 at a time and stops on an empty page or at `count`.
 //!
+//! # Testing your code
+//!
+//! With the `simulator` feature, `simulator::Simulator` runs Sony Ci in-process on loopback: no
+//! account, no network. `Simulator::start().await?` gives its URL, working credentials and a
+//! signed-in client (`sim.client()`); code under test takes that client (or a [`ClientBuilder`]
+//! from `sim.builder()`) instead of one built from production credentials. Tests can seed it
+//! (thousands of assets, multi-GiB generated files), inject faults, move its clock and read its
+//! request log:
+//!
+//! ```toml
+//! [dev-dependencies]
+//! sdk-ci = { version = "0.1", features = ["simulator"] }
+//! tokio = { version = "1", features = ["macros", "rt-multi-thread"] }
+//! ```
+//!
+//! This is `tests/testing_your_code.rs`, which runs with the crate's own tests:
+//!
+//! ```rust,ignore
+#![doc = include_str!("../tests/testing_your_code.rs")]
+//! ```
+//!
+//! # Simulator
+//!
+//! What the `simulator` module simulates, in short (its module docs have the details; they are
+//! built with the feature, as on docs.rs):
+//!
+//! - the OAuth grants (password with Basic credentials, refresh with rotation), access tokens that
+//!   expire after `expires_in` and refresh tokens after 14 days **on a clock tests move**
+//!   (`sim.clock()`), delegate tokens, and the document's refusals (`invalid_request`,
+//!   `unsupported_grant_type`, `invalid_client`);
+//! - `X-RateLimit-*` and `Retry-After` on every answer, 429 above a configurable calls-per-minute;
+//! - every request checked against the route table generated from the spec: 404, 405 with
+//!   `Allow`, 400 for missing or mistyped parameters, 415 for a wrong body type, in Ci's
+//!   `{code, message}` shape, plus the listings' own checks (`InvalidLimitOrOffset`, …);
+//! - workspaces, folders (tree, trash, bulk operations, metadata), assets, search, and uploads
+//!   (single request and multipart) with their bytes kept; download locations signed and served
+//!   with `Range` by the same server; MediaBoxes and event feeds from the spec's examples;
+//! - faults on the next matching calls (status with `Retry-After`, reset, truncated body,
+//!   malformed JSON, delay) and the request log, from `dam-test-server`.
+//!
+//! `cargo run -p sdk-ci --example tour --features simulator` runs the crate's main flows against
+//! it (or against the live service when `CI_CLIENT_ID`, `CI_CLIENT_SECRET`, `CI_USERNAME` and
+//! `CI_PASSWORD` are set).
+//!
 //! # Not generated
 //!
 //! [`NOT_GENERATED`] lists the spec operations progenitor does not generate:
@@ -231,6 +277,8 @@ pub mod download;
 pub mod mediabox;
 pub mod pagination;
 pub mod rate_limit;
+#[cfg(feature = "simulator")]
+pub mod simulator;
 pub mod upload;
 
 pub use auth::{ClientBuilder, DelegateToken, OAuth, TokenState};

@@ -1,5 +1,7 @@
 //! Uploads to Ci's upload host, `https://io.cimediacloud.com` (same bearer token as the API; not in
-//! the provider's document, facts.md "Beyond the documents").
+//! the provider's document, facts.md "Beyond the documents"). The host follows the client's base
+//! URL ([`io_base_url_for`]): `https://api.cimediacloud.com` uploads to `https://io.cimediacloud.com`,
+//! a base URL whose host is not `api.…` (a simulator, a proxy) takes the uploads itself.
 //!
 //! A file below [`Upload::multipart_threshold`] (default [`DEFAULT_MULTIPART_THRESHOLD`]) goes in
 //! one request:
@@ -81,6 +83,28 @@ use crate::{Client, Error, types};
 
 /// The production upload host, used when [`Upload::io_base_url`] is not called.
 pub const DEFAULT_IO_BASE_URL: &str = "https://io.cimediacloud.com";
+
+/// The upload host that goes with an API base URL: the host's leading `api.` becomes `io.`
+/// (`https://api.cimediacloud.com` → `https://io.cimediacloud.com`); a base URL whose host does not
+/// start with `api.` (a simulator on loopback, a proxy) serves uploads itself.
+pub fn io_base_url_for(api_base_url: &str) -> String {
+    let trimmed = api_base_url.trim().trim_end_matches('/');
+    match reqwest::Url::parse(trimmed) {
+        Ok(mut url) => {
+            let io_host = url
+                .host_str()
+                .and_then(|h| h.strip_prefix("api."))
+                .map(|rest| format!("io.{rest}"));
+            if let Some(host) = io_host
+                && url.set_host(Some(&host)).is_ok()
+            {
+                return url.as_str().trim_end_matches('/').to_string();
+            }
+            trimmed.to_string()
+        }
+        Err(_) => DEFAULT_IO_BASE_URL.to_string(),
+    }
+}
 
 /// The size of every part but the last: 10 MiB, as public clients send. (The service's minimum
 /// is believed to be 5 MiB, as on S3; it is not checked here.)
@@ -188,7 +212,7 @@ impl Client {
             folder_id: None,
             metadata: None,
             name: None,
-            io_base_url: DEFAULT_IO_BASE_URL.to_string(),
+            io_base_url: io_base_url_for(&self.baseurl),
             part_size: DEFAULT_PART_SIZE,
             multipart_threshold: DEFAULT_MULTIPART_THRESHOLD,
             parts_in_flight: DEFAULT_PARTS_IN_FLIGHT,
@@ -216,8 +240,10 @@ impl<'a> Upload<'a> {
         self
     }
 
-    /// The upload host (default [`DEFAULT_IO_BASE_URL`]). It receives the bearer token, so it
-    /// must be `https` (or a loopback address, for tests).
+    /// The upload host. By default it follows the client's base URL: a host named `api.…` gives
+    /// `io.…` (the production API gives [`DEFAULT_IO_BASE_URL`]), any other base URL (a
+    /// simulator, a proxy) is used as it is. It receives the bearer token, so it must be `https`
+    /// (or a loopback address, for tests).
     pub fn io_base_url(mut self, url: impl Into<String>) -> Self {
         self.io_base_url = url.into();
         self
@@ -588,5 +614,28 @@ impl PartProgress {
             tracker: tracker.clone(),
             best: Arc::new(AtomicU64::new(0)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::io_base_url_for;
+
+    #[test]
+    fn the_upload_host_follows_the_api_host() {
+        assert_eq!(
+            io_base_url_for("https://api.cimediacloud.com"),
+            "https://io.cimediacloud.com"
+        );
+        assert_eq!(
+            io_base_url_for("https://api.cimediacloud.com/"),
+            "https://io.cimediacloud.com"
+        );
+        assert_eq!(
+            io_base_url_for("https://api.eu.example.com:8443/ci"),
+            "https://io.eu.example.com:8443/ci"
+        );
+        assert_eq!(io_base_url_for("http://127.0.0.1:4100"), "http://127.0.0.1:4100");
+        assert_eq!(io_base_url_for("https://proxy.corp/ci/"), "https://proxy.corp/ci");
     }
 }

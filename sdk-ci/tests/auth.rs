@@ -653,3 +653,56 @@ fn bad_input_is_refused_before_any_request() {
         .build()
         .unwrap();
 }
+
+#[tokio::test]
+async fn token_requests_of_their_own_get_the_grants_credentials_not_the_bearer_token() {
+    use sdk_ci::runtime::Authenticator;
+    let server = MockServer::start(|r: &Recorded| {
+        if is_token_request(r) {
+            standard_tokens(r)
+        } else {
+            workspaces()
+        }
+    })
+    .await;
+    let (_, auth) = builder(&server)
+        .user_credentials(USERNAME, PASSWORD)
+        .build_with_auth()
+        .unwrap();
+    let http = reqwest::Client::new();
+    let token_url = format!("{}/oauth2/token", server.url());
+    let form_request = |grant: &str| {
+        http.post(&token_url)
+            .header("authorization", "Bearer stale")
+            .form(&[
+                ("grant_type", grant),
+                ("client_id", CLIENT_ID),
+                ("client_secret", CLIENT_SECRET),
+            ])
+            .build()
+            .unwrap()
+    };
+
+    // A password grant (the generated `create_token`): the user's Basic credentials.
+    let mut password = form_request("password");
+    auth.authorize(&mut password).await.unwrap();
+    assert_eq!(password.headers()["authorization"], BASIC);
+    // A refresh grant: no Authorization at all.
+    let mut refresh = form_request("refresh_token");
+    auth.authorize(&mut refresh).await.unwrap();
+    assert!(refresh.headers().get("authorization").is_none());
+    assert!(server.requests().is_empty(), "neither signs in");
+
+    // A delegate-token request (JSON, same URL) and any API call: the bearer token.
+    let mut delegate = http
+        .post(format!("{token_url}#delegate"))
+        .json(&json!({"assetId": "a", "scope": "UploadCoverElement"}))
+        .build()
+        .unwrap();
+    auth.authorize(&mut delegate).await.unwrap();
+    assert_eq!(delegate.headers()["authorization"], "Bearer acc-pw");
+    let mut call = http.get(format!("{}/workspaces", server.url())).build().unwrap();
+    auth.authorize(&mut call).await.unwrap();
+    assert_eq!(call.headers()["authorization"], "Bearer acc-pw");
+    assert_eq!(trace(&server), ["token password"], "one sign-in, for the bearer token");
+}
