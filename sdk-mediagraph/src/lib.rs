@@ -211,6 +211,8 @@ pub mod download;
 pub mod pagination;
 pub mod poll;
 pub mod sharing;
+#[cfg(feature = "simulator")]
+pub mod simulator;
 pub mod upload;
 pub mod wrapped;
 
