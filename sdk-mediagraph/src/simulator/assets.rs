@@ -367,30 +367,39 @@ impl Filter {
                 return false;
             }
         }
-        if self.words.is_empty() {
-            return true;
-        }
-        let mut text = a.filename.to_lowercase();
-        for key in ["title", "description", "headline", "alt_text"] {
-            if let Some(Value::String(s)) = a.fields.get(key) {
-                text.push(' ');
-                text.push_str(&s.to_lowercase());
-            }
-        }
-        for (_, tag) in &a.tags {
-            if let Some(t) = state.tags.get(tag) {
-                text.push(' ');
-                text.push_str(&t.name.to_lowercase());
-            }
-        }
-        self.words.iter().all(|w| text.contains(w.as_str()))
+        self.words.iter().all(|w| {
+            contains(&a.filename, w)
+                || ["title", "description", "headline", "alt_text"]
+                    .iter()
+                    .any(|k| matches!(a.fields.get(*k), Some(Value::String(s)) if contains(s, w)))
+                || a.tags
+                    .iter()
+                    .any(|(_, t)| state.tags.get(t).is_some_and(|t| contains(&t.name, w)))
+        })
     }
 }
 
-/// `GET /api/assets/search`.
-pub(super) fn search(s: &mut State, _env: &Env, call: &Call<'_>) -> Answer {
-    let page = call.query_int("page").unwrap_or(1).max(1);
-    let per_page = call.query_int("per_page").unwrap_or(25).clamp(1, 100);
+/// Whether `text` contains `word` (lower case), ignoring case; without allocating for ASCII.
+fn contains(text: &str, word: &str) -> bool {
+    if text.is_ascii() && word.is_ascii() {
+        let (text, word) = (text.as_bytes(), word.as_bytes());
+        word.is_empty() || text.windows(word.len()).any(|w| w.eq_ignore_ascii_case(word))
+    } else {
+        text.to_lowercase().contains(word)
+    }
+}
+
+/// The ids a search found, kept while nothing changes, so paging through a large result does
+/// not search again for every page.
+#[derive(Debug)]
+pub(super) struct SearchCache {
+    generation: u64,
+    key: Vec<(String, String)>,
+    ids: Vec<i64>,
+}
+
+/// The ids of the assets a search finds, in its order.
+fn matching(s: &State, call: &Call<'_>) -> Vec<i64> {
     let filter = Filter::new(s, call);
     let mut hits: Vec<&Asset> = s.assets.values().filter(|a| filter.matches(s, a)).collect();
     let sort = call.query("sort").unwrap_or("created_at");
@@ -410,12 +419,39 @@ pub(super) fn search(s: &mut State, _env: &Env, call: &Call<'_>) -> Answer {
     if direction == "desc" {
         hits.reverse();
     }
+    hits.into_iter().map(|a| a.id).collect()
+}
+
+/// `GET /api/assets/search`.
+pub(super) fn search(s: &mut State, _env: &Env, call: &Call<'_>) -> Answer {
+    let page = call.query_int("page").unwrap_or(1).max(1);
+    let per_page = call.query_int("per_page").unwrap_or(25).clamp(1, 100);
+    let key: Vec<(String, String)> = call
+        .query
+        .iter()
+        .filter(|(k, _)| k != "page" && k != "per_page")
+        .cloned()
+        .collect();
+    let hits = match &s.search_cache {
+        // The same search over the same state (the next page of a listing): the same order.
+        Some(cache) if cache.generation == s.generation && cache.key == key => cache.ids.clone(),
+        _ => {
+            let ids = matching(s, call);
+            s.search_cache = Some(SearchCache {
+                generation: s.generation,
+                key,
+                ids: ids.clone(),
+            });
+            ids
+        }
+    };
     let total = hits.len();
     let start = ((page - 1) as usize).saturating_mul(per_page as usize);
     let assets: Vec<Value> = hits
         .iter()
         .skip(start)
         .take(per_page as usize)
+        .filter_map(|id| s.assets.get(id))
         .map(|a| render(s, a))
         .collect();
     Ok(

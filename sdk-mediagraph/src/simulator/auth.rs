@@ -407,8 +407,13 @@ fn revoke<'a>(s: &mut State, get: &impl Fn(&str) -> Option<&'a str>) -> Reply {
     let Some(token) = get("token") else {
         return oauth_error(400, "invalid_request", "Missing required parameter: token.");
     };
+    // An access token and its refresh token are one grant: revoking either ends both.
     if let Some(t) = s.oauth.access.get_mut(token) {
         t.revoked = true;
+        let refresh = t.refresh_token.clone();
+        if let Some(r) = refresh.and_then(|r| s.oauth.refresh.get_mut(&r)) {
+            r.revoked = true;
+        }
     }
     if let Some(r) = s.oauth.refresh.get_mut(token) {
         r.revoked = true;

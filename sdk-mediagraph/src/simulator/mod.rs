@@ -46,8 +46,8 @@
 //!   ([`Options::access_token_lifetime`]) on the simulator's [`Clock`]: move it
 //!   ([`Simulator::clock`]) and the next call gets 401 with `WWW-Authenticate: Bearer …
 //!   error="invalid_token"`, which the SDK answers with one refresh and a retry.
-//!   `POST /oauth/revoke` revokes an access or refresh token (200 `{}` even for unknown tokens,
-//!   RFC 7009). Bearer calls need no `OrganizationId`.
+//!   `POST /oauth/revoke` revokes an access or refresh token together with its partner (200 `{}`
+//!   even for unknown tokens, RFC 7009). Bearer calls need no `OrganizationId`.
 //!
 //! # What is stateful
 //!

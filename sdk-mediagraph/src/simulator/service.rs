@@ -111,6 +111,9 @@ pub(super) struct State {
     pub oauth: OAuth,
     pub uploads_folder: i64,
     pub corpus_folder: Option<i64>,
+    /// Counts changes: any call but a search may change what a search finds.
+    pub generation: u64,
+    pub search_cache: Option<assets::SearchCache>,
 }
 
 impl State {
@@ -201,6 +204,8 @@ impl Mediagraph {
             oauth: OAuth::default(),
             uploads_folder: 0,
             corpus_folder: None,
+            generation: 0,
+            search_cache: None,
         };
         let token = state.token("pat");
         state.next.pat += 1;
@@ -250,6 +255,7 @@ impl Mediagraph {
     pub fn seed_assets(&self, n: usize) -> Vec<i64> {
         let now = self.now();
         let mut state = self.lock();
+        state.generation += 1;
         let folder = match state.corpus_folder {
             Some(f) => f,
             None => {
@@ -292,6 +298,7 @@ impl Mediagraph {
     pub fn add_file(&self, folder: Option<i64>, name: &str, blob: Blob) -> Result<i64, crate::Error> {
         let now = self.now();
         let mut state = self.lock();
+        state.generation += 1;
         let folder = folder.unwrap_or(state.uploads_folder);
         if !state
             .groups
@@ -357,6 +364,9 @@ impl Provider for Mediagraph {
         let env = self.env(call.request);
         let mut state = self.lock();
         let s = &mut *state;
+        if call.route.operation != "search_assets" {
+            s.generation += 1;
+        }
         let answer = match call.route.operation {
             "who_am_i" => auth::who_am_i(s, &env, call),
             "list_personal_access_tokens" => auth::list_pats(s, &env),
@@ -433,6 +443,7 @@ impl Provider for Mediagraph {
 
     fn unrouted(&self, request: &Recorded) -> Reply {
         let now = self.now();
+        self.lock().generation += 1;
         if request.path.starts_with("/oauth/") {
             return auth::oauth(&mut self.lock(), &self.options, now, request);
         }
