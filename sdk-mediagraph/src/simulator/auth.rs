@@ -114,12 +114,23 @@ pub(super) fn authenticate(s: &mut State, now: i64, call: &Call<'_>) -> Result<(
     }
 }
 
-/// `GET /api/whoami`.
-pub(super) fn who_am_i(s: &mut State, _env: &Env, _call: &Call<'_>) -> Answer {
-    let me = match user(s) {
+/// `GET /api/whoami`: the user, and the organization when the call names one (`OrganizationId`
+/// or a Bearer token, which implies it).
+pub(super) fn who_am_i(s: &mut State, _env: &Env, call: &Call<'_>) -> Answer {
+    let mut me = match user(s) {
         Value::Object(me) => me,
         _ => Default::default(),
     };
+    let bearer = call
+        .request
+        .header("authorization")
+        .is_some_and(|a| a.get(..7).is_some_and(|p| p.eq_ignore_ascii_case("bearer ")));
+    if bearer || call.request.header("organizationid").is_some() {
+        me.insert(
+            "organization".into(),
+            json!({"id": s.org.id, "name": s.org.name, "slug": s.org.slug}),
+        );
+    }
     Ok(Reply::json(200, Value::Object(merge(template("who_am_i"), &me))))
 }
 

@@ -387,9 +387,6 @@ pub(super) fn create_share(s: &mut State, env: &Env, call: &Call<'_>) -> Answer 
         ),
         None => None,
     };
-    if asset_ids.is_empty() && group.is_none() {
-        return Err(invalid("base", "Select assets or an asset group to share"));
-    }
     let name = record
         .remove("name")
         .and_then(|n| n.as_str().map(str::to_string))

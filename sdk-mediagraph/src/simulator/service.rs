@@ -622,12 +622,15 @@ pub(super) fn user(state: &State) -> Value {
 // The seeded corpus
 // ---------------------------------------------------------------------------------------------
 
+/// A seeded file: name, storage folder, title, description, tags, length.
+type SeedFile<'a> = (&'a str, i64, &'a str, &'a str, &'a [&'a str], u64);
+
 /// Folders, tags, a dozen assets, a collection and a lightbox.
 fn seed_corpus(state: &mut State, now: i64) {
     let campaigns = groups::insert_group(state, GroupKind::StorageFolder, "Campaigns", None, now);
     let spring = groups::insert_group(state, GroupKind::StorageFolder, "2024 Spring", Some(campaigns), now);
     let uploads = state.uploads_folder;
-    let files: [(&str, i64, &str, &str, &[&str], u64); 12] = [
+    let files: [SeedFile; 12] = [
         (
             "sunset-beach.jpg",
             spring,
