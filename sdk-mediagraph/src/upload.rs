@@ -10,6 +10,9 @@
 //! 4. mark the file uploaded — `GET /api/assets/{asset guid}/set_uploaded`;
 //! 5. mark the session done — `PUT /api/uploads/{id}/set_done`.
 //!
+//! Each [`UploadFile`] can report the progress of its `PUT` ([`UploadFile::on_progress`]: bytes
+//! handed to the connection so far, and the file's length).
+//!
 //! [`Client::upload_files`] runs all of it; [`Client::start_upload`], [`Client::upload_to_session`]
 //! and [`Client::put_signed_upload`] are the steps, for callers who drive the session themselves.
 //! [`Client::upload_version`] uploads a new data version of an existing asset
@@ -17,16 +20,20 @@
 
 use std::path::PathBuf;
 
+use futures::{StreamExt as _, TryStreamExt as _};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::{Map, Value};
 
-use crate::runtime::{self, ClientState, Idempotency};
+use crate::runtime::{self, ClientState, Idempotency, OnProgress, Progress};
 use crate::wrapped::Bare;
 use crate::{Client, Error, types};
 
+/// The bytes of a stream given to [`UploadFile::stream`].
+type Chunks = futures::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>;
+
 enum Source {
     Path(PathBuf),
-    Body { body: reqwest::Body, len: u64 },
+    Stream { chunks: Chunks, len: u64 },
 }
 
 /// One file to upload: a local file (read as it is sent) or a byte stream of known length.
@@ -35,19 +42,21 @@ pub struct UploadFile {
     source: Source,
     content_type: Option<String>,
     attributes: Map<String, Value>,
+    on_progress: Option<OnProgress>,
 }
 
 impl std::fmt::Debug for UploadFile {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         let source = match &self.source {
             Source::Path(path) => format!("path {}", path.display()),
-            Source::Body { len, .. } => format!("stream of {len} bytes"),
+            Source::Stream { len, .. } => format!("stream of {len} bytes"),
         };
         f.debug_struct("UploadFile")
             .field("filename", &self.filename)
             .field("source", &source)
             .field("content_type", &self.content_type)
             .field("attributes", &self.attributes)
+            .field("on_progress", &self.on_progress.as_ref().map(|_| "callback"))
             .finish()
     }
 }
@@ -60,6 +69,7 @@ impl UploadFile {
             source: Source::Path(path.into()),
             content_type: None,
             attributes: Map::new(),
+            on_progress: None,
         }
     }
 
@@ -73,12 +83,17 @@ impl UploadFile {
     {
         Self {
             filename: Some(filename.into()),
-            source: Source::Body {
-                body: reqwest::Body::wrap_stream(stream),
+            source: Source::Stream {
+                chunks: stream
+                    .map_ok(bytes::Bytes::from)
+                    .map_err(std::io::Error::other)
+                    .into_stream()
+                    .boxed(),
                 len,
             },
             content_type: None,
             attributes: Map::new(),
+            on_progress: None,
         }
     }
 
@@ -109,11 +124,29 @@ impl UploadFile {
         self
     }
 
+    /// Reports the progress of the file's `PUT` to the storage service: `on_progress` is called
+    /// with the bytes handed to the connection so far and the file's length, as each chunk goes.
+    ///
+    /// ```no_run
+    /// # async fn run(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+    /// use sdk_mediagraph::{UploadFile, UploadOptions};
+    /// let file = UploadFile::path("video.mp4").on_progress(|p| {
+    ///     let total = p.total.unwrap_or(0).max(1);
+    ///     eprint!("\r{:3}%", p.done * 100 / total);
+    /// });
+    /// client.upload_files(vec![file], &UploadOptions::default()).await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn on_progress(mut self, on_progress: impl Fn(Progress) + Send + Sync + 'static) -> Self {
+        self.on_progress = Some(std::sync::Arc::new(on_progress));
+        self
+    }
+
     /// The file name, when known without opening the file.
     fn name(&self) -> Option<String> {
         self.filename.clone().or_else(|| match &self.source {
             Source::Path(path) => path.file_name().and_then(|n| n.to_str()).map(str::to_string),
-            Source::Body { .. } => None,
+            Source::Stream { .. } => None,
         })
     }
 
@@ -121,10 +154,16 @@ impl UploadFile {
     async fn open(self) -> Result<Opened, Error> {
         let (body, len, name) = match self.source {
             Source::Path(path) => {
-                let (body, len, name) = runtime::file_body(&path).await?;
+                let (body, len, name) = runtime::file_body_with_progress(&path, self.on_progress).await?;
                 (body, len, self.filename.unwrap_or(name))
             }
-            Source::Body { body, len } => (body, len, self.filename.unwrap_or_default()),
+            Source::Stream { chunks, len } => {
+                let body = match self.on_progress {
+                    Some(report) => runtime::counting_body(chunks, len, report),
+                    None => reqwest::Body::wrap_stream(chunks),
+                };
+                (body, len, self.filename.unwrap_or_default())
+            }
         };
         if name.is_empty() {
             return Err(Error::InvalidInput("an upload needs a file name".into()));
