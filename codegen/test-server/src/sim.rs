@@ -486,14 +486,19 @@ impl<P: Provider> Router<P> {
         if matching.is_empty() {
             return self.provider.unrouted(r);
         }
-        // Among the operations of this method, the first the request can be a call of (several
-        // operations may share one URL and method, told apart by parameters or body type).
+        // The most specific path of this method wins, as in the services' own routers (a literal
+        // `/collections/find` before `/collections/{id}`, whatever the query). Several operations
+        // may share that one path and method: the first the request can be a call of (required
+        // parameters, body type) is chosen among them.
         let same_method: Vec<&(&'static Route, Params)> =
             matching.iter().filter(|(route, _)| route.method == r.method).collect();
-        let chosen = same_method
-            .iter()
-            .find(|(route, _)| fits(route, r, &query))
-            .or(same_method.first());
+        let chosen = same_method.first().and_then(|best| {
+            same_method
+                .iter()
+                .filter(|(route, _)| route.path == best.0.path)
+                .find(|(route, _)| fits(route, r, &query))
+                .or(Some(best))
+        });
         let Some((route, params)) = chosen.map(|m| (*m).clone()) else {
             let allowed: Vec<&str> = matching.iter().map(|(route, _)| route.method).collect();
             return self
