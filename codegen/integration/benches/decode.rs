@@ -5,7 +5,9 @@
 //! `#[derive(Deserialize)]` struct with the same fields, each typed as exactly what is sent.
 //!
 //! `cargo bench -p dam-integration --bench decode` prints criterion's figures and one `FIGURE`
-//! line with the interleaved sdk/raw ratio (time per listing).
+//! line with the interleaved sdk/raw ratio (time per listing). With `DAM_BENCH_ONLY=sdk` (or
+//! `raw`) the binary decodes the listing 300 times (`DAM_BENCH_TIMES`) on one side only and exits, for a profiler
+//! (`perf stat -e instructions` counts are steady even on a busy machine).
 
 mod common;
 
@@ -143,6 +145,20 @@ fn main() {
         "every field is modelled"
     );
 
+    // For profilers (`perf stat -e instructions`, `perf record`): one side alone, nothing else.
+    if let Ok(side) = std::env::var("DAM_BENCH_ONLY") {
+        let times = std::env::var("DAM_BENCH_TIMES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(300);
+        for _ in 0..times {
+            match side.as_str() {
+                "sdk" => drop(black_box(sdk(black_box(&body)))),
+                _ => drop(black_box(raw(black_box(&body)))),
+            }
+        }
+        return;
+    }
     let mut c = common::criterion();
     let mut group = c.benchmark_group(format!("decode/skyfish search {HITS} hits"));
     group.throughput(Throughput::Bytes(body.len() as u64));
