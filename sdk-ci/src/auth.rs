@@ -488,6 +488,13 @@ impl OAuth {
 }
 
 impl Authenticator for OAuth {
+    /// A fresh access token is added without awaiting anything.
+    fn authorize_now(&self, request: &mut reqwest::Request) -> Option<Result<(), Error>> {
+        let header = self.fresh_authorization()?;
+        request.headers_mut().insert(AUTHORIZATION, header);
+        Some(Ok(()))
+    }
+
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             let header = self.authorization().await?;

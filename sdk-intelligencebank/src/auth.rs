@@ -414,8 +414,9 @@ impl Authenticator for SessionAuth {
     }
 
     /// Every attempt the pipeline sends — first sends and resends alike — waits for the limiter.
-    fn pace(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.wait_for_permit())
+    fn pace(&self) -> Option<BoxFuture<'_, ()>> {
+        let limiter = self.limiter.as_ref()?;
+        Some(Box::pin(limiter.until_ready()))
     }
 
     fn as_any(&self) -> Option<&(dyn std::any::Any + Send + Sync)> {

@@ -409,6 +409,13 @@ impl Authenticator for TokenAuth {
         self.login.is_some()
     }
 
+    /// A token that is not due for renewal is added without awaiting anything.
+    fn authorize_now(&self, request: &mut reqwest::Request) -> Option<Result<(), Error>> {
+        let value = self.fresh_header()?;
+        request.headers_mut().insert(AUTHORIZATION, value);
+        Some(Ok(()))
+    }
+
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
             if let Some(value) = self.fresh_header() {

@@ -10,7 +10,9 @@
 //! IntelligenceBank's client-side rate limit is turned off (`rate_limit(None)`).
 //!
 //! `cargo bench -p dam-integration --bench per_call` prints criterion's figures for each variant and
-//! one `FIGURE` line per crate and mode with the interleaved sdk/raw ratio.
+//! one `FIGURE` line per crate and mode with the interleaved sdk/raw ratio. `DAM_BENCH_ONLY`
+//! (see `main`) runs one side alone, for a profiler: `valgrind --tool=callgrind` instruction counts
+//! of the SDK and the raw side differ by exactly the SDK's work, whatever else the machine runs.
 
 mod common;
 
@@ -27,11 +29,11 @@ use serde_json::json;
 type Call = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
 
 /// Calls per block: sequential, and with [`IN_FLIGHT`] calls at once.
-const SEQUENTIAL_BLOCK: u64 = 400;
-const IN_FLIGHT_BLOCK: u64 = 2_000;
+const SEQUENTIAL_BLOCK: u64 = 1_500;
+const IN_FLIGHT_BLOCK: u64 = 6_000;
 const IN_FLIGHT: u64 = 64;
 /// A/B pairs of blocks per crate and mode.
-const PAIRS: usize = 12;
+const PAIRS: usize = 16;
 
 struct Target {
     name: &'static str,
@@ -253,6 +255,22 @@ async fn in_flight(call: &Call, n: u64) -> Duration {
 fn main() {
     let rt = common::runtime();
     let targets = rt.block_on(targets());
+    // For profilers: `DAM_BENCH_ONLY=sdk|raw DAM_BENCH_CRATE=<name prefix>` makes
+    // `DAM_BENCH_TIMES` (default 5,000) sequential calls of one side of one crate, nothing else.
+    if let Ok(side) = std::env::var("DAM_BENCH_ONLY") {
+        let name = std::env::var("DAM_BENCH_CRATE").unwrap_or_default();
+        let times = std::env::var("DAM_BENCH_TIMES")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(5_000);
+        let t = targets
+            .iter()
+            .find(|t| t.name.starts_with(&name))
+            .expect("DAM_BENCH_CRATE names a crate");
+        let call = if side == "sdk" { &t.sdk } else { &t.raw };
+        rt.block_on(sequential(call, times));
+        return;
+    }
     let mut c = common::criterion();
     for t in &targets {
         for (mode, block) in [("sequential", SEQUENTIAL_BLOCK), ("64 in flight", IN_FLIGHT_BLOCK)] {

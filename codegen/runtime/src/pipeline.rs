@@ -1,7 +1,8 @@
 //! The request pipeline every call goes through, generated or hand-written:
 //!
 //! 1. [`prepare`]: a bodiless POST/PUT/PATCH gets `Content-Length: 0` (Sony Ci refuses one without),
-//!    then the client's [`Authenticator`] adds credentials (unless the operation is public);
+//!    then the client's [`Authenticator`] adds credentials (unless the operation is public) — at
+//!    once when they are at hand ([`Authenticator::authorize_now`]), else through its future;
 //! 2. the round trip, inside one `dam_request` span: send; after one of the provider's re-auth
 //!    statuses renew the credentials once and resend once; after 429/503 or a connection that
 //!    failed or broke mid-answer, resend an idempotent request with jittered backoff honouring
@@ -113,7 +114,10 @@ pub async fn prepare(state: &ClientState, request: &mut reqwest::Request, operat
     if state.provider.is_unauthenticated(operation) {
         return Ok(());
     }
-    state.auth.authorize(request).await
+    match state.auth.authorize_now(request) {
+        Some(done) => done,
+        None => state.auth.authorize(request).await,
+    }
 }
 
 fn is_idempotent(provider: &ProviderInfo, method: &reqwest::Method, operation: &str, mode: Idempotency) -> bool {
@@ -206,12 +210,14 @@ async fn round_trip(
         duration_ms = tracing::field::Empty,
         request_id = tracing::field::Empty,
     );
+    // Without a subscriber listening, no clock is read and nothing is recorded.
+    let traced = !span.is_disabled();
     async move {
-        let started = (!tracing::Span::current().is_disabled()).then(Instant::now);
+        let started = traced.then(Instant::now);
         let policy = state.retry;
         let may_retry = policy.max_attempts > 1 && is_idempotent(provider, request.method(), operation, mode);
         let may_renew =
-            state.auth.has_credentials() && !provider.is_unauthenticated(operation) && state.auth.can_renew();
+            state.auth.has_credentials() && state.auth.can_renew() && !provider.is_unauthenticated(operation);
         let mut attempt = 0u32;
         let mut renewed = false;
         let mut current = request;
@@ -228,10 +234,12 @@ async fn round_trip(
             };
             // A streamed body cannot be resent, but after a refusal the credentials must still be
             // renewed for later calls: keep what the authenticator compares.
-            let shadow = (can_renew && spare.is_none()).then(|| shadow_of(&current));
+            let shadow = (can_renew && spare.is_none()).then(|| Box::new(shadow_of(&current)));
             let carried = redirect_headers(current.headers());
             let method = current.method().clone();
-            state.auth.pace().await;
+            if let Some(wait) = state.auth.pace() {
+                wait.await;
+            }
             let response = match send_following(http, current, method, carried).await {
                 Ok(r) => r,
                 Err(e) => {
@@ -241,7 +249,7 @@ async fn round_trip(
                     {
                         let wait = policy.backoff(attempt);
                         tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, error = %transport_kind(&e), "resending after a connection failure");
-                        tokio::time::sleep(wait).await;
+                        pause(wait).await;
                         current = again;
                         continue;
                     }
@@ -255,10 +263,10 @@ async fn round_trip(
                 renewed = true;
                 let renewal = match (spare.take(), &shadow) {
                     (Some(mut again), _) => {
-                        let renewed = async {
+                        let renewed = Box::pin(async {
                             state.auth.reauthenticate(&again).await?;
                             state.auth.authorize(&mut again).await
-                        };
+                        });
                         match renewed.await {
                             Ok(()) => {
                                 tracing::debug!("credentials renewed; resending");
@@ -292,13 +300,13 @@ async fn round_trip(
                 if let Some(wait) = wait {
                     tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "throttled; retrying");
                     drop(response);
-                    tokio::time::sleep(wait).await;
+                    pause(wait).await;
                     current = again;
                     continue;
                 }
             }
             if status.is_client_error() || status.is_server_error() {
-                break Err(api_error(provider, response).await);
+                break Err(Box::pin(api_error(provider, response)).await);
             }
             if !buffer {
                 break Ok(Answer::Streaming(response));
@@ -320,7 +328,7 @@ async fn round_trip(
                     {
                         let wait = policy.backoff(attempt);
                         tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "answer broke off; resending");
-                        tokio::time::sleep(wait).await;
+                        pause(wait).await;
                         current = again;
                         continue;
                     }
@@ -328,11 +336,10 @@ async fn round_trip(
                 }
             }
         };
-        let span = tracing::Span::current();
-        if span.is_disabled() {
-            // Nobody listens: no clock reading, no request-id copy.
+        if !traced {
             return result;
         }
+        let span = tracing::Span::current();
         span.record("attempts", attempt);
         span.record("duration_ms", started.map_or(0, |t| t.elapsed().as_millis() as u64));
         if let Some(status) = last_status {
@@ -350,6 +357,12 @@ async fn round_trip(
     }
     .instrument(span)
     .await
+}
+
+/// A backoff wait, boxed: retries are rare, and the timer would otherwise take room in every
+/// call's future.
+fn pause(wait: Duration) -> std::pin::Pin<Box<tokio::time::Sleep>> {
+    Box::pin(tokio::time::sleep(wait))
 }
 
 /// Headers a redirect to another origin keeps: none that carry credentials, only what a storage
@@ -384,7 +397,21 @@ async fn send_following(
     carried: Option<HeaderMap>,
 ) -> reqwest::Result<reqwest::Response> {
     let had_body = request.body().is_some();
-    let mut response = http.execute(request).await?;
+    let response = http.execute(request).await?;
+    if !response.status().is_redirection() {
+        return Ok(response);
+    }
+    Box::pin(follow_redirects(http, response, method, carried, had_body)).await
+}
+
+/// The redirects [`send_following`] follows by hand.
+async fn follow_redirects(
+    http: &reqwest::Client,
+    mut response: reqwest::Response,
+    method: reqwest::Method,
+    carried: Option<HeaderMap>,
+    had_body: bool,
+) -> reqwest::Result<reqwest::Response> {
     for _ in 0..10 {
         let status = response.status();
         let keeps_method = matches!(status.as_u16(), 307 | 308);
@@ -463,7 +490,8 @@ pub async fn send(
     mode: Idempotency,
 ) -> Result<reqwest::Response, Error> {
     prepare(state, &mut request, operation).await?;
-    match round_trip(http, state, request, operation, mode, false).await? {
+    // Boxed: the round trip's future is large, and every caller's future would carry it.
+    match Box::pin(round_trip(http, state, request, operation, mode, false)).await? {
         Answer::Streaming(r) => Ok(r),
         Answer::Buffered { .. } => unreachable!("round_trip buffers only when asked"),
     }
@@ -479,7 +507,7 @@ pub async fn execute(
     mode: Idempotency,
 ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
     prepare(state, &mut request, operation).await?;
-    match round_trip(http, state, request, operation, mode, true).await? {
+    match Box::pin(round_trip(http, state, request, operation, mode, true)).await? {
         Answer::Buffered { status, headers, body } => Ok((status, headers, body)),
         Answer::Streaming(_) => unreachable!("round_trip streams only when asked"),
     }
@@ -613,7 +641,7 @@ pub async fn call_stream(
     op: &'static Operation,
 ) -> Result<ResponseValue<ByteStream>, Error> {
     prepare(state, &mut request, op.id).await?;
-    match round_trip(http, state, request, op.id, Idempotency::FromMethod, false).await? {
+    match Box::pin(round_trip(http, state, request, op.id, Idempotency::FromMethod, false)).await? {
         Answer::Streaming(response) if models(op, response.status()) => Ok(ResponseValue::stream(response)),
         Answer::Streaming(response) => {
             let status = response.status();
