@@ -12,7 +12,7 @@
 mod common;
 
 use std::hint::black_box;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use criterion::Throughput;
 use serde::Deserialize;
@@ -127,12 +127,10 @@ fn raw(body: &[u8]) -> HandResult {
     serde_json::from_slice(body).expect("raw decode")
 }
 
-fn block(n: u64, f: impl Fn()) -> Duration {
-    let started = Instant::now();
+fn block(n: u64, f: impl Fn()) {
     for _ in 0..n {
         f();
     }
-    started.elapsed()
 }
 
 fn main() {
@@ -168,13 +166,13 @@ fn main() {
 
     let ab = common::interleave(
         PAIRS,
-        || block(BLOCK, || drop(black_box(sdk(black_box(&body))))),
-        || block(BLOCK, || drop(black_box(raw(black_box(&body))))),
+        || common::sample(|| block(BLOCK, || drop(black_box(sdk(black_box(&body)))))),
+        || common::sample(|| block(BLOCK, || drop(black_box(raw(black_box(&body)))))),
     );
     let mb = body.len() as f64 / 1e6;
     let per = |d: Duration| d.as_secs_f64() / BLOCK as f64;
     common::report(&format!(
-        "decode skyfish search {HITS} hits ({mb:.1} MB): sdk {:.2} ms ({:.0} MB/s), raw {:.2} ms ({:.0} MB/s), raw/sdk speed {:.3} (sdk/raw time {:.3}, pairs {:.3}–{:.3})",
+        "decode skyfish search {HITS} hits ({mb:.1} MB): sdk {:.2} ms ({:.0} MB/s), raw {:.2} ms ({:.0} MB/s), sdk speed / raw speed {:.3} (sdk/raw time {:.3}, pairs {:.3}–{:.3}; CPU time sdk/raw {:.3})",
         per(ab.sdk) * 1e3,
         mb / per(ab.sdk),
         per(ab.raw) * 1e3,
@@ -183,6 +181,7 @@ fn main() {
         ab.ratio,
         ab.spread.0,
         ab.spread.1,
+        ab.cpu_ratio,
     ));
     c.final_summary();
 }

@@ -16,17 +16,20 @@
 
 mod common;
 
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use dam_runtime::{ResponseValue, Timeouts};
 use dam_test_server::{MockServer, Recorded, Reply};
-use futures::future::BoxFuture;
 use serde::de::DeserializeOwned;
 use serde_json::json;
 
-/// One call, SDK or raw; panics on any failure (a benchmark of failing calls measures nothing).
-type Call = Arc<dyn Fn() -> BoxFuture<'static, ()> + Send + Sync>;
+/// One kind of call, SDK or raw. The future is not boxed (the harness adds no allocation of its
+/// own to either side); a failed call panics (a benchmark of failing calls measures nothing).
+trait Caller: Clone + Send + Sync + 'static {
+    fn call(&self) -> impl Future<Output = ()> + Send + '_;
+}
 
 /// Calls per block: sequential, and with [`IN_FLIGHT`] calls at once.
 const SEQUENTIAL_BLOCK: u64 = 1_500;
@@ -34,13 +37,6 @@ const IN_FLIGHT_BLOCK: u64 = 6_000;
 const IN_FLIGHT: u64 = 64;
 /// A/B pairs of blocks per crate and mode.
 const PAIRS: usize = 16;
-
-struct Target {
-    name: &'static str,
-    server: MockServer,
-    sdk: Call,
-    raw: Call,
-}
 
 fn answer(r: &Recorded) -> Reply {
     match r.path.as_str() {
@@ -89,11 +85,42 @@ fn model<T>(_: &ResponseValue<T>) -> std::marker::PhantomData<T> {
 
 /// The raw baseline of the last request the server received: the same method, URL and headers
 /// with plain reqwest, the body decoded into `T` with `serde_json::from_slice`.
-fn raw_call<T: DeserializeOwned + Send + 'static>(
-    _: std::marker::PhantomData<T>,
+struct Raw<T> {
     http: reqwest::Client,
-    server: &MockServer,
-) -> Call {
+    method: reqwest::Method,
+    url: Arc<str>,
+    headers: reqwest::header::HeaderMap,
+    model: std::marker::PhantomData<fn() -> T>,
+}
+
+impl<T> Clone for Raw<T> {
+    fn clone(&self) -> Self {
+        Self {
+            http: self.http.clone(),
+            method: self.method.clone(),
+            url: self.url.clone(),
+            headers: self.headers.clone(),
+            model: std::marker::PhantomData,
+        }
+    }
+}
+
+impl<T: DeserializeOwned + 'static> Caller for Raw<T> {
+    fn call(&self) -> impl Future<Output = ()> + Send + '_ {
+        let request = self
+            .http
+            .request(self.method.clone(), &*self.url)
+            .headers(self.headers.clone());
+        async move {
+            let response = request.send().await.expect("raw send");
+            assert!(response.status().is_success(), "{}", response.status());
+            let body = response.bytes().await.expect("raw body");
+            let _: T = serde_json::from_slice(&body).expect("raw decode");
+        }
+    }
+}
+
+fn raw_call<T>(_: std::marker::PhantomData<T>, http: reqwest::Client, server: &MockServer) -> Raw<T> {
     let sent = server.requests().pop().expect("the SDK's request");
     let mut url = format!("{}{}", server.url(), sent.path);
     if let Some(q) = &sent.query {
@@ -109,22 +136,44 @@ fn raw_call<T: DeserializeOwned + Send + 'static>(
             reqwest::header::HeaderValue::from_str(value).expect("a header value"),
         );
     }
-    let method = reqwest::Method::from_bytes(sent.method.as_bytes()).expect("a method");
-    Arc::new(move || {
-        let request = http.request(method.clone(), &url).headers(headers.clone());
-        Box::pin(async move {
-            let response = request.send().await.expect("raw send");
-            assert!(response.status().is_success(), "{}", response.status());
-            let body = response.bytes().await.expect("raw body");
-            let _: T = serde_json::from_slice(&body).expect("raw decode");
-        })
-    })
+    Raw {
+        http,
+        method: reqwest::Method::from_bytes(sent.method.as_bytes()).expect("a method"),
+        url: url.into(),
+        headers,
+        model: std::marker::PhantomData,
+    }
 }
 
-async fn targets() -> Vec<Target> {
-    let http = || dam_runtime::http_client(Timeouts::default()).expect("an HTTP client");
-    let mut out = Vec::new();
+/// The SDK side: one generated call on a shared client.
+macro_rules! sdk_caller {
+    ($name:ident, $client:ty, |$c:ident| $call:expr) => {
+        #[derive(Clone)]
+        struct $name(Arc<$client>);
+        impl Caller for $name {
+            fn call(&self) -> impl Future<Output = ()> + Send + '_ {
+                let $c = &self.0;
+                async move {
+                    $call.await.expect(stringify!($name));
+                }
+            }
+        }
+    };
+}
 
+sdk_caller!(Skyfish, sdk_skyfish::Client, |c| c.list_folders().send());
+sdk_caller!(Ci, sdk_ci::Client, |c| c.list_workspaces().send());
+sdk_caller!(Mediagraph, sdk_mediagraph::Client, |c| c.who_am_i().send());
+sdk_caller!(IntelligenceBank, sdk_intelligencebank::Client, |c| c
+    .get_root_folder()
+    .send());
+
+/// How a crate is measured, whatever its caller types.
+fn http() -> reqwest::Client {
+    dam_runtime::http_client(Timeouts::default()).expect("an HTTP client")
+}
+
+async fn skyfish() -> (MockServer, Skyfish, Raw<Vec<sdk_skyfish::types::Folder>>) {
     let server = MockServer::start(answer).await;
     let client = sdk_skyfish::Client::builder()
         .base_url(server.url())
@@ -134,19 +183,10 @@ async fn targets() -> Vec<Target> {
         .expect("skyfish client");
     let witness = model(&client.list_folders().send().await.expect("skyfish call"));
     let raw = raw_call(witness, http(), &server);
-    let sdk: Call = Arc::new(move || {
-        let client = client.clone();
-        Box::pin(async move {
-            client.list_folders().send().await.expect("skyfish call");
-        })
-    });
-    out.push(Target {
-        name: "skyfish list_folders",
-        server,
-        sdk,
-        raw,
-    });
+    (server, Skyfish(Arc::new(client)), raw)
+}
 
+async fn ci() -> (MockServer, Ci, Raw<sdk_ci::types::WorkspaceList>) {
     let server = MockServer::start(answer).await;
     let client = sdk_ci::Client::builder()
         .base_url(server.url())
@@ -157,19 +197,10 @@ async fn targets() -> Vec<Target> {
         .expect("ci client");
     let witness = model(&client.list_workspaces().send().await.expect("ci call"));
     let raw = raw_call(witness, http(), &server);
-    let sdk: Call = Arc::new(move || {
-        let client = client.clone();
-        Box::pin(async move {
-            client.list_workspaces().send().await.expect("ci call");
-        })
-    });
-    out.push(Target {
-        name: "ci list_workspaces",
-        server,
-        sdk,
-        raw,
-    });
+    (server, Ci(Arc::new(client)), raw)
+}
 
+async fn mediagraph() -> (MockServer, Mediagraph, Raw<sdk_mediagraph::types::CurrentUser>) {
     let server = MockServer::start(answer).await;
     let client = sdk_mediagraph::Client::builder()
         .base_url(server.url())
@@ -179,19 +210,14 @@ async fn targets() -> Vec<Target> {
         .expect("mediagraph client");
     let witness = model(&client.who_am_i().send().await.expect("mediagraph call"));
     let raw = raw_call(witness, http(), &server);
-    let sdk: Call = Arc::new(move || {
-        let client = client.clone();
-        Box::pin(async move {
-            client.who_am_i().send().await.expect("mediagraph call");
-        })
-    });
-    out.push(Target {
-        name: "mediagraph who_am_i",
-        server,
-        sdk,
-        raw,
-    });
+    (server, Mediagraph(Arc::new(client)), raw)
+}
 
+async fn intelligencebank() -> (
+    MockServer,
+    IntelligenceBank,
+    Raw<sdk_intelligencebank::types::FolderResponse>,
+) {
     let server = MockServer::start(answer).await;
     let client = sdk_intelligencebank::Client::builder()
         .session(sdk_intelligencebank::Session::new(
@@ -207,41 +233,26 @@ async fn targets() -> Vec<Target> {
         .expect("intelligencebank client");
     let witness = model(&client.get_root_folder().send().await.expect("intelligencebank call"));
     let raw = raw_call(witness, http(), &server);
-    let sdk: Call = Arc::new(move || {
-        let client = client.clone();
-        Box::pin(async move {
-            client.get_root_folder().send().await.expect("intelligencebank call");
-        })
-    });
-    out.push(Target {
-        name: "intelligencebank get_root_folder",
-        server,
-        sdk,
-        raw,
-    });
-    out
+    (server, IntelligenceBank(Arc::new(client)), raw)
 }
 
 /// `n` calls one after another.
-async fn sequential(call: &Call, n: u64) -> Duration {
-    let started = Instant::now();
+async fn sequential(call: &impl Caller, n: u64) {
     for _ in 0..n {
-        call().await;
+        call.call().await;
     }
-    started.elapsed()
 }
 
 /// `n` calls by [`IN_FLIGHT`] tasks at once.
-async fn in_flight(call: &Call, n: u64) -> Duration {
+async fn in_flight(call: &impl Caller, n: u64) {
     let tasks = IN_FLIGHT.min(n).max(1);
-    let started = Instant::now();
     let handles: Vec<_> = (0..tasks)
         .map(|i| {
             let call = call.clone();
             let mine = n / tasks + u64::from(i < n % tasks);
             tokio::spawn(async move {
                 for _ in 0..mine {
-                    call().await;
+                    call.call().await;
                 }
             })
         })
@@ -249,49 +260,107 @@ async fn in_flight(call: &Call, n: u64) -> Duration {
     for h in handles {
         h.await.expect("a call task");
     }
-    started.elapsed()
+}
+
+/// Runs `n` calls in `mode` and forgets what the server logged.
+fn run(rt: &tokio::runtime::Runtime, server: &MockServer, call: &impl Caller, mode: &str, n: u64) -> Duration {
+    let started = Instant::now();
+    rt.block_on(async {
+        if mode == "sequential" {
+            sequential(call, n).await
+        } else {
+            in_flight(call, n).await
+        }
+    });
+    let elapsed = started.elapsed();
+    server.clear_requests();
+    elapsed
+}
+
+/// Criterion's figures for both sides, then the interleaved ratio.
+fn measure(
+    rt: &tokio::runtime::Runtime,
+    c: &mut criterion::Criterion,
+    name: &str,
+    server: &MockServer,
+    sdk: &impl Caller,
+    raw: &impl Caller,
+) {
+    for (mode, block) in [("sequential", SEQUENTIAL_BLOCK), ("64 in flight", IN_FLIGHT_BLOCK)] {
+        let mut group = c.benchmark_group(format!("per_call/{name}/{mode}"));
+        group.bench_function("sdk", |b| b.iter_custom(|iters| run(rt, server, sdk, mode, iters)));
+        group.bench_function("raw", |b| b.iter_custom(|iters| run(rt, server, raw, mode, iters)));
+        group.finish();
+        let ab = common::interleave(
+            PAIRS,
+            || {
+                common::sample(|| {
+                    run(rt, server, sdk, mode, block);
+                })
+            },
+            || {
+                common::sample(|| {
+                    run(rt, server, raw, mode, block);
+                })
+            },
+        );
+        common::report(&format!("per-call {name} {mode}: {}", common::describe(&ab, block)));
+    }
+}
+
+/// For profilers: `DAM_BENCH_TIMES` calls of one side only, sequential or (`DAM_BENCH_MODE=in-flight`)
+/// 64 at once.
+fn one_side(rt: &tokio::runtime::Runtime, server: &MockServer, sdk: &impl Caller, raw: &impl Caller) {
+    let side = std::env::var("DAM_BENCH_ONLY").unwrap_or_default();
+    let times = std::env::var("DAM_BENCH_TIMES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(5_000);
+    let mode = match std::env::var("DAM_BENCH_MODE") {
+        Ok(m) if m == "in-flight" => "64 in flight",
+        _ => "sequential",
+    };
+    if side == "sdk" {
+        run(rt, server, sdk, mode, times);
+    } else {
+        run(rt, server, raw, mode, times);
+    }
 }
 
 fn main() {
     let rt = common::runtime();
-    let targets = rt.block_on(targets());
-    // For profilers: `DAM_BENCH_ONLY=sdk|raw DAM_BENCH_CRATE=<name prefix>` makes
-    // `DAM_BENCH_TIMES` (default 5,000) sequential calls of one side of one crate, nothing else.
-    if let Ok(side) = std::env::var("DAM_BENCH_ONLY") {
+    // `DAM_BENCH_ONLY=sdk|raw DAM_BENCH_CRATE=<crate>` runs one side of one crate alone (see
+    // `one_side`), for a profiler.
+    if std::env::var("DAM_BENCH_ONLY").is_ok() {
         let name = std::env::var("DAM_BENCH_CRATE").unwrap_or_default();
-        let times = std::env::var("DAM_BENCH_TIMES")
-            .ok()
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(5_000);
-        let t = targets
-            .iter()
-            .find(|t| t.name.starts_with(&name))
-            .expect("DAM_BENCH_CRATE names a crate");
-        let call = if side == "sdk" { &t.sdk } else { &t.raw };
-        rt.block_on(sequential(call, times));
+        match name.as_str() {
+            "skyfish" => {
+                let (server, sdk, raw) = rt.block_on(skyfish());
+                one_side(&rt, &server, &sdk, &raw);
+            }
+            "ci" => {
+                let (server, sdk, raw) = rt.block_on(ci());
+                one_side(&rt, &server, &sdk, &raw);
+            }
+            "mediagraph" => {
+                let (server, sdk, raw) = rt.block_on(mediagraph());
+                one_side(&rt, &server, &sdk, &raw);
+            }
+            _ => {
+                let (server, sdk, raw) = rt.block_on(intelligencebank());
+                one_side(&rt, &server, &sdk, &raw);
+            }
+        }
         return;
     }
     let mut c = common::criterion();
-    for t in &targets {
-        for (mode, block) in [("sequential", SEQUENTIAL_BLOCK), ("64 in flight", IN_FLIGHT_BLOCK)] {
-            let run = |call: &Call, n: u64| {
-                let d = rt.block_on(async {
-                    if mode == "sequential" {
-                        sequential(call, n).await
-                    } else {
-                        in_flight(call, n).await
-                    }
-                });
-                t.server.clear_requests();
-                d
-            };
-            let mut group = c.benchmark_group(format!("per_call/{}/{mode}", t.name));
-            group.bench_function("sdk", |b| b.iter_custom(|iters| run(&t.sdk, iters)));
-            group.bench_function("raw", |b| b.iter_custom(|iters| run(&t.raw, iters)));
-            group.finish();
-            let ab = common::interleave(PAIRS, || run(&t.sdk, block), || run(&t.raw, block));
-            common::report(&format!("per-call {} {mode}: {}", t.name, common::describe(&ab, block)));
-        }
-    }
+    let (server, sdk, raw) = rt.block_on(skyfish());
+    measure(&rt, &mut c, "skyfish list_folders", &server, &sdk, &raw);
+    let (server, sdk, raw) = rt.block_on(ci());
+    measure(&rt, &mut c, "ci list_workspaces", &server, &sdk, &raw);
+    let (server, sdk, raw) = rt.block_on(mediagraph());
+    measure(&rt, &mut c, "mediagraph who_am_i", &server, &sdk, &raw);
+    let (server, sdk, raw) = rt.block_on(intelligencebank());
+    measure(&rt, &mut c, "intelligencebank get_root_folder", &server, &sdk, &raw);
     c.final_summary();
 }

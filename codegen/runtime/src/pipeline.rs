@@ -12,6 +12,7 @@
 //!    mismatch ([`Error::Decode`]).
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -189,16 +190,19 @@ fn auth_message(e: Error) -> String {
     }
 }
 
-/// Sends a prepared request (see the module docs); `buffer` reads a success body completely,
-/// retrying an idempotent request whose answer broke off.
-async fn round_trip(
-    http: &reqwest::Client,
-    state: &ClientState,
+/// Sends a prepared request (see the module docs) inside its `dam_request` span; `buffer` reads a
+/// success body completely, retrying an idempotent request whose answer broke off.
+///
+/// Not an `async fn`: the attempts' future is wrapped in the span directly, so the arguments are
+/// held once (an outer `async fn` would hold them a second time beside the inner future).
+fn round_trip<'a>(
+    http: &'a reqwest::Client,
+    state: &'a ClientState,
     request: reqwest::Request,
-    operation: &str,
+    operation: &'a str,
     mode: Idempotency,
     buffer: bool,
-) -> Result<Answer, Error> {
+) -> impl Future<Output = Result<Answer, Error>> + Send + 'a {
     let provider = state.provider;
     let span = tracing::info_span!(
         "dam_request",
@@ -212,15 +216,28 @@ async fn round_trip(
     );
     // Without a subscriber listening, no clock is read and nothing is recorded.
     let traced = !span.is_disabled();
-    async move {
+    attempts(http, state, request, operation, mode, buffer, traced).instrument(span)
+}
+
+/// The attempts of [`round_trip`], inside its span.
+async fn attempts(
+    http: &reqwest::Client,
+    state: &ClientState,
+    mut current: reqwest::Request,
+    operation: &str,
+    mode: Idempotency,
+    buffer: bool,
+    traced: bool,
+) -> Result<Answer, Error> {
+    let provider = state.provider;
+    {
         let started = traced.then(Instant::now);
         let policy = state.retry;
-        let may_retry = policy.max_attempts > 1 && is_idempotent(provider, request.method(), operation, mode);
+        let may_retry = policy.max_attempts > 1 && is_idempotent(provider, current.method(), operation, mode);
         let may_renew =
             state.auth.has_credentials() && state.auth.can_renew() && !provider.is_unauthenticated(operation);
         let mut attempt = 0u32;
         let mut renewed = false;
-        let mut current = request;
         let mut last_status = None;
         let result = loop {
             attempt += 1;
@@ -240,7 +257,15 @@ async fn round_trip(
             if let Some(wait) = state.auth.pace() {
                 wait.await;
             }
-            let response = match send_following(http, current, method, carried).await {
+            let had_body = current.body().is_some();
+            let sent = match http.execute(current).await {
+                // Redirects the HTTP client stopped at (to another origin) are followed here.
+                Ok(r) if r.status().is_redirection() => {
+                    Box::pin(follow_redirects(http, r, method, carried, had_body)).await
+                }
+                other => other,
+            };
+            let response = match sent {
                 Ok(r) => r,
                 Err(e) => {
                     if can_retry
@@ -262,13 +287,15 @@ async fn round_trip(
             if can_renew && provider.reauth_statuses.contains(&status.as_u16()) {
                 renewed = true;
                 let renewal = match (spare.take(), &shadow) {
-                    (Some(mut again), _) => {
-                        let renewed = Box::pin(async {
+                    (Some(again), _) => {
+                        let renewed = Box::pin(async move {
+                            let mut again = again;
                             state.auth.reauthenticate(&again).await?;
-                            state.auth.authorize(&mut again).await
+                            state.auth.authorize(&mut again).await?;
+                            Ok::<_, Error>(again)
                         });
                         match renewed.await {
-                            Ok(()) => {
+                            Ok(again) => {
                                 tracing::debug!("credentials renewed; resending");
                                 current = again;
                                 continue;
@@ -327,7 +354,11 @@ async fn round_trip(
                         && let Some(again) = spare.take()
                     {
                         let wait = policy.backoff(attempt);
-                        tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "answer broke off; resending");
+                        tracing::debug!(
+                            wait_ms = wait.as_millis() as u64,
+                            attempt,
+                            "answer broke off; resending"
+                        );
                         pause(wait).await;
                         current = again;
                         continue;
@@ -355,8 +386,6 @@ async fn round_trip(
         }
         result
     }
-    .instrument(span)
-    .await
 }
 
 /// A backoff wait, boxed: retries are rare, and the timer would otherwise take room in every
@@ -386,25 +415,10 @@ fn redirect_headers(headers: &HeaderMap) -> Option<HeaderMap> {
     carried
 }
 
-/// Sends `request`; a redirect the HTTP client stopped at (it leads to another origin, see
-/// [`http_client`](crate::http_client)) is followed here with a request that carries no
-/// credentials — no `Authorization`, cookie, credential header or query — only `carried`. A
-/// redirect that would have to resend a body (307/308 of a request with one) is returned as it is.
-async fn send_following(
-    http: &reqwest::Client,
-    request: reqwest::Request,
-    method: reqwest::Method,
-    carried: Option<HeaderMap>,
-) -> reqwest::Result<reqwest::Response> {
-    let had_body = request.body().is_some();
-    let response = http.execute(request).await?;
-    if !response.status().is_redirection() {
-        return Ok(response);
-    }
-    Box::pin(follow_redirects(http, response, method, carried, had_body)).await
-}
-
-/// The redirects [`send_following`] follows by hand.
+/// Follows a redirect the HTTP client stopped at (it leads to another origin, see
+/// [`http_client`](crate::http_client)) with a request that carries no credentials — no
+/// `Authorization`, cookie, credential header or query — only `carried`. A redirect that would
+/// have to resend a body (307/308 of a request with one) is returned as it is.
 async fn follow_redirects(
     http: &reqwest::Client,
     mut response: reqwest::Response,
@@ -490,8 +504,7 @@ pub async fn send(
     mode: Idempotency,
 ) -> Result<reqwest::Response, Error> {
     prepare(state, &mut request, operation).await?;
-    // Boxed: the round trip's future is large, and every caller's future would carry it.
-    match Box::pin(round_trip(http, state, request, operation, mode, false)).await? {
+    match round_trip(http, state, request, operation, mode, false).await? {
         Answer::Streaming(r) => Ok(r),
         Answer::Buffered { .. } => unreachable!("round_trip buffers only when asked"),
     }
@@ -507,7 +520,7 @@ pub async fn execute(
     mode: Idempotency,
 ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
     prepare(state, &mut request, operation).await?;
-    match Box::pin(round_trip(http, state, request, operation, mode, true)).await? {
+    match round_trip(http, state, request, operation, mode, true).await? {
         Answer::Buffered { status, headers, body } => Ok((status, headers, body)),
         Answer::Streaming(_) => unreachable!("round_trip streams only when asked"),
     }
@@ -641,7 +654,7 @@ pub async fn call_stream(
     op: &'static Operation,
 ) -> Result<ResponseValue<ByteStream>, Error> {
     prepare(state, &mut request, op.id).await?;
-    match Box::pin(round_trip(http, state, request, op.id, Idempotency::FromMethod, false)).await? {
+    match round_trip(http, state, request, op.id, Idempotency::FromMethod, false).await? {
         Answer::Streaming(response) if models(op, response.status()) => Ok(ResponseValue::stream(response)),
         Answer::Streaming(response) => {
             let status = response.status();

@@ -4,8 +4,9 @@
 //!
 //! Ratios are never taken between two separate criterion runs (minutes apart on a shared machine):
 //! [`interleave`] times blocks of SDK work and blocks of raw work alternately (ABBA), and the
-//! reported ratio is the median of the per-pair ratios. Criterion's own per-variant figures are
-//! printed as well, for its change detection.
+//! reported ratio is the median of the per-pair ratios, of wall-clock time and of the process's CPU
+//! time (which other programs on a shared machine disturb less). Criterion's own per-variant
+//! figures are printed as well, for its change detection.
 
 #![allow(dead_code)]
 
@@ -29,6 +30,34 @@ pub fn criterion() -> criterion::Criterion {
         .configure_from_args()
 }
 
+/// CPU time this process has used so far (every thread: client, server and runtime).
+pub fn cpu_time() -> Duration {
+    let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `t` is a valid timespec for the call to fill in.
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_PROCESS_CPUTIME_ID, &mut t) };
+    assert_eq!(rc, 0, "clock_gettime");
+    Duration::new(t.tv_sec as u64, t.tv_nsec as u32)
+}
+
+/// One block's wall-clock time and the CPU time the process spent during it.
+#[derive(Debug, Clone, Copy)]
+pub struct Sample {
+    /// Wall-clock time.
+    pub wall: Duration,
+    /// Process CPU time (less disturbed by other programs on a shared machine than wall time).
+    pub cpu: Duration,
+}
+
+/// Times `f` (wall clock and process CPU).
+pub fn sample(f: impl FnOnce()) -> Sample {
+    let (wall, cpu) = (std::time::Instant::now(), cpu_time());
+    f();
+    Sample {
+        wall: wall.elapsed(),
+        cpu: cpu_time() - cpu,
+    }
+}
+
 /// The result of an interleaved A/B measurement.
 #[derive(Debug, Clone)]
 pub struct Ab {
@@ -40,6 +69,8 @@ pub struct Ab {
     pub ratio: f64,
     /// Smallest and largest per-pair ratio.
     pub spread: (f64, f64),
+    /// Median of the per-pair ratios of process CPU time.
+    pub cpu_ratio: f64,
 }
 
 fn median(mut v: Vec<f64>) -> f64 {
@@ -54,8 +85,8 @@ fn median(mut v: Vec<f64>) -> f64 {
 
 /// Runs `pairs` pairs of blocks, the SDK first in even pairs and the raw baseline first in odd
 /// ones; `sdk` and `raw` each run one block and return its duration.
-pub fn interleave(pairs: usize, mut sdk: impl FnMut() -> Duration, mut raw: impl FnMut() -> Duration) -> Ab {
-    let (mut s, mut r, mut ratios) = (Vec::new(), Vec::new(), Vec::new());
+pub fn interleave(pairs: usize, mut sdk: impl FnMut() -> Sample, mut raw: impl FnMut() -> Sample) -> Ab {
+    let (mut s, mut r, mut ratios, mut cpu) = (Vec::new(), Vec::new(), Vec::new(), Vec::new());
     for pair in 0..pairs {
         let (a, b) = if pair % 2 == 0 {
             let a = sdk();
@@ -64,9 +95,10 @@ pub fn interleave(pairs: usize, mut sdk: impl FnMut() -> Duration, mut raw: impl
             let b = raw();
             (sdk(), b)
         };
-        ratios.push(a.as_secs_f64() / b.as_secs_f64());
-        s.push(a.as_secs_f64());
-        r.push(b.as_secs_f64());
+        ratios.push(a.wall.as_secs_f64() / b.wall.as_secs_f64());
+        cpu.push(a.cpu.as_secs_f64() / b.cpu.as_secs_f64());
+        s.push(a.wall.as_secs_f64());
+        r.push(b.wall.as_secs_f64());
     }
     let spread = ratios
         .iter()
@@ -76,6 +108,7 @@ pub fn interleave(pairs: usize, mut sdk: impl FnMut() -> Duration, mut raw: impl
         raw: Duration::from_secs_f64(median(r)),
         ratio: median(ratios),
         spread,
+        cpu_ratio: median(cpu),
     }
 }
 
@@ -102,11 +135,12 @@ pub fn report(line: &str) {
 pub fn describe(ab: &Ab, per_block: u64) -> String {
     let per = |d: Duration| d.as_secs_f64() * 1e6 / per_block as f64;
     format!(
-        "sdk {:.2} µs/op, raw {:.2} µs/op, sdk/raw {:.3} (pairs {:.3}–{:.3})",
+        "sdk {:.2} µs/op, raw {:.2} µs/op, sdk/raw {:.3} (pairs {:.3}–{:.3}; CPU time sdk/raw {:.3})",
         per(ab.sdk),
         per(ab.raw),
         ab.ratio,
         ab.spread.0,
-        ab.spread.1
+        ab.spread.1,
+        ab.cpu_ratio
     )
 }
