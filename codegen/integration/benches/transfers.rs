@@ -5,7 +5,7 @@
 //! again with `DAM_BENCH_CHILD`), which moves the bytes on a 2-worker runtime and reports its
 //! `VmHWM` from `/proc/self/status`. The loopback servers run in the parent, so a child's memory
 //! is the client's alone. SDK and raw children alternate (ABBA), `DAM_BENCH_ROUNDS` pairs each
-//! (default 3); the figures are medians.
+//! (default 5); the figures are medians.
 //!
 //! - download: `GET` of 2 GiB streamed by the server; SDK = `dam_runtime::download` (what every
 //!   crate's download helpers use: resumable, progress, validators) into a sink; raw = reqwest's
@@ -315,7 +315,7 @@ fn main() {
     let rounds: usize = std::env::var("DAM_BENCH_ROUNDS")
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(3);
+        .unwrap_or(5);
     let rt = common::runtime();
     let (download, upload) = rt.block_on(async {
         let options = Options { body_limit: Some(0) };

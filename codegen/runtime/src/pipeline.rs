@@ -230,162 +230,159 @@ async fn attempts(
     traced: bool,
 ) -> Result<Answer, Error> {
     let provider = state.provider;
-    {
-        let started = traced.then(Instant::now);
-        let policy = state.retry;
-        let may_retry = policy.max_attempts > 1 && is_idempotent(provider, current.method(), operation, mode);
-        let may_renew =
-            state.auth.has_credentials() && state.auth.can_renew() && !provider.is_unauthenticated(operation);
-        let mut attempt = 0u32;
-        let mut renewed = false;
-        let mut last_status = None;
-        let result = loop {
-            attempt += 1;
-            let can_retry = may_retry && attempt < policy.max_attempts;
-            let can_renew = may_renew && !renewed;
-            // Keep a copy only when this attempt may be followed by another.
-            let mut spare = if can_retry || can_renew {
-                current.try_clone()
-            } else {
-                None
-            };
-            // A streamed body cannot be resent, but after a refusal the credentials must still be
-            // renewed for later calls: keep what the authenticator compares.
-            let shadow = (can_renew && spare.is_none()).then(|| Box::new(shadow_of(&current)));
-            let carried = redirect_headers(current.headers());
-            let method = current.method().clone();
-            if let Some(wait) = state.auth.pace() {
-                wait.await;
+    let started = traced.then(Instant::now);
+    let policy = state.retry;
+    let may_retry = policy.max_attempts > 1 && is_idempotent(provider, current.method(), operation, mode);
+    let may_renew = state.auth.has_credentials() && state.auth.can_renew() && !provider.is_unauthenticated(operation);
+    let mut attempt = 0u32;
+    let mut renewed = false;
+    let mut last_status = None;
+    let result = loop {
+        attempt += 1;
+        let can_retry = may_retry && attempt < policy.max_attempts;
+        let can_renew = may_renew && !renewed;
+        // Keep a copy only when this attempt may be followed by another.
+        let mut spare = if can_retry || can_renew {
+            current.try_clone()
+        } else {
+            None
+        };
+        // A streamed body cannot be resent, but after a refusal the credentials must still be
+        // renewed for later calls: keep what the authenticator compares.
+        let shadow = (can_renew && spare.is_none()).then(|| Box::new(shadow_of(&current)));
+        let carried = redirect_headers(current.headers());
+        let method = current.method().clone();
+        if let Some(wait) = state.auth.pace() {
+            wait.await;
+        }
+        let had_body = current.body().is_some();
+        let sent = match http.execute(current).await {
+            // Redirects the HTTP client stopped at (to another origin) are followed here.
+            Ok(r) if r.status().is_redirection() => {
+                Box::pin(follow_redirects(http, r, method, carried, had_body)).await
             }
-            let had_body = current.body().is_some();
-            let sent = match http.execute(current).await {
-                // Redirects the HTTP client stopped at (to another origin) are followed here.
-                Ok(r) if r.status().is_redirection() => {
-                    Box::pin(follow_redirects(http, r, method, carried, had_body)).await
-                }
-                other => other,
-            };
-            let response = match sent {
-                Ok(r) => r,
-                Err(e) => {
-                    if can_retry
-                        && is_resendable(&e)
-                        && let Some(again) = spare.take()
-                    {
-                        let wait = policy.backoff(attempt);
-                        tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, error = %transport_kind(&e), "resending after a connection failure");
-                        pause(wait).await;
-                        current = again;
-                        continue;
-                    }
-                    tracing::debug!(error = %transport_kind(&e), "request failed");
-                    break Err(Error::from(e));
-                }
-            };
-            let status = response.status();
-            last_status = Some(status);
-            if can_renew && provider.reauth_statuses.contains(&status.as_u16()) {
-                renewed = true;
-                let renewal = match (spare.take(), &shadow) {
-                    (Some(again), _) => {
-                        let renewed = Box::pin(async move {
-                            let mut again = again;
-                            state.auth.reauthenticate(&again).await?;
-                            state.auth.authorize(&mut again).await?;
-                            Ok::<_, Error>(again)
-                        });
-                        match renewed.await {
-                            Ok(again) => {
-                                tracing::debug!("credentials renewed; resending");
-                                current = again;
-                                continue;
-                            }
-                            Err(e) => Err(e),
-                        }
-                    }
-                    (None, Some(rejected)) => state.auth.reauthenticate(rejected).await,
-                    (None, None) => Ok(()),
-                };
-                if let Err(e) = renewal {
-                    tracing::warn!(error = %e, "could not renew credentials");
-                    break Err(Error::Auth(format!(
-                        "{} (after the service answered {status})",
-                        auth_message(e)
-                    )));
-                }
-            }
-            let throttled = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
-            if throttled
-                && can_retry
-                && let Some(again) = spare.take()
-            {
-                let wait = match retry_after(response.headers()) {
-                    Some(w) if w > policy.max_retry_after => None,
-                    Some(w) => Some(w),
-                    None => Some(policy.backoff(attempt)),
-                };
-                if let Some(wait) = wait {
-                    tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "throttled; retrying");
-                    drop(response);
+            other => other,
+        };
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                if can_retry
+                    && is_resendable(&e)
+                    && let Some(again) = spare.take()
+                {
+                    let wait = policy.backoff(attempt);
+                    tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, error = %transport_kind(&e), "resending after a connection failure");
                     pause(wait).await;
                     current = again;
                     continue;
                 }
+                tracing::debug!(error = %transport_kind(&e), "request failed");
+                break Err(Error::from(e));
             }
-            if status.is_client_error() || status.is_server_error() {
-                break Err(Box::pin(api_error(provider, response)).await);
-            }
-            if !buffer {
-                break Ok(Answer::Streaming(response));
-            }
-            // Take the headers out of the response instead of copying them.
-            let (parts, body) = http::Response::from(response).into_parts();
-            match body.collect().await {
-                Ok(body) => {
-                    break Ok(Answer::Buffered {
-                        status,
-                        headers: parts.headers,
-                        body: body.to_bytes(),
+        };
+        let status = response.status();
+        last_status = Some(status);
+        if can_renew && provider.reauth_statuses.contains(&status.as_u16()) {
+            renewed = true;
+            let renewal = match (spare.take(), &shadow) {
+                (Some(again), _) => {
+                    let renewed = Box::pin(async move {
+                        let mut again = again;
+                        state.auth.reauthenticate(&again).await?;
+                        state.auth.authorize(&mut again).await?;
+                        Ok::<_, Error>(again)
                     });
-                }
-                Err(e) => {
-                    if can_retry
-                        && is_resendable(&e)
-                        && let Some(again) = spare.take()
-                    {
-                        let wait = policy.backoff(attempt);
-                        tracing::debug!(
-                            wait_ms = wait.as_millis() as u64,
-                            attempt,
-                            "answer broke off; resending"
-                        );
-                        pause(wait).await;
-                        current = again;
-                        continue;
+                    match renewed.await {
+                        Ok(again) => {
+                            tracing::debug!("credentials renewed; resending");
+                            current = again;
+                            continue;
+                        }
+                        Err(e) => Err(e),
                     }
-                    break Err(Error::from(e));
                 }
+                (None, Some(rejected)) => state.auth.reauthenticate(rejected).await,
+                (None, None) => Ok(()),
+            };
+            if let Err(e) = renewal {
+                tracing::warn!(error = %e, "could not renew credentials");
+                break Err(Error::Auth(format!(
+                    "{} (after the service answered {status})",
+                    auth_message(e)
+                )));
             }
-        };
-        if !traced {
-            return result;
         }
-        let span = tracing::Span::current();
-        span.record("attempts", attempt);
-        span.record("duration_ms", started.map_or(0, |t| t.elapsed().as_millis() as u64));
-        if let Some(status) = last_status {
-            span.record("status", status.as_u16());
+        let throttled = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
+        if throttled
+            && can_retry
+            && let Some(again) = spare.take()
+        {
+            let wait = match retry_after(response.headers()) {
+                Some(w) if w > policy.max_retry_after => None,
+                Some(w) => Some(w),
+                None => Some(policy.backoff(attempt)),
+            };
+            if let Some(wait) = wait {
+                tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "throttled; retrying");
+                drop(response);
+                pause(wait).await;
+                current = again;
+                continue;
+            }
         }
-        let request_id = match &result {
-            Ok(Answer::Streaming(r)) => provider.request_id(r.headers()),
-            Ok(Answer::Buffered { headers, .. }) => provider.request_id(headers),
-            Err(e) => e.request_id().map(str::to_string),
-        };
-        if let Some(id) = request_id {
-            span.record("request_id", id.as_str());
+        if status.is_client_error() || status.is_server_error() {
+            break Err(Box::pin(api_error(provider, response)).await);
         }
-        result
+        if !buffer {
+            break Ok(Answer::Streaming(response));
+        }
+        // Take the headers out of the response instead of copying them.
+        let (parts, body) = http::Response::from(response).into_parts();
+        match body.collect().await {
+            Ok(body) => {
+                break Ok(Answer::Buffered {
+                    status,
+                    headers: parts.headers,
+                    body: body.to_bytes(),
+                });
+            }
+            Err(e) => {
+                if can_retry
+                    && is_resendable(&e)
+                    && let Some(again) = spare.take()
+                {
+                    let wait = policy.backoff(attempt);
+                    tracing::debug!(
+                        wait_ms = wait.as_millis() as u64,
+                        attempt,
+                        "answer broke off; resending"
+                    );
+                    pause(wait).await;
+                    current = again;
+                    continue;
+                }
+                break Err(Error::from(e));
+            }
+        }
+    };
+    if !traced {
+        return result;
     }
+    let span = tracing::Span::current();
+    span.record("attempts", attempt);
+    span.record("duration_ms", started.map_or(0, |t| t.elapsed().as_millis() as u64));
+    if let Some(status) = last_status {
+        span.record("status", status.as_u16());
+    }
+    let request_id = match &result {
+        Ok(Answer::Streaming(r)) => provider.request_id(r.headers()),
+        Ok(Answer::Buffered { headers, .. }) => provider.request_id(headers),
+        Err(e) => e.request_id().map(str::to_string),
+    };
+    if let Some(id) = request_id {
+        span.record("request_id", id.as_str());
+    }
+    result
 }
 
 /// A backoff wait, boxed: retries are rare, and the timer would otherwise take room in every
