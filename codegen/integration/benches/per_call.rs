@@ -264,12 +264,17 @@ async fn in_flight(call: &impl Caller, n: u64) {
 
 /// Runs `n` calls in `mode` and forgets what the server logged.
 fn run(rt: &tokio::runtime::Runtime, server: &MockServer, call: &impl Caller, mode: &str, n: u64) -> Duration {
+    let call = call.clone();
     let started = Instant::now();
-    rt.block_on(async {
+    rt.block_on(async move {
         if mode == "sequential" {
-            sequential(call, n).await
+            // In a task on the runtime, as an application's calls are (not on the thread that
+            // blocks on the runtime, which every answer would have to wake).
+            tokio::spawn(async move { sequential(&call, n).await })
+                .await
+                .expect("the call task");
         } else {
-            in_flight(call, n).await
+            in_flight(&call, n).await
         }
     });
     let elapsed = started.elapsed();
