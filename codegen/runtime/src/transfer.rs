@@ -137,8 +137,15 @@ fn validator(headers: &HeaderMap) -> Option<HeaderValue> {
 }
 
 /// Streams the answer to `request` (a GET without body) into `writer`, resuming after broken
-/// connections as the [module docs](self) describe. `state` decides the credentials: the API's for
-/// an API path, [`ClientState::storage`] for a URL the service handed out.
+/// connections. `state` decides the credentials: the API's for an API path,
+/// [`ClientState::storage`] for a URL the service handed out.
+///
+/// When the connection breaks mid-body it asks again from the first missing byte
+/// (`Range: bytes=<n>-`) with `If-Range` set to the first answer's validator (a strong `ETag`,
+/// else `Last-Modified`). A 206 must start exactly at the requested byte and report the same total
+/// size; a 200 on a resume is accepted only when its validator equals the first answer's (the
+/// bytes already written are skipped); anything else is [`Error::Changed`] and nothing of the new
+/// version is written. An error answer is [`Error::Api`] and never written.
 pub async fn download<W>(
     http: &reqwest::Client,
     state: &ClientState,
