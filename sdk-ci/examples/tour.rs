@@ -2,7 +2,7 @@
 //! with a progress bar, update metadata, delete — each step printed as it runs.
 //!
 //! ```sh
-//! cargo run -p sdk-ci --example tour --features simulator
+//! cargo run -p sdk-ci --example ci-tour --features simulator
 //! ```
 //!
 //! By default it runs against the crate's simulator (no account, no network: `sdk_ci::simulator`),

@@ -18,10 +18,11 @@
 //!
 //! One async mutex guards the token and is held while a token is requested, so any number of
 //! concurrent calls that find the token stale, or that were refused with the same token, cause a
-//! single token request.
+//! single token request. Calls read the `Authorization` value of a fresh token from a copy beside
+//! it (a read lock, no await, no allocation); only a stale or missing token takes the mutex.
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
@@ -246,6 +247,7 @@ impl ClientBuilder {
                 access: None,
                 refresh: self.refresh_token,
             }),
+            fresh: std::sync::RwLock::new(None),
             on_tokens: self.on_tokens,
         });
         let state = ClientState::new(&crate::PROVIDER, auth.clone(), self.retry);
@@ -286,6 +288,9 @@ pub struct OAuth {
     client_secret: Secret,
     user: Option<(String, Secret)>,
     tokens: tokio::sync::Mutex<Tokens>,
+    /// The current token's `Authorization` value and when to renew it: what every call reads.
+    /// Written only while `tokens` is locked, whenever `tokens.access` changes.
+    fresh: std::sync::RwLock<Option<(HeaderValue, Option<Instant>)>>,
     on_tokens: Option<TokenCallback>,
 }
 
@@ -372,10 +377,12 @@ impl OAuth {
         let mut header = HeaderValue::from_str(&format!("Bearer {}", token.expose()))
             .map_err(|_| Error::Auth("the token answer's access_token is not valid header text".into()))?;
         header.set_sensitive(true);
+        let renew_at = lifetime.and_then(|l| now.checked_add(runtime::renew_after(l, EARLY_REFRESH)));
+        self.set_fresh(Some((header.clone(), renew_at)));
         tokens.access = Some(Access {
             token: token.clone(),
             header,
-            renew_at: lifetime.and_then(|l| now.checked_add(runtime::renew_after(l, EARLY_REFRESH))),
+            renew_at,
             expires_at: lifetime.and_then(|l| SystemTime::now().checked_add(l)),
         });
         if let Some(refresh) = answer.refresh_token.filter(|t| !t.expose().is_empty()) {
@@ -460,9 +467,9 @@ impl OAuth {
         if request.method() != reqwest::Method::POST {
             return None;
         }
-        let mut url = request.url().clone();
-        url.set_fragment(None);
-        if url.as_str().trim_end_matches('/') != self.token_url.trim_end_matches('/') {
+        let url = request.url().as_str();
+        let url = url.split_once('#').map_or(url, |(before, _)| before);
+        if url.trim_end_matches('/') != self.token_url.trim_end_matches('/') {
             return None;
         }
         let form = request
@@ -480,8 +487,25 @@ impl OAuth {
         }
     }
 
+    fn set_fresh(&self, value: Option<(HeaderValue, Option<Instant>)>) {
+        *self.fresh.write().unwrap_or_else(PoisonError::into_inner) = value;
+    }
+
+    /// The `Authorization` value of the current token while it is fresh (no lock held across an
+    /// await, nothing allocated).
+    fn fresh_authorization(&self) -> Option<HeaderValue> {
+        let fresh = self.fresh.read().unwrap_or_else(PoisonError::into_inner);
+        match &*fresh {
+            Some((header, renew_at)) if renew_at.is_none_or(|at| Instant::now() < at) => Some(header.clone()),
+            _ => None,
+        }
+    }
+
     /// The `Authorization` value of a fresh access token, renewing it first when needed.
     async fn authorization(&self) -> Result<HeaderValue, Error> {
+        if let Some(header) = self.fresh_authorization() {
+            return Ok(header);
+        }
         let mut tokens = self.tokens.lock().await;
         if let Some(a) = &tokens.access
             && a.renew_at.is_none_or(|at| Instant::now() < at)
@@ -498,6 +522,17 @@ impl OAuth {
 }
 
 impl Authenticator for OAuth {
+    /// A fresh access token is added without awaiting anything (not to a token request, which
+    /// [`authorize`](Authenticator::authorize) signs with the grant's own credentials).
+    fn authorize_now(&self, request: &mut reqwest::Request) -> Option<Result<(), Error>> {
+        if self.grant_of(request).is_some() {
+            return None;
+        }
+        let header = self.fresh_authorization()?;
+        request.headers_mut().insert(AUTHORIZATION, header);
+        Some(Ok(()))
+    }
+
     /// Adds `Authorization: Bearer <access token>`; a password-grant request to the token URL
     /// gets the user's Basic credentials instead and a refresh-grant request none (no sign-in
     /// happens for either).
@@ -537,6 +572,7 @@ impl Authenticator for OAuth {
                 return Ok(());
             }
             tokens.access = None;
+            self.set_fresh(None);
             self.renew(&mut tokens).await.map(|_| ())
         })
     }

@@ -246,7 +246,7 @@
 //! - faults on the next matching calls (status with `Retry-After`, reset, truncated body,
 //!   malformed JSON, delay) and the request log, from `dam-test-server`.
 //!
-//! `cargo run -p sdk-ci --example tour --features simulator` runs the crate's main flows against
+//! `cargo run -p sdk-ci --example ci-tour --features simulator` runs the crate's main flows against
 //! it (or against the live service when `CI_CLIENT_ID`, `CI_CLIENT_SECRET`, `CI_USERNAME` and
 //! `CI_PASSWORD` are set).
 //!

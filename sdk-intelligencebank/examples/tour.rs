@@ -2,7 +2,7 @@
 //! download with a progress bar, update metadata and delete, printing each step.
 //!
 //! ```sh
-//! cargo run -p sdk-intelligencebank --example tour --features simulator
+//! cargo run -p sdk-intelligencebank --example intelligencebank-tour --features simulator
 //! ```
 //!
 //! By default it runs against the crate's simulator (no account needed). Against a live platform,

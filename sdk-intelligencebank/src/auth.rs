@@ -359,7 +359,62 @@ pub struct SessionAuth {
     relogin: Option<PasswordLogin>,
     clock: Clock,
     current: tokio::sync::Mutex<Option<Session>>,
+    /// What a v2 call of the current session gets, built once per session: read by every call
+    /// without awaiting. Written only while `current` is locked, whenever it changes.
+    ready: std::sync::RwLock<Option<Arc<Ready>>>,
     limiter: Option<RateLimiter>,
+}
+
+/// A session's v2 credentials in their wire form, built once: the `_aid` cookie header and the
+/// encoded `p10`/`p20`(/`p60`) query (exactly what [`Session::apply`] appends), and where its v3
+/// calls go (those take the full path).
+struct Ready {
+    session: Session,
+    query: String,
+    cookie: reqwest::header::HeaderValue,
+    /// Scheme, host, port and path prefix of the session's v3 calls.
+    v3: Option<(String, Option<String>, Option<u16>, String)>,
+}
+
+impl Ready {
+    fn new(session: &Session) -> Option<Arc<Ready>> {
+        let mut scratch = Url::parse("http://localhost/").ok()?;
+        {
+            let mut query = scratch.query_pairs_mut();
+            query.append_pair("p10", session.apikey.expose());
+            query.append_pair("p20", &session.useruuid);
+            if let Some(key) = &session.product_key {
+                query.append_pair("p60", key);
+            }
+        }
+        let mut cookie =
+            reqwest::header::HeaderValue::from_str(&format!("_aid={}", session.aid_cookie().expose())).ok()?;
+        cookie.set_sensitive(true);
+        let v3 = session.v3_base().map(|base| {
+            (
+                base.scheme().to_string(),
+                base.host_str().map(str::to_string),
+                base.port_or_known_default(),
+                format!("{}/api/", base.path().trim_end_matches('/')),
+            )
+        });
+        Some(Arc::new(Ready {
+            session: session.clone(),
+            query: scratch.query()?.to_string(),
+            cookie,
+            v3,
+        }))
+    }
+
+    /// Whether `url` may be a v3 call of this session (the same test as [`Session::is_v3_url`]).
+    fn maybe_v3(&self, url: &Url) -> bool {
+        self.v3.as_ref().is_some_and(|(scheme, host, port, prefix)| {
+            url.scheme() == scheme
+                && url.host_str() == host.as_deref()
+                && url.port_or_known_default() == *port
+                && url.path().starts_with(prefix.as_str())
+        })
+    }
 }
 
 impl fmt::Debug for SessionAuth {
@@ -388,11 +443,33 @@ impl SessionAuth {
         let stale = current.as_ref().is_none_or(|s| s.needs_renewal((self.clock)()));
         if stale && let Some(login) = &self.relogin {
             self.wait_for_permit().await;
-            *current = Some(login.login((self.clock)()).await?);
+            let session = login.login((self.clock)()).await?;
+            self.store(&mut current, session);
         }
         current
             .clone()
             .ok_or_else(|| Error::Auth("this client has no session and no credentials to log in".into()))
+    }
+
+    fn new(
+        relogin: Option<PasswordLogin>,
+        clock: Clock,
+        session: Option<Session>,
+        limiter: Option<RateLimiter>,
+    ) -> Self {
+        Self {
+            relogin,
+            clock,
+            ready: std::sync::RwLock::new(session.as_ref().and_then(Ready::new)),
+            current: tokio::sync::Mutex::new(session),
+            limiter,
+        }
+    }
+
+    /// Replaces the session (the caller holds the `current` lock) and what calls read beside it.
+    fn store(&self, current: &mut Option<Session>, session: Session) {
+        *self.ready.write().unwrap_or_else(std::sync::PoisonError::into_inner) = Ready::new(&session);
+        *current = Some(session);
     }
 
     /// The limiter that paces this client's calls, when it has one.
@@ -415,12 +492,34 @@ impl Authenticator for SessionAuth {
     }
 
     /// Every attempt the pipeline sends — first sends and resends alike — waits for the limiter.
-    fn pace(&self) -> BoxFuture<'_, ()> {
-        Box::pin(self.wait_for_permit())
+    fn pace(&self) -> Option<BoxFuture<'_, ()>> {
+        let limiter = self.limiter.as_ref()?;
+        Some(Box::pin(limiter.until_ready()))
     }
 
     fn as_any(&self) -> Option<&(dyn std::any::Any + Send + Sync)> {
         Some(self)
+    }
+
+    /// A v2 call of a session that is not due for renewal gets the session's prepared query and
+    /// cookie without awaiting anything; v3 calls, a URL that already carries session parameters
+    /// and a session due for renewal take [`authorize`](Authenticator::authorize).
+    fn authorize_now(&self, request: &mut reqwest::Request) -> Option<Result<(), Error>> {
+        let ready = self.ready.read().ok()?.clone()?;
+        if self.relogin.is_some() && ready.session.needs_renewal((self.clock)()) {
+            return None;
+        }
+        let url = request.url_mut();
+        if ready.maybe_v3(url) || url.query_pairs().any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref())) {
+            return None;
+        }
+        let query = match url.query() {
+            Some(q) if !q.is_empty() => format!("{q}&{}", ready.query),
+            _ => ready.query.clone(),
+        };
+        url.set_query(Some(&query));
+        request.headers_mut().insert(COOKIE, ready.cookie.clone());
+        Some(Ok(()))
     }
 
     /// Adds the session: the `sid` header (and `productkey`) on a v3 call, `p10`/`p20` (and
@@ -460,7 +559,8 @@ impl Authenticator for SessionAuth {
                 ));
             };
             self.wait_for_permit().await;
-            *current = Some(login.login((self.clock)()).await?);
+            let session = login.login((self.clock)()).await?;
+            self.store(&mut current, session);
             Ok(())
         })
     }
@@ -540,12 +640,12 @@ impl Client {
     pub fn from_session(session: Session) -> Result<Client, Error> {
         let http = runtime::http_client_with_agent(Timeouts::default(), crate::PROVIDER.user_agent)?;
         let base = session.api_base_url.clone();
-        let auth = Arc::new(SessionAuth {
-            relogin: None,
-            clock: Arc::new(SystemTime::now),
-            current: tokio::sync::Mutex::new(Some(session)),
-            limiter: Limit::Published.limiter(),
-        });
+        let auth = Arc::new(SessionAuth::new(
+            None,
+            Arc::new(SystemTime::now),
+            Some(session),
+            Limit::Published.limiter(),
+        ));
         let state = ClientState::new(&crate::PROVIDER, auth, RetryPolicy::default());
         Ok(Client::new_with_client(&base, http, state))
     }
@@ -757,12 +857,12 @@ impl ClientBuilder {
             }
             s
         });
-        let auth = Arc::new(SessionAuth {
+        let auth = Arc::new(SessionAuth::new(
             relogin,
-            clock: self.clock.unwrap_or_else(|| Arc::new(SystemTime::now)),
-            current: tokio::sync::Mutex::new(session),
-            limiter: self.limit.limiter(),
-        });
+            self.clock.unwrap_or_else(|| Arc::new(SystemTime::now)),
+            session,
+            self.limit.limiter(),
+        ));
         let state = ClientState::new(&crate::PROVIDER, auth.clone(), self.retry);
         (Client::new_with_client(&api_base, http, state), auth)
     }

@@ -315,7 +315,7 @@
 //!   (10,000 in a blink) and `add_file` with files of any size
 //!   generated as they are read.
 //!
-//! `cargo run -p sdk-intelligencebank --example tour --features simulator` shows the crate's main
+//! `cargo run -p sdk-intelligencebank --example intelligencebank-tour --features simulator` shows the crate's main
 //! flows against it.
 //!
 //! # Hand-written operations

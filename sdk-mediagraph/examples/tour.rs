@@ -2,7 +2,7 @@
 //! download with a progress bar, update metadata, delete — each step printed as it runs.
 //!
 //! ```sh
-//! cargo run -p sdk-mediagraph --example tour --features simulator
+//! cargo run -p sdk-mediagraph --example mediagraph-tour --features simulator
 //! ```
 //!
 //! By default it runs against the crate's simulator (`sdk_mediagraph::simulator`: no account, no

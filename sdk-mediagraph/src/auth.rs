@@ -229,6 +229,16 @@ impl PersonalAccessToken {
         &self.organization_id
     }
 
+    /// Puts `Authorization` and `OrganizationId` (built once, in [`PersonalAccessToken::new`]) on
+    /// a request.
+    fn put_headers(&self, request: &mut reqwest::Request) -> Result<(), Error> {
+        let (authorization, organization) = self.headers.as_ref().map_err(|e| Error::InvalidInput(e.clone()))?;
+        let headers = request.headers_mut();
+        headers.insert(AUTHORIZATION, authorization.clone());
+        headers.insert(HeaderName::from_static("organizationid"), organization.clone());
+        Ok(())
+    }
+
     /// The `Authorization` header value: `Basic base64(":" + token)`.
     pub fn authorization(&self) -> Secret {
         let encoded = base64::engine::general_purpose::STANDARD.encode(format!(":{}", self.token.expose()));
@@ -243,13 +253,12 @@ impl Authenticator for PersonalAccessToken {
     }
 
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
-        Box::pin(async move {
-            let (authorization, organization) = self.headers.as_ref().map_err(|e| Error::InvalidInput(e.clone()))?;
-            let headers = request.headers_mut();
-            headers.insert(AUTHORIZATION, authorization.clone());
-            headers.insert(HeaderName::from_static("organizationid"), organization.clone());
-            Ok(())
-        })
+        Box::pin(async move { self.put_headers(request) })
+    }
+
+    /// The token's headers are fixed: nothing to await.
+    fn authorize_now(&self, request: &mut reqwest::Request) -> Option<Result<(), Error>> {
+        Some(self.put_headers(request))
     }
 
     fn reauthenticate<'a>(&'a self, _: &'a reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {

@@ -304,7 +304,7 @@
 //! personal access tokens; the other operations answer the spec's examples after the same
 //! checks. Tests steer it: faults on the next N matching calls, the clock, `seed_assets(10_000)`,
 //! `add_file` with a multi-GiB generated file, and the request log. The module documentation
-//! has the details. `cargo run -p sdk-mediagraph --example tour --features simulator` runs the
+//! has the details. `cargo run -p sdk-mediagraph --example mediagraph-tour --features simulator` runs the
 //! crate's main flows against it.
 //!
 //! # Not generated

@@ -2,7 +2,7 @@
 //! metadata, search again, download with a progress bar, delete — printing each step.
 //!
 //! ```sh
-//! cargo run -p sdk-skyfish --example tour --features simulator
+//! cargo run -p sdk-skyfish --example skyfish-tour --features simulator
 //! ```
 //!
 //! By default the tour runs against the crate's simulator (no account needed) and finishes in about

@@ -265,20 +265,22 @@ impl ClientBuilder {
                 ClientState::without_credentials(&crate::PROVIDER, self.retry),
             ),
         });
+        let token = self
+            .token
+            .map(|value| {
+                Ok::<_, Error>(Token {
+                    header: header(&value)?,
+                    value,
+                    obtained: None,
+                    valid_until: None,
+                })
+            })
+            .transpose()?;
         let auth = Arc::new(TokenAuth {
             login,
-            token: tokio::sync::Mutex::new(
-                self.token
-                    .map(|value| {
-                        Ok::<_, Error>(Token {
-                            header: header(&value)?,
-                            value,
-                            obtained: None,
-                            valid_until: None,
-                        })
-                    })
-                    .transpose()?,
-            ),
+            // A given token has no known expiry: never due.
+            fresh: std::sync::RwLock::new(token.as_ref().map(|t| (t.header.clone(), None))),
+            token: tokio::sync::Mutex::new(token),
             renew_before: self.renew_before,
             clock: self.clock.unwrap_or_else(|| Arc::new(system_clock)),
         });
@@ -307,6 +309,10 @@ struct Login {
 /// renewal or refused. Obtain it with [`ClientBuilder::build_with_auth`].
 pub struct TokenAuth {
     login: Option<Login>,
+    /// The current token's `Authorization` value and when it is due for renewal (UNIX seconds;
+    /// `None`: never): what every call reads, without awaiting. Written only while `token` is
+    /// locked, whenever it changes ([`TokenAuth::store`]).
+    fresh: std::sync::RwLock<Option<(reqwest::header::HeaderValue, Option<i64>)>>,
     token: tokio::sync::Mutex<Option<Token>>,
     renew_before: Duration,
     clock: Clock,
@@ -332,8 +338,12 @@ impl TokenAuth {
     /// Due for renewal: [`renew_before`](ClientBuilder::renew_before) before `validUntil`, but not
     /// before half its life has passed ([`runtime::renew_after`]).
     fn is_due(&self, token: &Token) -> bool {
-        let Some(until) = token.valid_until else { return false };
-        let now = (self.clock)();
+        self.due_at(token).is_some_and(|due| (self.clock)() >= due)
+    }
+
+    /// When `token` is due for renewal (UNIX seconds), if ever.
+    fn due_at(&self, token: &Token) -> Option<i64> {
+        let until = token.valid_until?;
         let due = match token.obtained {
             Some(start) if until > start => {
                 let lifetime = Duration::from_secs((until - start) as u64);
@@ -341,7 +351,21 @@ impl TokenAuth {
             }
             _ => until.saturating_sub(i64::try_from(self.renew_before.as_secs()).unwrap_or(i64::MAX)),
         };
-        now >= due
+        Some(due)
+    }
+
+    /// Replaces the token (the caller holds the `token` lock) and what calls read beside it.
+    fn store(&self, slot: &mut Option<Token>, token: Option<Token>) {
+        let fresh = token.as_ref().map(|t| (t.header.clone(), self.due_at(t)));
+        *self.fresh.write().unwrap_or_else(std::sync::PoisonError::into_inner) = fresh;
+        *slot = token;
+    }
+
+    /// The current token's `Authorization` value while it is not due for renewal.
+    fn fresh_header(&self) -> Option<reqwest::header::HeaderValue> {
+        let fresh = self.fresh.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let (header, due) = fresh.as_ref()?;
+        due.is_none_or(|due| (self.clock)() < due).then(|| header.clone())
     }
 
     /// Logs in once. Errors are [`Error::Auth`] with the service's status, message and request
@@ -385,13 +409,25 @@ impl Authenticator for TokenAuth {
         self.login.is_some()
     }
 
+    /// A token that is not due for renewal is added without awaiting anything.
+    fn authorize_now(&self, request: &mut reqwest::Request) -> Option<Result<(), Error>> {
+        let value = self.fresh_header()?;
+        request.headers_mut().insert(AUTHORIZATION, value);
+        Some(Ok(()))
+    }
+
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async move {
+            if let Some(value) = self.fresh_header() {
+                request.headers_mut().insert(AUTHORIZATION, value);
+                return Ok(());
+            }
             let value = {
                 let mut guard = self.token.lock().await;
                 let stale = guard.as_ref().is_none_or(|t| self.is_due(t));
                 if let (true, Some(login)) = (stale, &self.login) {
-                    *guard = Some(self.log_in(login).await?);
+                    let token = self.log_in(login).await?;
+                    self.store(&mut guard, Some(token));
                 }
                 match guard.as_ref() {
                     Some(token) => token.header.clone(),
@@ -416,7 +452,8 @@ impl Authenticator for TokenAuth {
             // Another caller may have logged in since `rejected` was sent: then its token is stale
             // but the current one is fresh, and no new login is needed.
             if sent.is_none() || sent == current {
-                *guard = Some(self.log_in(login).await?);
+                let token = self.log_in(login).await?;
+                self.store(&mut guard, Some(token));
             }
             Ok(())
         })

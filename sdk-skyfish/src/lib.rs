@@ -276,7 +276,7 @@
 //!   `Fault::truncate(n)`, `Fault::malformed()`, `Fault::delay(d)`) and the **request log**.
 //!
 //! `examples/tour.rs` runs the main flows against it:
-//! `cargo run -p sdk-skyfish --example tour --features simulator`.
+//! `cargo run -p sdk-skyfish --example skyfish-tour --features simulator`.
 //!
 //! # Beyond the document
 //!

@@ -217,8 +217,9 @@ fn tour_cmd(providers: &[&Provider]) -> ExitCode {
     let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut failed = Vec::new();
     for p in providers {
+        let example = format!("{}-tour", p.name);
         println!(
-            "\n=== {} ({}): cargo run -p {} --example tour --features simulator",
+            "\n=== {} ({}): cargo run -p {} --example {example} --features simulator",
             p.title, p.name, p.crate_dir
         );
         let status = Command::new(&cargo)
@@ -228,7 +229,7 @@ fn tour_cmd(providers: &[&Provider]) -> ExitCode {
                 "-p",
                 p.crate_dir,
                 "--example",
-                "tour",
+                &example,
                 "--features",
                 "simulator",
             ])

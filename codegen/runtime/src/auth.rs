@@ -12,6 +12,14 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     /// Adds credentials to a request about to be sent, logging in first if needed.
     fn authorize<'a>(&'a self, request: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>>;
 
+    /// Adds credentials at once when nothing needs to be awaited (a fixed token, or a cached one
+    /// that is still fresh): `Some` with the outcome, or `None` to go through
+    /// [`authorize`](Self::authorize). The pipeline tries it first, so a call that finds fresh
+    /// credentials allocates no future for them. Default: `None`.
+    fn authorize_now(&self, _request: &mut reqwest::Request) -> Option<Result<(), Error>> {
+        None
+    }
+
     /// Called after the service refused `rejected` with one of the provider's re-auth statuses.
     /// Obtains fresh credentials unless another caller already did (compare what `rejected`
     /// carried with the current credentials), so many concurrent failures cause one refresh.
@@ -30,11 +38,12 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
         true
     }
 
-    /// Waits until the client may send its next request (a client-side rate limit). The pipeline
-    /// calls it before *every* attempt — resends after a throttle, a broken connection or a renewal
-    /// included — so a quota holds for everything that goes on the wire. Default: no wait.
-    fn pace(&self) -> BoxFuture<'_, ()> {
-        Box::pin(async {})
+    /// What to wait for before the client may send its next request (a client-side rate limit),
+    /// or `None` when there is nothing to wait for. The pipeline calls it before *every*
+    /// attempt — resends after a throttle, a broken connection or a renewal included — so a quota
+    /// holds for everything that goes on the wire. Default: `None` (no wait, nothing allocated).
+    fn pace(&self) -> Option<BoxFuture<'_, ()>> {
+        None
     }
 
     /// The concrete authenticator, for crate code that needs its own type back from a
@@ -51,6 +60,9 @@ pub struct NoAuth;
 impl Authenticator for NoAuth {
     fn authorize<'a>(&'a self, _: &'a mut reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async { Ok(()) })
+    }
+    fn authorize_now(&self, _: &mut reqwest::Request) -> Option<Result<(), Error>> {
+        Some(Ok(()))
     }
     fn reauthenticate<'a>(&'a self, _: &'a reqwest::Request) -> BoxFuture<'a, Result<(), Error>> {
         Box::pin(async { Err(Error::Auth("this client has no credentials to renew".into())) })

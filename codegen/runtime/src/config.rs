@@ -69,7 +69,8 @@ impl Default for Timeouts {
     }
 }
 
-/// Builds an HTTP client with the SDKs' defaults: the given timeouts, no total timeout, a
+/// Builds an HTTP client with the SDKs' defaults: the build's TLS ([`tls`](crate::tls)), the
+/// given timeouts, no total timeout, a
 /// `dam-runtime/<version>` user agent, and redirects followed only within one origin — a redirect
 /// to another origin is followed by the request pipeline *without* credentials (reqwest itself
 /// would keep custom credential headers such as IntelligenceBank's `sid`). One such client can be
@@ -99,13 +100,12 @@ fn same_origin_redirects() -> reqwest::redirect::Policy {
 
 /// [`http_client`] with another `User-Agent` (each SDK's builder names itself).
 pub fn http_client_with_agent(timeouts: Timeouts, user_agent: &str) -> Result<reqwest::Client, Error> {
-    reqwest::Client::builder()
+    let builder = reqwest::Client::builder()
         .connect_timeout(timeouts.connect)
         .read_timeout(timeouts.read)
         .user_agent(user_agent)
-        .redirect(same_origin_redirects())
-        .build()
-        .map_err(Error::from)
+        .redirect(same_origin_redirects());
+    crate::tls::configure(builder)?.build().map_err(Error::from)
 }
 
 /// Checks a base URL given to a builder: it must parse, be `http` or `https` with a host, and —

@@ -626,32 +626,49 @@ macro_rules! object {
                     })
                 }
             }
+            /// The fields read so far. They live in memory behind `&mut` while the keys are read
+            /// ([`__Slots::put`] is never inlined): kept as loose locals, the optimiser shuffles
+            /// every one of them between stack slots on every key, which cost more than the
+            /// parsing itself in wide models.
+            #[allow(non_snake_case)]
+            struct __Slots {
+                $($field: ::std::option::Option<$ty>,)*
+                $($extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,)?
+            }
+            impl __Slots {
+                #[inline(never)]
+                fn put<'de, A: ::serde::de::MapAccess<'de>>(&mut self, __key: __Field, __map: &mut A) -> ::std::result::Result<(), A::Error> {
+                    match __key {
+                        $(__Field::$field => {
+                            self.$field = Some(__map.next_value_seed($crate::de::Seed::<$ty>::new())?);
+                        })*
+                        __Field::__unknown(__name) => {
+                            $crate::object!(@unknown __map __name self $($extra)?);
+                        }
+                    }
+                    Ok(())
+                }
+            }
             struct __Visitor;
             impl<'de> ::serde::de::Visitor<'de> for __Visitor {
                 type Value = $name;
                 fn expecting(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
                     f.write_str(concat!("an object (", stringify!($name), ")"))
                 }
-                #[allow(unused_mut)]
                 fn visit_map<A: ::serde::de::MapAccess<'de>>(self, mut __map: A) -> ::std::result::Result<$name, A::Error> {
-                    $(let mut $field: ::std::option::Option<$ty> = None;)*
-                    $(let mut $extra = ::serde_json::Map::new();)?
+                    let mut __slots = __Slots {
+                        $($field: None,)*
+                        $($extra: ::serde_json::Map::new(),)?
+                    };
                     while let Some(__key) = __map.next_key_seed(__FieldSeed)? {
-                        match __key {
-                            $(__Field::$field => {
-                                $field = Some(__map.next_value_seed($crate::de::Seed::<$ty>::new())?);
-                            })*
-                            __Field::__unknown(__name) => {
-                                $crate::object!(@unknown __map __name $($extra)?);
-                            }
-                        }
+                        __slots.put(__key, &mut __map)?;
                     }
                     Ok($name {
-                        $($field: match $field {
+                        $($field: match __slots.$field {
                             Some(v) => v,
                             None => $crate::object!(@missing $wire [$($kind)*]),
                         },)*
-                        $($extra,)?
+                        $($extra: __slots.$extra,)?
                     })
                 }
                 #[allow(unreachable_code)]
@@ -684,11 +701,11 @@ macro_rules! object {
         let _ = $other;
         ::std::string::String::new()
     }};
-    (@unknown $map:ident $name:ident $extra:ident) => {
+    (@unknown $map:ident $name:ident $slots:ident $extra:ident) => {
         let __value = $map.next_value::<::serde_json::Value>()?;
-        $extra.insert($name, __value);
+        $slots.$extra.insert($name, __value);
     };
-    (@unknown $map:ident $name:ident) => {
+    (@unknown $map:ident $name:ident $slots:ident) => {
         let _ = $name;
         $map.next_value::<::serde::de::IgnoredAny>()?;
     };

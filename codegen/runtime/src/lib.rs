@@ -64,6 +64,9 @@
 //!   most 3 attempts, with jittered exponential backoff (250 ms doubling, capped at 10 s) that honours
 //!   `Retry-After` up to 60 s. POSTs (unless the spec marks them idempotent) and streamed bodies are
 //!   never resent.
+//! - **TLS** ([`tls`]): rustls with the `ring` crypto provider and the platform's certificate
+//!   verifier by default; `aws-lc-rs` and `native-tls` are features. HTTP/2 is the `http2` feature
+//!   (HTTP/1.1 only without it).
 //! - **Tracing:** every call runs in a `dam_request` span (provider, operation, method, status,
 //!   attempts, duration, request id); URLs, headers and bodies are never recorded.
 
@@ -81,6 +84,7 @@ mod provider;
 mod rate_limit;
 mod scalars;
 mod secret;
+pub mod tls;
 mod transfer;
 
 pub use auth::{Authenticator, NoAuth, set_header};
@@ -100,6 +104,8 @@ pub use provider::{Operation, ProviderInfo};
 pub use rate_limit::RateLimit;
 pub use scalars::{LooseBool, LooseFloat, LooseId, LooseInt, Timestamp};
 pub use secret::Secret;
+#[cfg(feature = "rustls")]
+pub use tls::rustls_config;
 pub use transfer::{
     DownloadReport, FILE_CHUNK, OnProgress, Progress, Resume, content_range, copy_to_writer, counting_body, download,
     download_to_file, file_body, file_body_with_progress,

@@ -1,7 +1,8 @@
 //! The request pipeline every call goes through, generated or hand-written:
 //!
 //! 1. [`prepare`]: a bodiless POST/PUT/PATCH gets `Content-Length: 0` (Sony Ci refuses one without),
-//!    then the client's [`Authenticator`] adds credentials (unless the operation is public);
+//!    then the client's [`Authenticator`] adds credentials (unless the operation is public) — at
+//!    once when they are at hand ([`Authenticator::authorize_now`]), else through its future;
 //! 2. the round trip, inside one `dam_request` span: send; after one of the provider's re-auth
 //!    statuses renew the credentials once and resend once; after 429/503 or a connection that
 //!    failed or broke mid-answer, resend an idempotent request with jittered backoff honouring
@@ -11,12 +12,14 @@
 //!    mismatch ([`Error::Decode`]).
 
 use std::fmt;
+use std::future::Future;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use futures::StreamExt;
 use http::{HeaderMap, HeaderValue, StatusCode};
+use http_body_util::BodyExt;
 use progenitor_client::{ByteStream, ResponseValue};
 use serde::de::DeserializeOwned;
 use tracing::Instrument;
@@ -112,7 +115,10 @@ pub async fn prepare(state: &ClientState, request: &mut reqwest::Request, operat
     if state.provider.is_unauthenticated(operation) {
         return Ok(());
     }
-    state.auth.authorize(request).await
+    match state.auth.authorize_now(request) {
+        Some(done) => done,
+        None => state.auth.authorize(request).await,
+    }
 }
 
 fn is_idempotent(provider: &ProviderInfo, method: &reqwest::Method, operation: &str, mode: Idempotency) -> bool {
@@ -184,16 +190,19 @@ fn auth_message(e: Error) -> String {
     }
 }
 
-/// Sends a prepared request (see the module docs); `buffer` reads a success body completely,
-/// retrying an idempotent request whose answer broke off.
-async fn round_trip(
-    http: &reqwest::Client,
-    state: &ClientState,
+/// Sends a prepared request (see the module docs) inside its `dam_request` span; `buffer` reads a
+/// success body completely, retrying an idempotent request whose answer broke off.
+///
+/// Not an `async fn`: the attempts' future is wrapped in the span directly, so the arguments are
+/// held once (an outer `async fn` would hold them a second time beside the inner future).
+fn round_trip<'a>(
+    http: &'a reqwest::Client,
+    state: &'a ClientState,
     request: reqwest::Request,
-    operation: &str,
+    operation: &'a str,
     mode: Idempotency,
     buffer: bool,
-) -> Result<Answer, Error> {
+) -> impl Future<Output = Result<Answer, Error>> + Send + 'a {
     let provider = state.provider;
     let span = tracing::info_span!(
         "dam_request",
@@ -205,139 +214,181 @@ async fn round_trip(
         duration_ms = tracing::field::Empty,
         request_id = tracing::field::Empty,
     );
-    async move {
-        let started = Instant::now();
-        let policy = state.retry;
-        let may_retry = policy.max_attempts > 1 && is_idempotent(provider, request.method(), operation, mode);
-        let may_renew =
-            state.auth.has_credentials() && !provider.is_unauthenticated(operation) && state.auth.can_renew();
-        let mut attempt = 0u32;
-        let mut renewed = false;
-        let mut current = request;
-        let mut last_status = None;
-        let result = loop {
-            attempt += 1;
-            let can_retry = may_retry && attempt < policy.max_attempts;
-            let can_renew = may_renew && !renewed;
-            // Keep a copy only when this attempt may be followed by another.
-            let mut spare = if can_retry || can_renew {
-                current.try_clone()
-            } else {
-                None
-            };
-            // A streamed body cannot be resent, but after a refusal the credentials must still be
-            // renewed for later calls: keep what the authenticator compares.
-            let shadow = (can_renew && spare.is_none()).then(|| shadow_of(&current));
-            let carried = redirect_headers(current.headers());
-            let method = current.method().clone();
-            state.auth.pace().await;
-            let response = match send_following(http, current, method, carried).await {
-                Ok(r) => r,
-                Err(e) => {
-                    if can_retry
-                        && is_resendable(&e)
-                        && let Some(again) = spare.take()
-                    {
-                        let wait = policy.backoff(attempt);
-                        tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, error = %transport_kind(&e), "resending after a connection failure");
-                        tokio::time::sleep(wait).await;
-                        current = again;
-                        continue;
-                    }
-                    tracing::debug!(error = %transport_kind(&e), "request failed");
-                    break Err(Error::from(e));
-                }
-            };
-            let status = response.status();
-            last_status = Some(status);
-            if can_renew && provider.reauth_statuses.contains(&status.as_u16()) {
-                renewed = true;
-                let renewal = match (spare.take(), &shadow) {
-                    (Some(mut again), _) => {
-                        let renewed = async {
-                            state.auth.reauthenticate(&again).await?;
-                            state.auth.authorize(&mut again).await
-                        };
-                        match renewed.await {
-                            Ok(()) => {
-                                tracing::debug!("credentials renewed; resending");
-                                current = again;
-                                continue;
-                            }
-                            Err(e) => Err(e),
-                        }
-                    }
-                    (None, Some(rejected)) => state.auth.reauthenticate(rejected).await,
-                    (None, None) => Ok(()),
-                };
-                if let Err(e) = renewal {
-                    tracing::warn!(error = %e, "could not renew credentials");
-                    break Err(Error::Auth(format!(
-                        "{} (after the service answered {status})",
-                        auth_message(e)
-                    )));
-                }
+    // Without a subscriber listening, no clock is read and nothing is recorded.
+    let traced = !span.is_disabled();
+    attempts(http, state, request, operation, mode, buffer, traced).instrument(span)
+}
+
+/// The attempts of [`round_trip`], inside its span.
+async fn attempts(
+    http: &reqwest::Client,
+    state: &ClientState,
+    mut current: reqwest::Request,
+    operation: &str,
+    mode: Idempotency,
+    buffer: bool,
+    traced: bool,
+) -> Result<Answer, Error> {
+    let provider = state.provider;
+    let started = traced.then(Instant::now);
+    let policy = state.retry;
+    let may_retry = policy.max_attempts > 1 && is_idempotent(provider, current.method(), operation, mode);
+    let may_renew = state.auth.has_credentials() && state.auth.can_renew() && !provider.is_unauthenticated(operation);
+    let mut attempt = 0u32;
+    let mut renewed = false;
+    let mut last_status = None;
+    let result = loop {
+        attempt += 1;
+        let can_retry = may_retry && attempt < policy.max_attempts;
+        let can_renew = may_renew && !renewed;
+        // Keep a copy only when this attempt may be followed by another.
+        let mut spare = if can_retry || can_renew {
+            current.try_clone()
+        } else {
+            None
+        };
+        // A streamed body cannot be resent, but after a refusal the credentials must still be
+        // renewed for later calls: keep what the authenticator compares.
+        let shadow = (can_renew && spare.is_none()).then(|| Box::new(shadow_of(&current)));
+        let carried = redirect_headers(current.headers());
+        let method = current.method().clone();
+        if let Some(wait) = state.auth.pace() {
+            wait.await;
+        }
+        let had_body = current.body().is_some();
+        let sent = match http.execute(current).await {
+            // Redirects the HTTP client stopped at (to another origin) are followed here.
+            Ok(r) if r.status().is_redirection() => {
+                Box::pin(follow_redirects(http, r, method, carried, had_body)).await
             }
-            let throttled = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
-            if throttled
-                && can_retry
-                && let Some(again) = spare.take()
-            {
-                let wait = match retry_after(response.headers()) {
-                    Some(w) if w > policy.max_retry_after => None,
-                    Some(w) => Some(w),
-                    None => Some(policy.backoff(attempt)),
-                };
-                if let Some(wait) = wait {
-                    tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "throttled; retrying");
-                    drop(response);
-                    tokio::time::sleep(wait).await;
+            other => other,
+        };
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                if can_retry
+                    && is_resendable(&e)
+                    && let Some(again) = spare.take()
+                {
+                    let wait = policy.backoff(attempt);
+                    tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, error = %transport_kind(&e), "resending after a connection failure");
+                    pause(wait).await;
                     current = again;
                     continue;
                 }
+                tracing::debug!(error = %transport_kind(&e), "request failed");
+                break Err(Error::from(e));
             }
-            if status.is_client_error() || status.is_server_error() {
-                break Err(api_error(provider, response).await);
-            }
-            if !buffer {
-                break Ok(Answer::Streaming(response));
-            }
-            let headers = response.headers().clone();
-            match response.bytes().await {
-                Ok(body) => break Ok(Answer::Buffered { status, headers, body }),
-                Err(e) => {
-                    if can_retry
-                        && is_resendable(&e)
-                        && let Some(again) = spare.take()
-                    {
-                        let wait = policy.backoff(attempt);
-                        tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "answer broke off; resending");
-                        tokio::time::sleep(wait).await;
-                        current = again;
-                        continue;
+        };
+        let status = response.status();
+        last_status = Some(status);
+        if can_renew && provider.reauth_statuses.contains(&status.as_u16()) {
+            renewed = true;
+            let renewal = match (spare.take(), &shadow) {
+                (Some(again), _) => {
+                    let renewed = Box::pin(async move {
+                        let mut again = again;
+                        state.auth.reauthenticate(&again).await?;
+                        state.auth.authorize(&mut again).await?;
+                        Ok::<_, Error>(again)
+                    });
+                    match renewed.await {
+                        Ok(again) => {
+                            tracing::debug!("credentials renewed; resending");
+                            current = again;
+                            continue;
+                        }
+                        Err(e) => Err(e),
                     }
-                    break Err(Error::from(e));
                 }
+                (None, Some(rejected)) => state.auth.reauthenticate(rejected).await,
+                (None, None) => Ok(()),
+            };
+            if let Err(e) = renewal {
+                tracing::warn!(error = %e, "could not renew credentials");
+                break Err(Error::Auth(format!(
+                    "{} (after the service answered {status})",
+                    auth_message(e)
+                )));
             }
-        };
-        let span = tracing::Span::current();
-        span.record("attempts", attempt);
-        span.record("duration_ms", started.elapsed().as_millis() as u64);
-        if let Some(status) = last_status {
-            span.record("status", status.as_u16());
         }
-        let request_id = match &result {
-            Ok(Answer::Streaming(r)) => provider.request_id(r.headers()),
-            Ok(Answer::Buffered { headers, .. }) => provider.request_id(headers),
-            Err(e) => e.request_id().map(str::to_string),
-        };
-        if let Some(id) = request_id {
-            span.record("request_id", id.as_str());
+        let throttled = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
+        if throttled
+            && can_retry
+            && let Some(again) = spare.take()
+        {
+            let wait = match retry_after(response.headers()) {
+                Some(w) if w > policy.max_retry_after => None,
+                Some(w) => Some(w),
+                None => Some(policy.backoff(attempt)),
+            };
+            if let Some(wait) = wait {
+                tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "throttled; retrying");
+                drop(response);
+                pause(wait).await;
+                current = again;
+                continue;
+            }
         }
-        result
+        if status.is_client_error() || status.is_server_error() {
+            break Err(Box::pin(api_error(provider, response)).await);
+        }
+        if !buffer {
+            break Ok(Answer::Streaming(response));
+        }
+        // Take the headers out of the response instead of copying them.
+        let (parts, body) = http::Response::from(response).into_parts();
+        match body.collect().await {
+            Ok(body) => {
+                break Ok(Answer::Buffered {
+                    status,
+                    headers: parts.headers,
+                    body: body.to_bytes(),
+                });
+            }
+            Err(e) => {
+                if can_retry
+                    && is_resendable(&e)
+                    && let Some(again) = spare.take()
+                {
+                    let wait = policy.backoff(attempt);
+                    tracing::debug!(
+                        wait_ms = wait.as_millis() as u64,
+                        attempt,
+                        "answer broke off; resending"
+                    );
+                    pause(wait).await;
+                    current = again;
+                    continue;
+                }
+                break Err(Error::from(e));
+            }
+        }
+    };
+    if !traced {
+        return result;
     }
-    .instrument(span)
-    .await
+    let span = tracing::Span::current();
+    span.record("attempts", attempt);
+    span.record("duration_ms", started.map_or(0, |t| t.elapsed().as_millis() as u64));
+    if let Some(status) = last_status {
+        span.record("status", status.as_u16());
+    }
+    let request_id = match &result {
+        Ok(Answer::Streaming(r)) => provider.request_id(r.headers()),
+        Ok(Answer::Buffered { headers, .. }) => provider.request_id(headers),
+        Err(e) => e.request_id().map(str::to_string),
+    };
+    if let Some(id) = request_id {
+        span.record("request_id", id.as_str());
+    }
+    result
+}
+
+/// A backoff wait, boxed: retries are rare, and the timer would otherwise take room in every
+/// call's future.
+fn pause(wait: Duration) -> std::pin::Pin<Box<tokio::time::Sleep>> {
+    Box::pin(tokio::time::sleep(wait))
 }
 
 /// Headers a redirect to another origin keeps: none that carry credentials, only what a storage
@@ -361,18 +412,17 @@ fn redirect_headers(headers: &HeaderMap) -> Option<HeaderMap> {
     carried
 }
 
-/// Sends `request`; a redirect the HTTP client stopped at (it leads to another origin, see
-/// [`http_client`](crate::http_client)) is followed here with a request that carries no
-/// credentials — no `Authorization`, cookie, credential header or query — only `carried`. A
-/// redirect that would have to resend a body (307/308 of a request with one) is returned as it is.
-async fn send_following(
+/// Follows a redirect the HTTP client stopped at (it leads to another origin, see
+/// [`http_client`](crate::http_client)) with a request that carries no credentials — no
+/// `Authorization`, cookie, credential header or query — only `carried`. A redirect that would
+/// have to resend a body (307/308 of a request with one) is returned as it is.
+async fn follow_redirects(
     http: &reqwest::Client,
-    request: reqwest::Request,
+    mut response: reqwest::Response,
     method: reqwest::Method,
     carried: Option<HeaderMap>,
+    had_body: bool,
 ) -> reqwest::Result<reqwest::Response> {
-    let had_body = request.body().is_some();
-    let mut response = http.execute(request).await?;
     for _ in 0..10 {
         let status = response.status();
         let keeps_method = matches!(status.as_u16(), 307 | 308);
@@ -484,6 +534,11 @@ pub async fn json_body<T: DeserializeOwned>(operation: &'static str, response: r
 /// (`items[3].createdBy`) and carries an excerpt of at most 200 characters around the failure —
 /// unless `sensitive` (the body can hold a credential), when the excerpt is withheld.
 pub fn decode_json<T: DeserializeOwned>(operation: &'static str, body: &[u8], sensitive: bool) -> Result<T, Error> {
+    // Decoding is deterministic: decode at full speed, and only when that fails decode again,
+    // tracking the field path, to say where.
+    if let Ok(v) = serde_json::from_slice(body) {
+        return Ok(v);
+    }
     let mut de = serde_json::Deserializer::from_slice(body);
     let decoded = serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();

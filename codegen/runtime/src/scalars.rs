@@ -13,16 +13,50 @@ enum Raw {
     Bool(bool),
 }
 
+/// Reads a number, a string or a flag as it is (no `serde_json::Value` in between).
+struct RawVisitor;
+
+impl<'de> serde::de::Visitor<'de> for RawVisitor {
+    type Value = Raw;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a number or a string")
+    }
+    fn visit_bool<E: serde::de::Error>(self, v: bool) -> Result<Raw, E> {
+        Ok(Raw::Bool(v))
+    }
+    fn visit_i64<E: serde::de::Error>(self, v: i64) -> Result<Raw, E> {
+        Ok(Raw::Number(v.into()))
+    }
+    fn visit_u64<E: serde::de::Error>(self, v: u64) -> Result<Raw, E> {
+        Ok(Raw::Number(v.into()))
+    }
+    fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Raw, E> {
+        serde_json::Number::from_f64(v)
+            .map(Raw::Number)
+            .ok_or_else(|| E::custom(format!("{v} is not a finite number")))
+    }
+    fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<Raw, E> {
+        Ok(Raw::Text(v.to_string()))
+    }
+    fn visit_string<E: serde::de::Error>(self, v: String) -> Result<Raw, E> {
+        Ok(Raw::Text(v))
+    }
+    fn visit_unit<E: serde::de::Error>(self) -> Result<Raw, E> {
+        Err(E::custom("expected a number or a string, found null"))
+    }
+    fn visit_seq<A: serde::de::SeqAccess<'de>>(self, _: A) -> Result<Raw, A::Error> {
+        Err(serde::de::Error::custom("expected a number or a string, found a list"))
+    }
+    fn visit_map<A: serde::de::MapAccess<'de>>(self, _: A) -> Result<Raw, A::Error> {
+        Err(serde::de::Error::custom(
+            "expected a number or a string, found an object",
+        ))
+    }
+}
+
 impl Raw {
     fn read<'de, D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match serde_json::Value::deserialize(d)? {
-            serde_json::Value::Number(n) => Ok(Raw::Number(n)),
-            serde_json::Value::String(s) => Ok(Raw::Text(s)),
-            serde_json::Value::Bool(b) => Ok(Raw::Bool(b)),
-            other => Err(serde::de::Error::custom(format!(
-                "expected a number or a string, found {other}"
-            ))),
-        }
+        d.deserialize_any(RawVisitor)
     }
     fn text(&self) -> String {
         match self {
