@@ -62,6 +62,20 @@ pub fn client_source(
         rewritten: 0,
     };
     rewriter.visit_file_mut(&mut file);
+    // The builders' `.query_param(..)` (see `QueryThroughRuntime`) comes from this trait.
+    for item in &mut file.items {
+        if let syn::Item::Mod(m) = item
+            && m.ident == "builder"
+            && let Some((_, items)) = &mut m.content
+        {
+            items.insert(
+                0,
+                syn::parse_quote!(
+                    use ::dam_runtime::QueryParams as _;
+                ),
+            );
+        }
+    }
     if let Some(e) = rewriter.errors.first() {
         return Err(format!("{spec_name}: {e}"));
     }
@@ -391,6 +405,7 @@ impl VisitMut for SendRewriter<'_> {
         }
         InvalidRequestToInput.visit_block_mut(&mut f.block);
         FormThroughReqwest.visit_block_mut(&mut f.block);
+        QueryThroughRuntime.visit_block_mut(&mut f.block);
         let (ok, other, sensitive) = (&meta.ok, &meta.other, meta.sensitive);
         let op = quote! {
             &::dam_runtime::Operation { id: #id, ok: &[#(#ok),*], other: &[#(#other),*], sensitive: #sensitive }
@@ -467,6 +482,33 @@ impl VisitMut for FormThroughReqwest {
             let mut call = m.clone();
             call.method = format_ident!("form");
             *expr = syn::Expr::MethodCall(call);
+        }
+        syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// progenitor's `.query(&progenitor_client::QueryParam::new(name, &value))`, one per declared
+/// parameter, becomes `.query_param(name, &value)` (`dam_runtime::QueryParams`): the same bytes on the
+/// wire, and an absent parameter costs nothing (reqwest's `query` reopens the URL even to write
+/// nothing).
+struct QueryThroughRuntime;
+
+impl VisitMut for QueryThroughRuntime {
+    fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
+        if let syn::Expr::MethodCall(m) = expr
+            && m.method == "query"
+            && m.args.len() == 1
+            && let Some(syn::Expr::Reference(r)) = m.args.first()
+            && let syn::Expr::Call(call) = &*r.expr
+            && let syn::Expr::Path(p) = &*call.func
+            && quote!(#p).to_string().replace(' ', "") == "progenitor_client::QueryParam::new"
+            && call.args.len() == 2
+        {
+            let mut receiver = (*m.receiver).clone();
+            self.visit_expr_mut(&mut receiver);
+            let (name, value) = (&call.args[0], &call.args[1]);
+            *expr = syn::parse_quote!(#receiver.query_param(#name, #value));
+            return;
         }
         syn::visit_mut::visit_expr_mut(self, expr);
     }

@@ -25105,6 +25105,7 @@ let response = client.list_trash_bin_contents()
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
+    use ::dam_runtime::QueryParams as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -26447,17 +26448,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("fields", &fields))
-                .query(&progenitor_client::QueryParam::new("kind", &kind))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "orderDirection",
-                        &order_direction,
-                    ),
-                )
+                .query_param("fields", &fields)
+                .query_param("kind", &kind)
+                .query_param("limit", &limit)
+                .query_param("offset", &offset)
+                .query_param("orderBy", &order_by)
+                .query_param("orderDirection", &order_direction)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::ContentList,
@@ -26917,19 +26913,14 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("fields", &fields))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "orderDirection",
-                        &order_direction,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("query", &query))
-                .query(&progenitor_client::QueryParam::new("status", &status))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .query_param("fields", &fields)
+                .query_param("limit", &limit)
+                .query_param("offset", &offset)
+                .query_param("orderBy", &order_by)
+                .query_param("orderDirection", &order_direction)
+                .query_param("query", &query)
+                .query_param("status", &status)
+                .query_param("type", &type_)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::ReceivedMediaBoxList,
@@ -27081,16 +27072,11 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("kind", &kind))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "orderDirection",
-                        &order_direction,
-                    ),
-                )
+                .query_param("kind", &kind)
+                .query_param("limit", &limit)
+                .query_param("offset", &offset)
+                .query_param("orderBy", &order_by)
+                .query_param("orderDirection", &order_direction)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::MediaBoxContentList,
@@ -27304,16 +27290,11 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "orderDirection",
-                        &order_direction,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("since", &since))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .query_param("limit", &limit)
+                .query_param("offset", &offset)
+                .query_param("orderDirection", &order_direction)
+                .query_param("since", &since)
+                .query_param("type", &type_)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::NetworkEventList,
@@ -27693,16 +27674,11 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("fields", &fields))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "orderDirection",
-                        &order_direction,
-                    ),
-                )
+                .query_param("fields", &fields)
+                .query_param("limit", &limit)
+                .query_param("offset", &offset)
+                .query_param("orderBy", &order_by)
+                .query_param("orderDirection", &order_direction)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::WorkspaceList,
@@ -28049,18 +28025,13 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("extraFields", &extra_fields))
-                .query(&progenitor_client::QueryParam::new("fields", &fields))
-                .query(&progenitor_client::QueryParam::new("kind", &kind))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "orderDirection",
-                        &order_direction,
-                    ),
-                )
+                .query_param("extraFields", &extra_fields)
+                .query_param("fields", &fields)
+                .query_param("kind", &kind)
+                .query_param("limit", &limit)
+                .query_param("offset", &offset)
+                .query_param("orderBy", &order_by)
+                .query_param("orderDirection", &order_direction)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::ContentList,
@@ -28209,16 +28180,11 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "orderDirection",
-                        &order_direction,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("since", &since))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .query_param("limit", &limit)
+                .query_param("offset", &offset)
+                .query_param("orderDirection", &order_direction)
+                .query_param("since", &since)
+                .query_param("type", &type_)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::WorkspaceEventList,
@@ -28465,18 +28431,13 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("fields", &fields))
-                .query(&progenitor_client::QueryParam::new("kind", &kind))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "orderDirection",
-                        &order_direction,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("query", &query))
+                .query_param("fields", &fields)
+                .query_param("kind", &kind)
+                .query_param("limit", &limit)
+                .query_param("offset", &offset)
+                .query_param("orderBy", &order_by)
+                .query_param("orderDirection", &order_direction)
+                .query_param("query", &query)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::SearchResultList,
@@ -28642,17 +28603,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("fields", &fields))
-                .query(&progenitor_client::QueryParam::new("kind", &kind))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("offset", &offset))
-                .query(&progenitor_client::QueryParam::new("orderBy", &order_by))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "orderDirection",
-                        &order_direction,
-                    ),
-                )
+                .query_param("fields", &fields)
+                .query_param("kind", &kind)
+                .query_param("limit", &limit)
+                .query_param("offset", &offset)
+                .query_param("orderBy", &order_by)
+                .query_param("orderDirection", &order_direction)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::ContentList,

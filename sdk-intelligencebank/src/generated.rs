@@ -10185,6 +10185,7 @@ let response = client.sync_changes()
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
+    use ::dam_runtime::QueryParams as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -10281,7 +10282,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("token", &token))
+                .query_param("token", &token)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::SsoInfoResponse,
@@ -10389,7 +10390,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("fileuuid", &fileuuid))
+                .query_param("fileuuid", &fileuuid)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::CommentResponse,
@@ -10481,7 +10482,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .form(&body)
-                .query(&progenitor_client::QueryParam::new("fileuuid", &fileuuid))
+                .query_param("fileuuid", &fileuuid)
                 .build()?;
             ::dam_runtime::call_empty(
                     &client.client,
@@ -10613,9 +10614,9 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("ext", &ext))
-                .query(&progenitor_client::QueryParam::new("name", &name))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .query_param("ext", &ext)
+                .query_param("name", &name)
+                .query_param("type", &type_)
                 .build()?;
             ::dam_runtime::call_stream(
                     &client.client,
@@ -10975,22 +10976,17 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("compression", &compression))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "compressiontype",
-                        &compressiontype,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("cropheight", &cropheight))
-                .query(&progenitor_client::QueryParam::new("cropwidth", &cropwidth))
-                .query(&progenitor_client::QueryParam::new("cropx", &cropx))
-                .query(&progenitor_client::QueryParam::new("cropy", &cropy))
-                .query(&progenitor_client::QueryParam::new("ext", &ext))
-                .query(&progenitor_client::QueryParam::new("fileuuid", &fileuuid))
-                .query(&progenitor_client::QueryParam::new("preview", &preview))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("version", &version))
+                .query_param("compression", &compression)
+                .query_param("compressiontype", &compressiontype)
+                .query_param("cropheight", &cropheight)
+                .query_param("cropwidth", &cropwidth)
+                .query_param("cropx", &cropx)
+                .query_param("cropy", &cropy)
+                .query_param("ext", &ext)
+                .query_param("fileuuid", &fileuuid)
+                .query_param("preview", &preview)
+                .query_param("size", &size)
+                .query_param("version", &version)
                 .build()?;
             ::dam_runtime::call_stream(
                     &client.client,
@@ -11083,7 +11079,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .form(&body)
-                .query(&progenitor_client::QueryParam::new("folderuuid", &folderuuid))
+                .query_param("folderuuid", &folderuuid)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::FolderResponse,
@@ -11179,7 +11175,7 @@ pub mod builder {
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
                 .form(&body)
-                .query(&progenitor_client::QueryParam::new("folderuuid", &folderuuid))
+                .query_param("folderuuid", &folderuuid)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::FolderResponse,
@@ -11239,7 +11235,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("folderuuid", &folderuuid))
+                .query_param("folderuuid", &folderuuid)
                 .build()?;
             ::dam_runtime::call_empty(
                     &client.client,
@@ -11331,9 +11327,9 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("folderuuid", &folderuuid))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("skip", &skip))
+                .query_param("folderuuid", &folderuuid)
+                .query_param("limit", &limit)
+                .query_param("skip", &skip)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::FolderResponse,
@@ -11396,7 +11392,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("folderlist", &folderlist))
+                .query_param("folderlist", &folderlist)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::FolderResponse,
@@ -11456,7 +11452,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("fileuuid", &fileuuid))
+                .query_param("fileuuid", &fileuuid)
                 .build()?;
             ::dam_runtime::call_empty(
                     &client.client,
@@ -11721,22 +11717,17 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("compression", &compression))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "compressiontype",
-                        &compressiontype,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("cropheight", &cropheight))
-                .query(&progenitor_client::QueryParam::new("cropwidth", &cropwidth))
-                .query(&progenitor_client::QueryParam::new("cropx", &cropx))
-                .query(&progenitor_client::QueryParam::new("cropy", &cropy))
-                .query(&progenitor_client::QueryParam::new("ext", &ext))
-                .query(&progenitor_client::QueryParam::new("fileuuid", &fileuuid))
-                .query(&progenitor_client::QueryParam::new("preview", &preview))
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("version", &version))
+                .query_param("compression", &compression)
+                .query_param("compressiontype", &compressiontype)
+                .query_param("cropheight", &cropheight)
+                .query_param("cropwidth", &cropwidth)
+                .query_param("cropx", &cropx)
+                .query_param("cropy", &cropy)
+                .query_param("ext", &ext)
+                .query_param("fileuuid", &fileuuid)
+                .query_param("preview", &preview)
+                .query_param("size", &size)
+                .query_param("version", &version)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::FileSizeEstimate,
@@ -11860,11 +11851,11 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("folderuuid", &folderuuid))
-                .query(&progenitor_client::QueryParam::new("fromDate", &from_date))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("searchterm", &searchterm))
-                .query(&progenitor_client::QueryParam::new("skip", &skip))
+                .query_param("folderuuid", &folderuuid)
+                .query_param("fromDate", &from_date)
+                .query_param("limit", &limit)
+                .query_param("searchterm", &searchterm)
+                .query_param("skip", &skip)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::SearchResponse,

@@ -63595,6 +63595,7 @@ let response = client.delete_workflow()
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
+    use ::dam_runtime::QueryParams as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -63762,14 +63763,14 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("aasm_state", &aasm_state))
-                .query(&progenitor_client::QueryParam::new("current", &current))
-                .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("sortField", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("submitted", &submitted))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .query_param("aasm_state", &aasm_state)
+                .query_param("current", &current)
+                .query_param("pageSize", &page_size)
+                .query_param("q", &q)
+                .query_param("sortField", &sort_field)
+                .query_param("sortOrder", &sort_order)
+                .query_param("submitted", &submitted)
+                .query_param("type", &type_)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Lightbox>,
@@ -63911,7 +63912,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("id", &id))
+                .query_param("id", &id)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::AccessRequestLookup,
@@ -63988,8 +63989,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("parent_id", &parent_id))
+                .query_param("page", &page)
+                .query_param("parent_id", &parent_id)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::AccessRequestTreeNode>,
@@ -64670,10 +64671,10 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("asset_type", &asset_type))
-                .query(&progenitor_client::QueryParam::new("dates[]", &dates))
-                .query(&progenitor_client::QueryParam::new("sortField", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query_param("asset_type", &asset_type)
+                .query_param("dates[]", &dates)
+                .query_param("sortField", &sort_field)
+                .query_param("sortOrder", &sort_order)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::PopularAsset>,
@@ -65762,191 +65763,69 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("aasm_state", &aasm_state))
-                .query(&progenitor_client::QueryParam::new("all_ids", &all_ids))
-                .query(&progenitor_client::QueryParam::new("as_filters", &as_filters))
-                .query(&progenitor_client::QueryParam::new("aspect", &aspect))
-                .query(&progenitor_client::QueryParam::new("bounds", &bounds))
-                .query(&progenitor_client::QueryParam::new("captured_at", &captured_at))
-                .query(
-                    &progenitor_client::QueryParam::new("collection_id", &collection_id),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "contract_asset_id[]",
-                        &contract_asset_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("contracts", &contracts))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "contribution_id",
-                        &contribution_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("created_at", &created_at))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "creator_tag_id[]",
-                        &creator_tag_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("custom_meta", &custom_meta))
-                .query(&progenitor_client::QueryParam::new("expired", &expired))
-                .query(&progenitor_client::QueryParam::new("exts[]", &exts))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "file_size_range",
-                        &file_size_range,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("gps", &gps))
-                .query(&progenitor_client::QueryParam::new("guids[]", &guids))
-                .query(
-                    &progenitor_client::QueryParam::new("has_alt_text", &has_alt_text),
-                )
-                .query(&progenitor_client::QueryParam::new("has_people", &has_people))
-                .query(&progenitor_client::QueryParam::new("hide_tags[]", &hide_tags))
-                .query(
-                    &progenitor_client::QueryParam::new("hide_taxonomy", &hide_taxonomy),
-                )
-                .query(&progenitor_client::QueryParam::new("ids[]", &ids))
-                .query(
-                    &progenitor_client::QueryParam::new("include_meta", &include_meta),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "include_renditions",
-                        &include_renditions,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "include_totals",
-                        &include_totals,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "lightbox_folder_id",
-                        &lightbox_folder_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("lightbox_id", &lightbox_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "missing_captured_at",
-                        &missing_captured_at,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "my_contribution_id",
-                        &my_contribution_id,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "no_collections",
-                        &no_collections,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "omit_child_collections",
-                        &omit_child_collections,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "omit_child_lightbox_folders",
-                        &omit_child_lightbox_folders,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "omit_child_lightboxes",
-                        &omit_child_lightboxes,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "omit_child_storage_folders",
-                        &omit_child_storage_folders,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "optimization_request",
-                        &optimization_request,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("per_page", &per_page))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "proximity_field",
-                        &proximity_field,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "proximity_max_gaps",
-                        &proximity_max_gaps,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "proximity_word_1",
-                        &proximity_word_1,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "proximity_word_2",
-                        &proximity_word_2,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("rating[]", &rating))
-                .query(
-                    &progenitor_client::QueryParam::new("release_ids[]", &release_ids),
-                )
-                .query(&progenitor_client::QueryParam::new("releases", &releases))
-                .query(&progenitor_client::QueryParam::new("rights[]", &rights))
-                .query(
-                    &progenitor_client::QueryParam::new("rights_code[]", &rights_code),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "snapshot_timestamp",
-                        &snapshot_timestamp,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("sort", &sort))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "storage_folder_id",
-                        &storage_folder_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("submitted", &submitted))
-                .query(&progenitor_client::QueryParam::new("sync", &sync))
-                .query(&progenitor_client::QueryParam::new("tags[]", &tags))
-                .query(&progenitor_client::QueryParam::new("taxonomy", &taxonomy))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "taxonomy_filter_mode",
-                        &taxonomy_filter_mode,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("updated_at", &updated_at))
-                .query(&progenitor_client::QueryParam::new("upload_guid", &upload_guid))
-                .query(&progenitor_client::QueryParam::new("upload_id", &upload_id))
-                .query(&progenitor_client::QueryParam::new("upload_type", &upload_type))
-                .query(&progenitor_client::QueryParam::new("user_ids[]", &user_ids))
-                .query(&progenitor_client::QueryParam::new("view_all", &view_all))
-                .query(&progenitor_client::QueryParam::new("vote", &vote))
+                .query_param("aasm_state", &aasm_state)
+                .query_param("all_ids", &all_ids)
+                .query_param("as_filters", &as_filters)
+                .query_param("aspect", &aspect)
+                .query_param("bounds", &bounds)
+                .query_param("captured_at", &captured_at)
+                .query_param("collection_id", &collection_id)
+                .query_param("contract_asset_id[]", &contract_asset_id)
+                .query_param("contracts", &contracts)
+                .query_param("contribution_id", &contribution_id)
+                .query_param("created_at", &created_at)
+                .query_param("creator_tag_id[]", &creator_tag_id)
+                .query_param("custom_meta", &custom_meta)
+                .query_param("expired", &expired)
+                .query_param("exts[]", &exts)
+                .query_param("file_size_range", &file_size_range)
+                .query_param("gps", &gps)
+                .query_param("guids[]", &guids)
+                .query_param("has_alt_text", &has_alt_text)
+                .query_param("has_people", &has_people)
+                .query_param("hide_tags[]", &hide_tags)
+                .query_param("hide_taxonomy", &hide_taxonomy)
+                .query_param("ids[]", &ids)
+                .query_param("include_meta", &include_meta)
+                .query_param("include_renditions", &include_renditions)
+                .query_param("include_totals", &include_totals)
+                .query_param("lightbox_folder_id", &lightbox_folder_id)
+                .query_param("lightbox_id", &lightbox_id)
+                .query_param("missing_captured_at", &missing_captured_at)
+                .query_param("my_contribution_id", &my_contribution_id)
+                .query_param("no_collections", &no_collections)
+                .query_param("omit_child_collections", &omit_child_collections)
+                .query_param("omit_child_lightbox_folders", &omit_child_lightbox_folders)
+                .query_param("omit_child_lightboxes", &omit_child_lightboxes)
+                .query_param("omit_child_storage_folders", &omit_child_storage_folders)
+                .query_param("optimization_request", &optimization_request)
+                .query_param("page", &page)
+                .query_param("per_page", &per_page)
+                .query_param("proximity_field", &proximity_field)
+                .query_param("proximity_max_gaps", &proximity_max_gaps)
+                .query_param("proximity_word_1", &proximity_word_1)
+                .query_param("proximity_word_2", &proximity_word_2)
+                .query_param("q", &q)
+                .query_param("rating[]", &rating)
+                .query_param("release_ids[]", &release_ids)
+                .query_param("releases", &releases)
+                .query_param("rights[]", &rights)
+                .query_param("rights_code[]", &rights_code)
+                .query_param("snapshot_timestamp", &snapshot_timestamp)
+                .query_param("sort", &sort)
+                .query_param("storage_folder_id", &storage_folder_id)
+                .query_param("submitted", &submitted)
+                .query_param("sync", &sync)
+                .query_param("tags[]", &tags)
+                .query_param("taxonomy", &taxonomy)
+                .query_param("taxonomy_filter_mode", &taxonomy_filter_mode)
+                .query_param("updated_at", &updated_at)
+                .query_param("upload_guid", &upload_guid)
+                .query_param("upload_id", &upload_id)
+                .query_param("upload_type", &upload_type)
+                .query_param("user_ids[]", &user_ids)
+                .query_param("view_all", &view_all)
+                .query_param("vote", &vote)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::SearchAssetsResult,
@@ -66084,11 +65963,9 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("any_user", &any_user))
-                .query(&progenitor_client::QueryParam::new("created_via", &created_via))
-                .query(
-                    &progenitor_client::QueryParam::new("last_sync_at", &last_sync_at),
-                )
+                .query_param("any_user", &any_user)
+                .query_param("created_via", &created_via)
+                .query_param("last_sync_at", &last_sync_at)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<::dam_runtime::LooseId>,
@@ -66167,12 +66044,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "include_renditions",
-                        &include_renditions,
-                    ),
-                )
+                .query_param("include_renditions", &include_renditions)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::AssetDataVersion>,
@@ -66322,7 +66194,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("skip_meta", &skip_meta))
+                .query_param("skip_meta", &skip_meta)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::Asset,
@@ -66413,13 +66285,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "include_renditions",
-                        &include_renditions,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("sync", &sync))
+                .query_param("include_renditions", &include_renditions)
+                .query_param("sync", &sync)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::Asset,
@@ -66941,16 +66808,11 @@ pub mod builder {
             let mut request = client
                 .client
                 .get(url)
-                .query(&progenitor_client::QueryParam::new("size", &size))
-                .query(&progenitor_client::QueryParam::new("skip_meta", &skip_meta))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "version_number",
-                        &version_number,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("via", &via))
-                .query(&progenitor_client::QueryParam::new("watermarked", &watermarked))
+                .query_param("size", &size)
+                .query_param("skip_meta", &skip_meta)
+                .query_param("version_number", &version_number)
+                .query_param("via", &via)
+                .query_param("watermarked", &watermarked)
                 .headers(header_map)
                 .build()?;
             ::dam_runtime::call_stream(
@@ -67524,7 +67386,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query_param("q", &q)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::AutoTag>,
@@ -67823,10 +67685,10 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("current", &current))
-                .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-                .query(&progenitor_client::QueryParam::new("sortField", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query_param("current", &current)
+                .query_param("pageSize", &page_size)
+                .query_param("sortField", &sort_field)
+                .query_param("sortOrder", &sort_order)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::BulkJob>,
@@ -68162,7 +68024,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query_param("page", &page)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Asset>,
@@ -68399,7 +68261,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query_param("q", &q)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Collection>,
@@ -68489,9 +68351,9 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("parent_id", &parent_id))
-                .query(&progenitor_client::QueryParam::new("sub_type", &sub_type))
+                .query_param("page", &page)
+                .query_param("parent_id", &parent_id)
+                .query_param("sub_type", &sub_type)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Collection>,
@@ -68785,8 +68647,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("parent_id", &parent_id))
-                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query_param("parent_id", &parent_id)
+                .query_param("q", &q)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Collection>,
@@ -68945,13 +68807,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "organization_slug",
-                        &organization_slug,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("slug", &slug))
+                .query_param("organization_slug", &organization_slug)
+                .query_param("slug", &slug)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::Collection,
@@ -69012,7 +68869,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("parent_id", &parent_id))
+                .query_param("parent_id", &parent_id)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Collection>,
@@ -69479,8 +69336,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("id", &id))
-                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .query_param("id", &id)
+                .query_param("type", &type_)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Comment>,
@@ -69869,18 +69726,13 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "enable_public[]",
-                        &enable_public,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("enabled[]", &enabled))
-                .query(&progenitor_client::QueryParam::new("featured[]", &featured))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("sortField", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query_param("enable_public[]", &enable_public)
+                .query_param("enabled[]", &enabled)
+                .query_param("featured[]", &featured)
+                .query_param("page", &page)
+                .query_param("q", &q)
+                .query_param("sortField", &sort_field)
+                .query_param("sortOrder", &sort_order)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Contribution>,
@@ -70067,7 +69919,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("slug", &slug))
+                .query_param("slug", &slug)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::Contribution,
@@ -70583,7 +70435,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query_param("q", &q)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::CreatorTag>,
@@ -71618,32 +71470,17 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("action_menu", &action_menu))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "enable_action_menu[]",
-                        &enable_action_menu,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("enable_ai[]", &enable_ai))
-                .query(&progenitor_client::QueryParam::new("enabled[]", &enabled))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "filter_by_role",
-                        &filter_by_role,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("free[]", &free))
-                .query(&progenitor_client::QueryParam::new("multi[]", &multi))
-                .query(&progenitor_client::QueryParam::new("owner_type", &owner_type))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("value_type", &value_type))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "with_color_labels",
-                        &with_color_labels,
-                    ),
-                )
+                .query_param("action_menu", &action_menu)
+                .query_param("enable_action_menu[]", &enable_action_menu)
+                .query_param("enable_ai[]", &enable_ai)
+                .query_param("enabled[]", &enabled)
+                .query_param("filter_by_role", &filter_by_role)
+                .query_param("free[]", &free)
+                .query_param("multi[]", &multi)
+                .query_param("owner_type", &owner_type)
+                .query_param("q", &q)
+                .query_param("value_type", &value_type)
+                .query_param("with_color_labels", &with_color_labels)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::CustomMetaField>,
@@ -72891,11 +72728,11 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("aasm_state", &aasm_state))
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("sortField", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query_param("aasm_state", &aasm_state)
+                .query_param("page", &page)
+                .query_param("q", &q)
+                .query_param("sortField", &sort_field)
+                .query_param("sortOrder", &sort_order)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Invite>,
@@ -73154,7 +72991,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("token", &token))
+                .query_param("token", &token)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::Invite,
@@ -73486,7 +73323,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("user_id", &user_id))
+                .query_param("user_id", &user_id)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Lightbox>,
@@ -73640,8 +73477,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("parent_id", &parent_id))
-                .query(&progenitor_client::QueryParam::new("sub_type", &sub_type))
+                .query_param("parent_id", &parent_id)
+                .query_param("sub_type", &sub_type)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Lightbox>,
@@ -73719,7 +73556,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("sub_type", &sub_type))
+                .query_param("sub_type", &sub_type)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::Lightbox,
@@ -74372,10 +74209,10 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("sortField", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query_param("page", &page)
+                .query_param("q", &q)
+                .query_param("sortField", &sort_field)
+                .query_param("sortOrder", &sort_order)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::MetaImport>,
@@ -74698,9 +74535,9 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("sortField", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query_param("page", &page)
+                .query_param("sortField", &sort_field)
+                .query_param("sortOrder", &sort_order)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::MetaImportAsset>,
@@ -75012,7 +74849,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("slug", &slug))
+                .query_param("slug", &slug)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::OrganizationWithAbilities,
@@ -76639,26 +76476,16 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("current", &current))
-                .query(&progenitor_client::QueryParam::new("dates[]", &dates))
-                .query(&progenitor_client::QueryParam::new("enabled", &enabled))
-                .query(&progenitor_client::QueryParam::new("expired", &expired))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "image_and_video_permission",
-                        &image_and_video_permission,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "other_permission",
-                        &other_permission,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("sortField", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query_param("current", &current)
+                .query_param("dates[]", &dates)
+                .query_param("enabled", &enabled)
+                .query_param("expired", &expired)
+                .query_param("image_and_video_permission", &image_and_video_permission)
+                .query_param("other_permission", &other_permission)
+                .query_param("pageSize", &page_size)
+                .query_param("q", &q)
+                .query_param("sortField", &sort_field)
+                .query_param("sortOrder", &sort_order)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::ShareLink>,
@@ -77044,19 +76871,14 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "asset_group_id",
-                        &asset_group_id,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("asset_id", &asset_id))
-                .query(&progenitor_client::QueryParam::new("current", &current))
-                .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("sortField", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
-                .query(&progenitor_client::QueryParam::new("user_id", &user_id))
+                .query_param("asset_group_id", &asset_group_id)
+                .query_param("asset_id", &asset_id)
+                .query_param("current", &current)
+                .query_param("pageSize", &page_size)
+                .query_param("q", &q)
+                .query_param("sortField", &sort_field)
+                .query_param("sortOrder", &sort_order)
+                .query_param("user_id", &user_id)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Share>,
@@ -77357,15 +77179,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new("publish_type", &publish_type),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "publish_user_id",
-                        &publish_user_id,
-                    ),
-                )
+                .query_param("publish_type", &publish_type)
+                .query_param("publish_user_id", &publish_user_id)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::StorageFolder>,
@@ -77505,7 +77320,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("parent_id", &parent_id))
+                .query_param("parent_id", &parent_id)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::StorageFolder>,
@@ -77983,8 +77798,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query_param("page", &page)
+                .query_param("q", &q)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Tag>,
@@ -78992,8 +78807,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("q", &q))
+                .query_param("page", &page)
+                .query_param("q", &q)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::TaxonomyTag>,
@@ -79176,8 +78991,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("page", &page))
-                .query(&progenitor_client::QueryParam::new("parent_id", &parent_id))
+                .query_param("page", &page)
+                .query_param("parent_id", &parent_id)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::TaxonomyTag>,
@@ -79873,14 +79688,14 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("aasm_state", &aasm_state))
-                .query(&progenitor_client::QueryParam::new("assignable", &assignable))
-                .query(&progenitor_client::QueryParam::new("current", &current))
-                .query(&progenitor_client::QueryParam::new("omit_public", &omit_public))
-                .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("sortField", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query_param("aasm_state", &aasm_state)
+                .query_param("assignable", &assignable)
+                .query_param("current", &current)
+                .query_param("omit_public", &omit_public)
+                .query_param("pageSize", &page_size)
+                .query_param("q", &q)
+                .query_param("sortField", &sort_field)
+                .query_param("sortOrder", &sort_order)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::UserGroup>,
@@ -80317,12 +80132,12 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("current", &current))
-                .query(&progenitor_client::QueryParam::new("enabled[]", &enabled))
-                .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("sortField", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query_param("current", &current)
+                .query_param("enabled[]", &enabled)
+                .query_param("pageSize", &page_size)
+                .query_param("q", &q)
+                .query_param("sortField", &sort_field)
+                .query_param("sortOrder", &sort_order)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Webhook>,
@@ -80459,12 +80274,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "webhook_request_id",
-                        &webhook_request_id,
-                    ),
-                )
+                .query_param("webhook_request_id", &webhook_request_id)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::JsonObject,
@@ -80529,12 +80339,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "webhook_request_id",
-                        &webhook_request_id,
-                    ),
-                )
+                .query_param("webhook_request_id", &webhook_request_id)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::JsonObject,
@@ -80942,10 +80747,10 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("current", &current))
-                .query(&progenitor_client::QueryParam::new("pageSize", &page_size))
-                .query(&progenitor_client::QueryParam::new("sortField", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sortOrder", &sort_order))
+                .query_param("current", &current)
+                .query_param("pageSize", &page_size)
+                .query_param("sortField", &sort_field)
+                .query_param("sortOrder", &sort_order)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::WebhookRequestLog>,

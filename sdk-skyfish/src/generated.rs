@@ -9343,6 +9343,7 @@ let response = client.get_zip_file()
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
+    use ::dam_runtime::QueryParams as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -10934,18 +10935,16 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("company_id", &company_id))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "exclude_per_user_system_folders",
-                        &exclude_per_user_system_folders,
-                    ),
+                .query_param("company_id", &company_id)
+                .query_param(
+                    "exclude_per_user_system_folders",
+                    &exclude_per_user_system_folders,
                 )
-                .query(&progenitor_client::QueryParam::new("id", &id))
-                .query(&progenitor_client::QueryParam::new("parent", &parent))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("sort_by", &sort_by))
-                .query(&progenitor_client::QueryParam::new("sort_order", &sort_order))
+                .query_param("id", &id)
+                .query_param("parent", &parent)
+                .query_param("q", &q)
+                .query_param("sort_by", &sort_by)
+                .query_param("sort_order", &sort_order)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Folder>,
@@ -12022,10 +12021,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new("download_info", &download_info),
-                )
-                .query(&progenitor_client::QueryParam::new("user", &user))
+                .query_param("download_info", &download_info)
+                .query_param("user", &user)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::DownloadLocation,
@@ -12138,10 +12135,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new("download_info", &download_info),
-                )
-                .query(&progenitor_client::QueryParam::new("user", &user))
+                .query_param("download_info", &download_info)
+                .query_param("user", &user)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::DownloadLocation,
@@ -14076,64 +14071,30 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "date_filter_field",
-                        &date_filter_field,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("direction", &direction))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "exclude_expired_media",
-                        &exclude_expired_media,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("folder_ids", &folder_ids))
-                .query(&progenitor_client::QueryParam::new("latitude", &latitude))
-                .query(&progenitor_client::QueryParam::new("longitude", &longitude))
-                .query(&progenitor_client::QueryParam::new("max_date", &max_date))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "max_expiration_date",
-                        &max_expiration_date,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("media_count", &media_count))
-                .query(
-                    &progenitor_client::QueryParam::new("media_offset", &media_offset),
-                )
-                .query(&progenitor_client::QueryParam::new("media_type", &media_type))
-                .query(&progenitor_client::QueryParam::new("min_date", &min_date))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "min_expiration_date",
-                        &min_expiration_date,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("min_height", &min_height))
-                .query(&progenitor_client::QueryParam::new("min_width", &min_width))
-                .query(&progenitor_client::QueryParam::new("order", &order))
-                .query(&progenitor_client::QueryParam::new("orientation", &orientation))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("query_type", &query_type))
-                .query(&progenitor_client::QueryParam::new("recursive", &recursive))
-                .query(&progenitor_client::QueryParam::new("resolution", &resolution))
-                .query(
-                    &progenitor_client::QueryParam::new("return_values", &return_values),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "thumbnail_size",
-                        &thumbnail_size,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "unique_media_id",
-                        &unique_media_id,
-                    ),
-                )
+                .query_param("date_filter_field", &date_filter_field)
+                .query_param("direction", &direction)
+                .query_param("exclude_expired_media", &exclude_expired_media)
+                .query_param("folder_ids", &folder_ids)
+                .query_param("latitude", &latitude)
+                .query_param("longitude", &longitude)
+                .query_param("max_date", &max_date)
+                .query_param("max_expiration_date", &max_expiration_date)
+                .query_param("media_count", &media_count)
+                .query_param("media_offset", &media_offset)
+                .query_param("media_type", &media_type)
+                .query_param("min_date", &min_date)
+                .query_param("min_expiration_date", &min_expiration_date)
+                .query_param("min_height", &min_height)
+                .query_param("min_width", &min_width)
+                .query_param("order", &order)
+                .query_param("orientation", &orientation)
+                .query_param("q", &q)
+                .query_param("query_type", &query_type)
+                .query_param("recursive", &recursive)
+                .query_param("resolution", &resolution)
+                .query_param("return_values", &return_values)
+                .query_param("thumbnail_size", &thumbnail_size)
+                .query_param("unique_media_id", &unique_media_id)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::SearchResult,
@@ -14580,64 +14541,30 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "date_filter_field",
-                        &date_filter_field,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("direction", &direction))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "exclude_expired_media",
-                        &exclude_expired_media,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("lang", &lang))
-                .query(&progenitor_client::QueryParam::new("latitude", &latitude))
-                .query(&progenitor_client::QueryParam::new("longitude", &longitude))
-                .query(&progenitor_client::QueryParam::new("max_date", &max_date))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "max_expiration_date",
-                        &max_expiration_date,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("media_count", &media_count))
-                .query(
-                    &progenitor_client::QueryParam::new("media_offset", &media_offset),
-                )
-                .query(&progenitor_client::QueryParam::new("media_type", &media_type))
-                .query(&progenitor_client::QueryParam::new("min_date", &min_date))
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "min_expiration_date",
-                        &min_expiration_date,
-                    ),
-                )
-                .query(&progenitor_client::QueryParam::new("min_height", &min_height))
-                .query(&progenitor_client::QueryParam::new("min_width", &min_width))
-                .query(&progenitor_client::QueryParam::new("order", &order))
-                .query(&progenitor_client::QueryParam::new("orientation", &orientation))
-                .query(&progenitor_client::QueryParam::new("q", &q))
-                .query(&progenitor_client::QueryParam::new("query_type", &query_type))
-                .query(&progenitor_client::QueryParam::new("recursive", &recursive))
-                .query(&progenitor_client::QueryParam::new("resolution", &resolution))
-                .query(
-                    &progenitor_client::QueryParam::new("return_values", &return_values),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "thumbnail_size",
-                        &thumbnail_size,
-                    ),
-                )
-                .query(
-                    &progenitor_client::QueryParam::new(
-                        "unique_media_id",
-                        &unique_media_id,
-                    ),
-                )
+                .query_param("date_filter_field", &date_filter_field)
+                .query_param("direction", &direction)
+                .query_param("exclude_expired_media", &exclude_expired_media)
+                .query_param("lang", &lang)
+                .query_param("latitude", &latitude)
+                .query_param("longitude", &longitude)
+                .query_param("max_date", &max_date)
+                .query_param("max_expiration_date", &max_expiration_date)
+                .query_param("media_count", &media_count)
+                .query_param("media_offset", &media_offset)
+                .query_param("media_type", &media_type)
+                .query_param("min_date", &min_date)
+                .query_param("min_expiration_date", &min_expiration_date)
+                .query_param("min_height", &min_height)
+                .query_param("min_width", &min_width)
+                .query_param("order", &order)
+                .query_param("orientation", &orientation)
+                .query_param("q", &q)
+                .query_param("query_type", &query_type)
+                .query_param("recursive", &recursive)
+                .query_param("resolution", &resolution)
+                .query_param("return_values", &return_values)
+                .query_param("thumbnail_size", &thumbnail_size)
+                .query_param("unique_media_id", &unique_media_id)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::SearchResult,
@@ -14778,7 +14705,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("redirect", &redirect))
+                .query_param("redirect", &redirect)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::UploadDone,

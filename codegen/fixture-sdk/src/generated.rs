@@ -1013,6 +1013,7 @@ let response = client.search()
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
+    use ::dam_runtime::QueryParams as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -1534,7 +1535,7 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("fileuuid", &fileuuid))
+                .query_param("fileuuid", &fileuuid)
                 .build()?;
             ::dam_runtime::call_json::<
                 types::Progress,
@@ -1614,8 +1615,8 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("media_type", &media_type))
-                .query(&progenitor_client::QueryParam::new("order", &order))
+                .query_param("media_type", &media_type)
+                .query_param("order", &order)
                 .build()?;
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Media>,

@@ -81,6 +81,7 @@ mod lists;
 mod paging;
 mod pipeline;
 mod provider;
+mod query;
 mod rate_limit;
 mod scalars;
 mod secret;
@@ -101,6 +102,7 @@ pub use pipeline::{
     retry_after, send,
 };
 pub use provider::{Operation, ProviderInfo};
+pub use query::QueryParams;
 pub use rate_limit::RateLimit;
 pub use scalars::{LooseBool, LooseFloat, LooseId, LooseInt, Timestamp};
 pub use secret::Secret;
