@@ -76,7 +76,7 @@ use std::time::Duration;
 use futures::{Stream, StreamExt, TryStreamExt};
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use reqwest::multipart::{Form, Part};
-use tokio::io::{AsyncReadExt, AsyncSeekExt};
+use tokio::io::AsyncSeekExt;
 
 use crate::runtime::{self, Idempotency, OnProgress, Progress, RetryPolicy};
 use crate::{Client, Error, types};
@@ -554,13 +554,12 @@ async fn part_body(path: &Path, offset: u64, len: u64, progress: PartProgress) -
         .map_err(|e| Error::InvalidInput(format!("cannot open the file to upload, {}: {e}", path.display())))?;
     file.seek(std::io::SeekFrom::Start(offset)).await?;
     let mut sent = 0u64;
-    let chunks =
-        tokio_util::io::ReaderStream::with_capacity(file.take(len), runtime::FILE_CHUNK).inspect(move |chunk| {
-            if let Ok(chunk) = chunk {
-                sent += chunk.len() as u64;
-                progress.tracker.reached(&progress.best, sent);
-            }
-        });
+    let chunks = runtime::file_chunks(file.into_std().await, len).inspect(move |chunk| {
+        if let Ok(chunk) = chunk {
+            sent += chunk.len() as u64;
+            progress.tracker.reached(&progress.best, sent);
+        }
+    });
     Ok(reqwest::Body::wrap_stream(chunks))
 }
 

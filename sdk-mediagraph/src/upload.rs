@@ -102,7 +102,11 @@ impl UploadFile {
     where
         R: tokio::io::AsyncRead + Send + 'static,
     {
-        Self::stream(filename, len, tokio_util::io::ReaderStream::new(reader))
+        Self::stream(
+            filename,
+            len,
+            tokio_util::io::ReaderStream::with_capacity(reader, runtime::FILE_CHUNK),
+        )
     }
 
     /// The file name to give the asset (default: the path's file name).

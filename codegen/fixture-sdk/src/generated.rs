@@ -821,20 +821,16 @@ pub struct Client {
     pub(crate) inner: ::dam_runtime::ClientState,
 }
 impl Client {
-    /// Create a new client.
-    ///
-    /// `baseurl` is the base URL provided to the internal
-    /// `reqwest::Client`, and should include a scheme and hostname,
-    /// as well as port and a path stem if applicable.
-    pub fn new(baseurl: &str, inner: ::dam_runtime::ClientState) -> Self {
-        #[cfg(not(target_arch = "wasm32"))]
-        let client = {
-            let dur = ::std::time::Duration::from_secs(300u64);
-            reqwest::ClientBuilder::new().connect_timeout(dur).timeout(dur)
-        };
-        #[cfg(target_arch = "wasm32")]
-        let client = reqwest::ClientBuilder::new();
-        Self::new_with_client(baseurl, client.build().unwrap(), inner)
+    /// A client of the API at `baseurl` (scheme, host, and port and path stem where
+    /// needed) over the HTTP client of [`::dam_runtime::http_client`] with default
+    /// timeouts. The crate's `Client::builder()` is the usual way in; this fails
+    /// only when that HTTP client cannot be built.
+    pub fn new(
+        baseurl: &str,
+        inner: ::dam_runtime::ClientState,
+    ) -> ::std::result::Result<Self, ::dam_runtime::Error> {
+        let http = ::dam_runtime::http_client(::dam_runtime::Timeouts::default())?;
+        Ok(Self::new_with_client(baseurl, http, inner))
     }
     /// Construct a new client with an existing `reqwest::Client`,
     /// allowing more control over its configuration.

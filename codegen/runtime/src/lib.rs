@@ -110,7 +110,7 @@ pub use secret::Secret;
 pub use tls::rustls_config;
 pub use transfer::{
     DownloadReport, FILE_CHUNK, OnProgress, Progress, Resume, content_range, copy_to_writer, counting_body, download,
-    download_to_file, file_body, file_body_with_progress,
+    download_to_file, file_body, file_body_with_progress, file_chunks,
 };
 
 /// progenitor's response wrapper and byte stream, which generated calls return.

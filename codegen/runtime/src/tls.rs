@@ -17,12 +17,13 @@
 //! and revocation rules); TLS 1.3 and 1.2; ALPN `http/1.1` (and `h2` first with the `http2`
 //! feature). Nothing process-wide is changed.
 //!
-//! A `reqwest::Client` built elsewhere — `reqwest::Client::new()`, or the generated
-//! `Client::new` — does not get this configuration: in a program whose only TLS feature is the
+//! A `reqwest::Client` built elsewhere, such as `reqwest::Client::new()`, does not get this
+//! configuration: in a program whose only TLS feature is the
 //! default `rustls`, reqwest then needs a process-wide provider (install one first, enable
 //! reqwest's own `rustls` feature, or build the client from [`rustls_config`] with
 //! `reqwest::ClientBuilder::tls_backend_preconfigured`). The SDK builders always use
-//! [`http_client`](crate::http_client) unless given a client.
+//! [`http_client`](crate::http_client) unless given a client, and so does the generated
+//! `Client::new`.
 
 #[cfg(feature = "rustls")]
 use std::sync::Arc;

@@ -24,8 +24,60 @@ use tokio::io::AsyncWriteExt;
 
 use crate::{ClientState, Error, Idempotency};
 
-/// Files are read this much at a time for upload bodies (one blocking-pool hop per chunk).
+/// Files are read this much at a time for upload bodies.
 pub const FILE_CHUNK: usize = 256 * 1024;
+
+/// Chunks read ahead of the connection by an upload body's reader.
+const READ_AHEAD: usize = 4;
+
+/// At most `limit` bytes of `file` from where it stands, in [`FILE_CHUNK`] pieces, for an upload
+/// body. One blocking task reads them and stays a few chunks ahead of the connection (at most
+/// 1 MiB held); each chunk is read straight into the buffer that is sent — no copy out of an
+/// intermediate buffer and no blocking-pool hop per chunk, as `tokio::fs::File` under a
+/// `ReaderStream` takes. Reading stops when the stream is dropped. Needs a Tokio runtime.
+pub fn file_chunks(
+    file: std::fs::File,
+    limit: u64,
+) -> impl Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static {
+    use std::io::Read;
+    let (tx, rx) = tokio::sync::mpsc::channel(READ_AHEAD);
+    tokio::task::spawn_blocking(move || {
+        let mut file = file.take(limit);
+        loop {
+            let mut chunk = Vec::with_capacity(FILE_CHUNK);
+            let read = (&mut file).take(FILE_CHUNK as u64).read_to_end(&mut chunk);
+            let last = !matches!(read, Ok(n) if n == FILE_CHUNK);
+            let item = read.map(|_| bytes::Bytes::from(chunk));
+            if matches!(&item, Ok(c) if c.is_empty()) || tx.blocking_send(item).is_err() || last {
+                return;
+            }
+        }
+    });
+    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) })
+}
+
+/// Opens a file to upload: its chunks, its length and its file name.
+async fn open_upload(
+    path: &std::path::Path,
+) -> Result<
+    (
+        impl Stream<Item = std::io::Result<bytes::Bytes>> + Send + 'static,
+        u64,
+        String,
+    ),
+    Error,
+> {
+    let name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .ok_or_else(|| Error::InvalidInput(format!("{} has no UTF-8 file name", path.display())))?
+        .to_string();
+    let file = tokio::fs::File::open(path)
+        .await
+        .map_err(|e| Error::InvalidInput(format!("cannot open the file to upload, {}: {e}", path.display())))?;
+    let len = file.metadata().await?.len();
+    Ok((file_chunks(file.into_std().await, len), len, name))
+}
 
 /// Copies a byte stream into a writer; returns the number of bytes written.
 pub async fn copy_to_writer<S, W>(stream: S, writer: &mut W) -> Result<u64, Error>
@@ -48,20 +100,8 @@ where
 /// [`FILE_CHUNK`] pieces as it is sent, never held in memory. A missing or unreadable file is
 /// [`Error::InvalidInput`] naming it, before anything is sent.
 pub async fn file_body(path: &std::path::Path) -> Result<(reqwest::Body, u64, String), Error> {
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| Error::InvalidInput(format!("{} has no UTF-8 file name", path.display())))?
-        .to_string();
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Error::InvalidInput(format!("cannot open the file to upload, {}: {e}", path.display())))?;
-    let len = file.metadata().await?.len();
-    Ok((
-        reqwest::Body::wrap_stream(tokio_util::io::ReaderStream::with_capacity(file, FILE_CHUNK)),
-        len,
-        name,
-    ))
+    let (chunks, len, name) = open_upload(path).await?;
+    Ok((reqwest::Body::wrap_stream(chunks), len, name))
 }
 
 /// A streaming request body over a local file, like [`file_body`], that reports each chunk as it is
@@ -73,24 +113,8 @@ pub async fn file_body_with_progress(
     let Some(report) = on_progress else {
         return file_body(path).await;
     };
-    let name = path
-        .file_name()
-        .and_then(|n| n.to_str())
-        .ok_or_else(|| Error::InvalidInput(format!("{} has no UTF-8 file name", path.display())))?
-        .to_string();
-    let file = tokio::fs::File::open(path)
-        .await
-        .map_err(|e| Error::InvalidInput(format!("cannot open the file to upload, {}: {e}", path.display())))?;
-    let len = file.metadata().await?.len();
-    Ok((
-        counting_body(
-            tokio_util::io::ReaderStream::with_capacity(file, FILE_CHUNK),
-            len,
-            report,
-        ),
-        len,
-        name,
-    ))
+    let (chunks, len, name) = open_upload(path).await?;
+    Ok((counting_body(chunks, len, report), len, name))
 }
 
 /// A body over `stream` that reports the bytes sent so far (of `total`) as each chunk leaves.
@@ -381,6 +405,34 @@ mod tests {
     use super::*;
 
     #[tokio::test]
+    async fn file_chunks_are_whole_chunks_in_order_up_to_the_limit() {
+        let path = std::env::temp_dir().join(format!("dam-runtime-chunks-{}", std::process::id()));
+        let bytes: Vec<u8> = (0..(FILE_CHUNK * 5 / 2)).map(|i| (i % 251) as u8).collect();
+        std::fs::write(&path, &bytes).unwrap();
+        let read = |offset: u64, limit: u64| {
+            let path = path.clone();
+            async move {
+                use std::io::{Seek, SeekFrom};
+                let mut file = std::fs::File::open(&path).unwrap();
+                file.seek(SeekFrom::Start(offset)).unwrap();
+                let chunks: Vec<bytes::Bytes> = file_chunks(file, limit).map(|c| c.unwrap()).collect().await;
+                chunks
+            }
+        };
+        let whole = read(0, u64::MAX).await;
+        assert_eq!(
+            whole.iter().map(|c| c.len()).collect::<Vec<_>>(),
+            [FILE_CHUNK, FILE_CHUNK, FILE_CHUNK / 2]
+        );
+        assert_eq!(whole.concat(), bytes);
+        let part = read(1000, FILE_CHUNK as u64 + 10).await;
+        assert_eq!(part.iter().map(|c| c.len()).collect::<Vec<_>>(), [FILE_CHUNK, 10]);
+        assert_eq!(part.concat(), &bytes[1000..1000 + FILE_CHUNK + 10]);
+        assert!(read(bytes.len() as u64, u64::MAX).await.is_empty());
+        std::fs::remove_file(&path).unwrap();
+    }
+
+    #[tokio::test]
     async fn file_bodies_report_progress_up_to_the_length() {
         let path = std::env::temp_dir().join(format!("dam-runtime-progress-{}", std::process::id()));
         std::fs::write(&path, vec![7u8; 600 * 1024]).unwrap();
@@ -393,7 +445,8 @@ mod tests {
         assert_eq!(len, 600 * 1024);
         assert!(name.starts_with("dam-runtime-progress-"));
         let server = dam_test_server::MockServer::start(|_| dam_test_server::Reply::status(200)).await;
-        reqwest::Client::new()
+        crate::http_client(crate::Timeouts::default())
+            .unwrap()
             .post(server.url())
             .body(body)
             .send()
