@@ -188,23 +188,22 @@ mod tests {
             url_of(base().query_param("parent", &none)),
             "http://localhost/folder#top"
         );
-        let cases: Vec<(&str, Box<dyn Fn(reqwest::RequestBuilder) -> reqwest::RequestBuilder>)> = vec![
-            ("some", Box::new(|b| b.query_param("parent", &Some(7u32)))),
-            ("text", Box::new(|b| b.query_param("q", &"a b&c"))),
-            ("list", Box::new(|b| b.query_param("id", &Some(vec![1, 2])))),
-            ("empty text", Box::new(|b| b.query_param("q", &Some(String::new())))),
-            ("bool", Box::new(|b| b.query_param("all", &false))),
-        ];
-        for (what, ours) in cases {
-            let expected = match what {
-                "some" => base().query(&progenitor_client::QueryParam::new("parent", &Some(7u32))),
-                "text" => base().query(&progenitor_client::QueryParam::new("q", &"a b&c")),
-                "list" => base().query(&progenitor_client::QueryParam::new("id", &Some(vec![1, 2]))),
-                "empty text" => base().query(&progenitor_client::QueryParam::new("q", &Some(String::new()))),
-                _ => base().query(&progenitor_client::QueryParam::new("all", &false)),
+        // Ours against progenitor's `QueryParam` through reqwest's own `query`.
+        macro_rules! same {
+            ($name:expr, $value:expr) => {
+                assert_eq!(
+                    url_of(base().query_param($name, $value)),
+                    url_of(base().query(&progenitor_client::QueryParam::new($name, $value))),
+                    "{}",
+                    $name
+                )
             };
-            assert_eq!(url_of(ours(base())), url_of(expected), "{what}");
         }
+        same!("parent", &Some(7u32));
+        same!("q", &"a b&c");
+        same!("id", &Some(vec![1, 2]));
+        same!("q", &Some(String::new()));
+        same!("all", &false);
         assert_eq!(
             url_of(base().query_param("parent", &Some(7u32)).query_param("q", &none)),
             "http://localhost/folder?parent=7#top"
