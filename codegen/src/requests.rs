@@ -189,20 +189,20 @@ pub fn simulator_test_source(
     prepared: &crate::prepare::Prepared,
     setters: &Setters,
 ) -> String {
-    let calls = calls(crate_ident, spec, prepared, setters);
+    let calls = calls(crate_ident, spec, prepared, setters, true);
     let mut body = String::new();
     let mut fns = String::new();
     for (n, (id, chain, _, _)) in calls.iter().enumerate() {
         let _ = write!(
             fns,
-            "\nasync fn call_{n}(client: &{crate_ident}::Client) -> Result<(), {crate_ident}::Error> {{\n    {chain}.send().await.map(drop)\n}}\n"
+            "\nasync fn call_{n}(\n    client: &{crate_ident}::Client,\n    sim: &{crate_ident}::simulator::Simulator,\n) -> Result<(), {crate_ident}::Error> {{\n    {chain}.send().await.map(drop)\n}}\n"
         );
         // A public operation (sign-in, token endpoints) takes credentials of its own, which no
         // synthesized value can get right: its refusal (400/401/403) is expected.
         let public = prepared.unauthenticated.contains(id.as_str());
         let _ = writeln!(
             body,
-            "    check({id:?}, {public}, Box::pin(call_{n}(&client)).await, &mut ok);"
+            "    check({id:?}, {public}, Box::pin(call_{n}(&client, &sim)).await, &mut ok, &mut failures);"
         );
     }
     format!(
@@ -213,33 +213,54 @@ pub fn simulator_test_source(
          //! decode. (Public operations such as sign-in take credentials of their own, which synthesized\n\
          //! values cannot get right: their 400/401/403 is expected.)\n\n\
          #![cfg(feature = \"simulator\")]\n\
-         #![allow(missing_docs, unused_imports)]\n\n\
-         #[track_caller]\n\
-         fn check(operation: &str, public: bool, result: Result<(), {crate_ident}::Error>, ok: &mut usize) {{\n    \
+         #![allow(missing_docs, unused_imports, unused_variables)]\n\n\
+         /// The value the simulator offers (an id of an object that exists, read as JSON, as text or\n\
+         /// bare), else the synthesized one.\n\
+         fn value<T: serde::de::DeserializeOwned>(offered: Option<String>, synthesized: &str, what: &str) -> T {{\n    \
+         if let Some(v) = offered {{\n        \
+         let bare = v.trim_matches('\"').to_string();\n        \
+         let text = serde_json::Value::String(bare.clone()).to_string();\n        \
+         for candidate in [&v, &text, &bare] {{\n            \
+         if let Ok(t) = serde_json::from_str(candidate) {{\n                \
+         return t;\n            \
+         }}\n        \
+         }}\n    \
+         }}\n    \
+         serde_json::from_str(synthesized).expect(what)\n\
+         }}\n\n\
+         /// Counts a success; keeps a failure (listed all at once at the end).\n\
+         fn check(\n    operation: &str,\n    public: bool,\n    result: Result<(), {crate_ident}::Error>,\n    ok: &mut usize,\n    failures: &mut Vec<String>,\n) {{\n    \
          match result {{\n        \
          Ok(()) => *ok += 1,\n        \
-         Err({crate_ident}::Error::Api {{ status, .. }}) if [404, 409, 422].contains(&status.as_u16()) => {{}}\n        \
+         Err({crate_ident}::Error::Api {{ status, .. }}) if [404, 409, 422].contains(&status.as_u16()) => {{\n            \
+         println!(\"{{operation}}: {{status}}\")\n        \
+         }}\n        \
          Err({crate_ident}::Error::Api {{ status, .. }}) if public && [400, 401, 403].contains(&status.as_u16()) => {{}}\n        \
-         Err(e) => panic!(\"{{operation}}: {{e}} ({{e:?}})\"),\n    \
+         Err(e) => failures.push(format!(\"{{operation}}: {{e}}\")),\n    \
          }}\n}}\n\n\
          #[tokio::test]\n\
          async fn every_generated_operation_is_answered_by_the_simulator() {{\n    \
          let sim = {crate_ident}::simulator::Simulator::start().await.unwrap();\n    \
          let client = sim.client();\n    \
-         let mut ok = 0usize;\n\
+         let mut ok = 0usize;\n    \
+         let mut failures = Vec::new();\n\
          {body}    \
+         assert!(failures.is_empty(), \"{{}}\", failures.join(\"\\n\"));\n    \
          assert!(ok > 0, \"no operation succeeded\");\n    \
          println!(\"{{ok}} of {} operations succeeded on the simulator\");\n}}\n{fns}",
         calls.len()
     )
 }
 
-/// Every generated operation's id, call chain (without `.send()`), method and wire path.
+/// Every generated operation's id, call chain (without `.send()`), method and wire path. With
+/// `from_simulator`, a path or query parameter takes the value the simulator offers for it
+/// (`sim.example_value(operation, name)`: the id of an object that exists), else the synthesized one.
 fn calls(
     crate_ident: &str,
     _spec: &Value,
     prepared: &crate::prepare::Prepared,
     setters: &Setters,
+    from_simulator: bool,
 ) -> Vec<(String, String, String, String)> {
     let spec = _spec;
     let mut out = Vec::new();
@@ -265,6 +286,9 @@ fn calls(
                     .ty
                     .replace("crate::generated::types::", "types::")
                     .replace("types::", &format!("{crate_ident}::types::"));
+                let param = params
+                    .iter()
+                    .find(|p| p.get("name").and_then(Value::as_str).map(normal) == Some(normal(&setter.name)));
                 let value: Option<Value> = if setter.name == "body" {
                     body.and_then(|b| b.get("content"))
                         .and_then(Value::as_object)
@@ -276,11 +300,7 @@ fn calls(
                             }))
                         })
                 } else {
-                    params
-                        .iter()
-                        .find(|p| p.get("name").and_then(Value::as_str).map(normal) == Some(normal(&setter.name)))
-                        .and_then(|p| p.get("schema"))
-                        .map(|s| synthesize(doc, s, 0))
+                    param.and_then(|p| p.get("schema")).map(|s| synthesize(doc, s, 0))
                 };
                 let Some(value) = value else { continue };
                 let expr = if ty == "reqwest::Body" {
@@ -292,10 +312,20 @@ fn calls(
                             .find(|n| !text.contains(&format!("\"{}", "#".repeat(*n))))
                             .unwrap_or(8),
                     );
-                    format!(
-                        "serde_json::from_str::<{ty}>(r{hashes}\"{text}\"{hashes}).expect(\"{id}.{}\")",
-                        setter.name
-                    )
+                    let wire_name = param
+                        .filter(|_| setter.name != "body")
+                        .and_then(|p| p.get("name"))
+                        .and_then(Value::as_str);
+                    match wire_name {
+                        Some(name) if from_simulator => format!(
+                            "value::<{ty}>(sim.example_value({id:?}, {name:?}), r{hashes}\"{text}\"{hashes}, \"{id}.{}\")",
+                            setter.name
+                        ),
+                        _ => format!(
+                            "serde_json::from_str::<{ty}>(r{hashes}\"{text}\"{hashes}).expect(\"{id}.{}\")",
+                            setter.name
+                        ),
+                    }
                 };
                 let _ = write!(chain, ".{}({expr})", setter.name);
             }
@@ -310,7 +340,7 @@ fn calls(
 pub fn test_source(crate_ident: &str, spec: &Value, prepared: &crate::prepare::Prepared, setters: &Setters) -> String {
     let mut calls_src = String::new();
     let mut fns = String::new();
-    let calls = calls(crate_ident, spec, prepared, setters);
+    let calls = calls(crate_ident, spec, prepared, setters, false);
     for (count, (_, chain, method, wire_path)) in calls.iter().enumerate() {
         // One function per call keeps each call's temporaries in its own stack frame (a debug
         // build of one function with hundreds of calls overflows the stack).

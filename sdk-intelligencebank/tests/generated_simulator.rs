@@ -9,16 +9,39 @@
 //! values cannot get right: their 400/401/403 is expected.)
 
 #![cfg(feature = "simulator")]
-#![allow(missing_docs, unused_imports)]
+#![allow(missing_docs, unused_imports, unused_variables)]
 
-#[track_caller]
-fn check(operation: &str, public: bool, result: Result<(), sdk_intelligencebank::Error>, ok: &mut usize) {
+/// The value the simulator offers (an id of an object that exists, read as JSON, as text or
+/// bare), else the synthesized one.
+fn value<T: serde::de::DeserializeOwned>(offered: Option<String>, synthesized: &str, what: &str) -> T {
+    if let Some(v) = offered {
+        let bare = v.trim_matches('"').to_string();
+        let text = serde_json::Value::String(bare.clone()).to_string();
+        for candidate in [&v, &text, &bare] {
+            if let Ok(t) = serde_json::from_str(candidate) {
+                return t;
+            }
+        }
+    }
+    serde_json::from_str(synthesized).expect(what)
+}
+
+/// Counts a success; keeps a failure (listed all at once at the end).
+fn check(
+    operation: &str,
+    public: bool,
+    result: Result<(), sdk_intelligencebank::Error>,
+    ok: &mut usize,
+    failures: &mut Vec<String>,
+) {
     match result {
         Ok(()) => *ok += 1,
-        Err(sdk_intelligencebank::Error::Api { status, .. }) if [404, 409, 422].contains(&status.as_u16()) => {}
+        Err(sdk_intelligencebank::Error::Api { status, .. }) if [404, 409, 422].contains(&status.as_u16()) => {
+            println!("{operation}: {status}")
+        }
         Err(sdk_intelligencebank::Error::Api { status, .. })
             if public && [400, 401, 403].contains(&status.as_u16()) => {}
-        Err(e) => panic!("{operation}: {e} ({e:?})"),
+        Err(e) => failures.push(format!("{operation}: {e}")),
     }
 }
 
@@ -27,65 +50,209 @@ async fn every_generated_operation_is_answered_by_the_simulator() {
     let sim = sdk_intelligencebank::simulator::Simulator::start().await.unwrap();
     let client = sim.client();
     let mut ok = 0usize;
-    check("get_api_address", true, Box::pin(call_0(&client)).await, &mut ok);
-    check("sso_get_session_info", true, Box::pin(call_1(&client)).await, &mut ok);
-    check("sso_create_token", true, Box::pin(call_2(&client)).await, &mut ok);
-    check("list_comments", false, Box::pin(call_3(&client)).await, &mut ok);
-    check("add_comment", false, Box::pin(call_4(&client)).await, &mut ok);
-    check("list_download_presets", false, Box::pin(call_5(&client)).await, &mut ok);
-    check("get_icon", false, Box::pin(call_6(&client)).await, &mut ok);
-    check("login", true, Box::pin(call_7(&client)).await, &mut ok);
-    check("reset_password", true, Box::pin(call_8(&client)).await, &mut ok);
-    check("download_resource", false, Box::pin(call_9(&client)).await, &mut ok);
-    check("update_folder", false, Box::pin(call_10(&client)).await, &mut ok);
-    check("create_folder", false, Box::pin(call_11(&client)).await, &mut ok);
-    check("delete_folder", false, Box::pin(call_12(&client)).await, &mut ok);
-    check("get_folder_contents", false, Box::pin(call_13(&client)).await, &mut ok);
-    check("list_folders_by_uuid", false, Box::pin(call_14(&client)).await, &mut ok);
-    check("delete_resource", false, Box::pin(call_15(&client)).await, &mut ok);
-    check("get_root_folder", false, Box::pin(call_16(&client)).await, &mut ok);
+    let mut failures = Vec::new();
+    check(
+        "get_api_address",
+        true,
+        Box::pin(call_0(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "sso_get_session_info",
+        true,
+        Box::pin(call_1(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "sso_create_token",
+        true,
+        Box::pin(call_2(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_comments",
+        false,
+        Box::pin(call_3(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "add_comment",
+        false,
+        Box::pin(call_4(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_download_presets",
+        false,
+        Box::pin(call_5(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_icon",
+        false,
+        Box::pin(call_6(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "login",
+        true,
+        Box::pin(call_7(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "reset_password",
+        true,
+        Box::pin(call_8(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "download_resource",
+        false,
+        Box::pin(call_9(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_folder",
+        false,
+        Box::pin(call_10(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_folder",
+        false,
+        Box::pin(call_11(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_folder",
+        false,
+        Box::pin(call_12(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_folder_contents",
+        false,
+        Box::pin(call_13(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_folders_by_uuid",
+        false,
+        Box::pin(call_14(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_resource",
+        false,
+        Box::pin(call_15(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_root_folder",
+        false,
+        Box::pin(call_16(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "estimate_resource_file_size",
         false,
-        Box::pin(call_17(&client)).await,
+        Box::pin(call_17(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("search", false, Box::pin(call_18(&client)).await, &mut ok);
-    check("sync_changes", false, Box::pin(call_19(&client)).await, &mut ok);
+    check(
+        "search",
+        false,
+        Box::pin(call_18(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "sync_changes",
+        false,
+        Box::pin(call_19(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(ok > 0, "no operation succeeded");
     println!("{ok} of 20 operations succeeded on the simulator");
 }
 
-async fn call_0(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_0(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client.get_api_address().send().await.map(drop)
 }
 
-async fn call_1(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_1(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .sso_get_session_info()
-        .token(serde_json::from_str::<::std::string::String>(r#""x""#).expect("sso_get_session_info.token"))
+        .token(value::<::std::string::String>(
+            sim.example_value("sso_get_session_info", "token"),
+            r#""x""#,
+            "sso_get_session_info.token",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_2(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_2(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client.sso_create_token().send().await.map(drop)
 }
 
-async fn call_3(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_3(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .list_comments()
-        .fileuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_comments.fileuuid"))
+        .fileuuid(value::<::std::string::String>(
+            sim.example_value("list_comments", "fileuuid"),
+            r#""x""#,
+            "list_comments.fileuuid",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_4(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_4(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .add_comment()
-        .fileuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("add_comment.fileuuid"))
+        .fileuuid(value::<::std::string::String>(
+            sim.example_value("add_comment", "fileuuid"),
+            r#""x""#,
+            "add_comment.fileuuid",
+        ))
         .body(
             serde_json::from_str::<sdk_intelligencebank::types::AddCommentForm>(r#"{"comment":"x"}"#)
                 .expect("add_comment.body"),
@@ -95,22 +262,43 @@ async fn call_4(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelli
         .map(drop)
 }
 
-async fn call_5(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_5(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client.list_download_presets().send().await.map(drop)
 }
 
-async fn call_6(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_6(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .get_icon()
-        .ext(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_icon.ext"))
-        .name(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_icon.name"))
-        .type_(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_icon.type_"))
+        .ext(value::<::std::string::String>(
+            sim.example_value("get_icon", "ext"),
+            r#""x""#,
+            "get_icon.ext",
+        ))
+        .name(value::<::std::string::String>(
+            sim.example_value("get_icon", "name"),
+            r#""x""#,
+            "get_icon.name",
+        ))
+        .type_(value::<::std::string::String>(
+            sim.example_value("get_icon", "type"),
+            r#""x""#,
+            "get_icon.type_",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_7(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_7(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .login()
         .body(
@@ -124,7 +312,10 @@ async fn call_7(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelli
         .map(drop)
 }
 
-async fn call_8(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_8(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .reset_password()
         .body(
@@ -138,35 +329,83 @@ async fn call_8(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelli
         .map(drop)
 }
 
-async fn call_9(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_9(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .download_resource()
-        .compression(serde_json::from_str::<::std::num::NonZeroU64>(r#"1"#).expect("download_resource.compression"))
-        .compressiontype(
-            serde_json::from_str::<sdk_intelligencebank::types::CompressionType>(r#""1""#)
-                .expect("download_resource.compressiontype"),
-        )
-        .cropheight(serde_json::from_str::<i64>(r#"1"#).expect("download_resource.cropheight"))
-        .cropwidth(serde_json::from_str::<i64>(r#"1"#).expect("download_resource.cropwidth"))
-        .cropx(serde_json::from_str::<i64>(r#"1"#).expect("download_resource.cropx"))
-        .cropy(serde_json::from_str::<i64>(r#"1"#).expect("download_resource.cropy"))
-        .ext(serde_json::from_str::<::std::string::String>(r#""x""#).expect("download_resource.ext"))
-        .fileuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("download_resource.fileuuid"))
-        .preview(serde_json::from_str::<bool>(r#"true"#).expect("download_resource.preview"))
-        .size(
-            serde_json::from_str::<sdk_intelligencebank::types::SizePercent>(r#""25""#)
-                .expect("download_resource.size"),
-        )
-        .version(serde_json::from_str::<i64>(r#"1"#).expect("download_resource.version"))
+        .compression(value::<::std::num::NonZeroU64>(
+            sim.example_value("download_resource", "compression"),
+            r#"1"#,
+            "download_resource.compression",
+        ))
+        .compressiontype(value::<sdk_intelligencebank::types::CompressionType>(
+            sim.example_value("download_resource", "compressiontype"),
+            r#""1""#,
+            "download_resource.compressiontype",
+        ))
+        .cropheight(value::<i64>(
+            sim.example_value("download_resource", "cropheight"),
+            r#"1"#,
+            "download_resource.cropheight",
+        ))
+        .cropwidth(value::<i64>(
+            sim.example_value("download_resource", "cropwidth"),
+            r#"1"#,
+            "download_resource.cropwidth",
+        ))
+        .cropx(value::<i64>(
+            sim.example_value("download_resource", "cropx"),
+            r#"1"#,
+            "download_resource.cropx",
+        ))
+        .cropy(value::<i64>(
+            sim.example_value("download_resource", "cropy"),
+            r#"1"#,
+            "download_resource.cropy",
+        ))
+        .ext(value::<::std::string::String>(
+            sim.example_value("download_resource", "ext"),
+            r#""x""#,
+            "download_resource.ext",
+        ))
+        .fileuuid(value::<::std::string::String>(
+            sim.example_value("download_resource", "fileuuid"),
+            r#""x""#,
+            "download_resource.fileuuid",
+        ))
+        .preview(value::<bool>(
+            sim.example_value("download_resource", "preview"),
+            r#"true"#,
+            "download_resource.preview",
+        ))
+        .size(value::<sdk_intelligencebank::types::SizePercent>(
+            sim.example_value("download_resource", "size"),
+            r#""25""#,
+            "download_resource.size",
+        ))
+        .version(value::<i64>(
+            sim.example_value("download_resource", "version"),
+            r#"1"#,
+            "download_resource.version",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_10(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_10(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .update_folder()
-        .folderuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("update_folder.folderuuid"))
+        .folderuuid(value::<::std::string::String>(
+            sim.example_value("update_folder", "folderuuid"),
+            r#""x""#,
+            "update_folder.folderuuid",
+        ))
         .body(
             serde_json::from_str::<sdk_intelligencebank::types::UpdateFolderForm>(r#"{"description":"x","name":"x"}"#)
                 .expect("update_folder.body"),
@@ -176,10 +415,17 @@ async fn call_10(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intell
         .map(drop)
 }
 
-async fn call_11(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_11(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .create_folder()
-        .folderuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("create_folder.folderuuid"))
+        .folderuuid(value::<::std::string::String>(
+            sim.example_value("create_folder", "folderuuid"),
+            r#""x""#,
+            "create_folder.folderuuid",
+        ))
         .body(
             serde_json::from_str::<sdk_intelligencebank::types::CreateFolderForm>(r#"{"description":"x","name":"x"}"#)
                 .expect("create_folder.body"),
@@ -189,93 +435,188 @@ async fn call_11(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intell
         .map(drop)
 }
 
-async fn call_12(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_12(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .delete_folder()
-        .folderuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("delete_folder.folderuuid"))
+        .folderuuid(value::<::std::string::String>(
+            sim.example_value("delete_folder", "folderuuid"),
+            r#""x""#,
+            "delete_folder.folderuuid",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_13(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_13(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .get_folder_contents()
-        .folderuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_folder_contents.folderuuid"))
-        .limit(serde_json::from_str::<::std::num::NonZeroU64>(r#"1"#).expect("get_folder_contents.limit"))
-        .skip(serde_json::from_str::<u64>(r#"1"#).expect("get_folder_contents.skip"))
+        .folderuuid(value::<::std::string::String>(
+            sim.example_value("get_folder_contents", "folderuuid"),
+            r#""x""#,
+            "get_folder_contents.folderuuid",
+        ))
+        .limit(value::<::std::num::NonZeroU64>(
+            sim.example_value("get_folder_contents", "limit"),
+            r#"1"#,
+            "get_folder_contents.limit",
+        ))
+        .skip(value::<u64>(
+            sim.example_value("get_folder_contents", "skip"),
+            r#"1"#,
+            "get_folder_contents.skip",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_14(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_14(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .list_folders_by_uuid()
-        .folderlist(
-            serde_json::from_str::<sdk_intelligencebank::types::FolderUuidList>(r#""x""#)
-                .expect("list_folders_by_uuid.folderlist"),
-        )
+        .folderlist(value::<sdk_intelligencebank::types::FolderUuidList>(
+            sim.example_value("list_folders_by_uuid", "folderlist"),
+            r#""x""#,
+            "list_folders_by_uuid.folderlist",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_15(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_15(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .delete_resource()
-        .fileuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("delete_resource.fileuuid"))
+        .fileuuid(value::<::std::string::String>(
+            sim.example_value("delete_resource", "fileuuid"),
+            r#""x""#,
+            "delete_resource.fileuuid",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_16(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_16(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client.get_root_folder().send().await.map(drop)
 }
 
-async fn call_17(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_17(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .estimate_resource_file_size()
-        .compression(
-            serde_json::from_str::<::std::num::NonZeroU64>(r#"1"#).expect("estimate_resource_file_size.compression"),
-        )
-        .compressiontype(
-            serde_json::from_str::<sdk_intelligencebank::types::CompressionType>(r#""1""#)
-                .expect("estimate_resource_file_size.compressiontype"),
-        )
-        .cropheight(serde_json::from_str::<i64>(r#"1"#).expect("estimate_resource_file_size.cropheight"))
-        .cropwidth(serde_json::from_str::<i64>(r#"1"#).expect("estimate_resource_file_size.cropwidth"))
-        .cropx(serde_json::from_str::<i64>(r#"1"#).expect("estimate_resource_file_size.cropx"))
-        .cropy(serde_json::from_str::<i64>(r#"1"#).expect("estimate_resource_file_size.cropy"))
-        .ext(serde_json::from_str::<::std::string::String>(r#""x""#).expect("estimate_resource_file_size.ext"))
-        .fileuuid(
-            serde_json::from_str::<::std::string::String>(r#""x""#).expect("estimate_resource_file_size.fileuuid"),
-        )
-        .preview(serde_json::from_str::<bool>(r#"true"#).expect("estimate_resource_file_size.preview"))
-        .size(
-            serde_json::from_str::<sdk_intelligencebank::types::SizePercent>(r#""25""#)
-                .expect("estimate_resource_file_size.size"),
-        )
-        .version(serde_json::from_str::<i64>(r#"1"#).expect("estimate_resource_file_size.version"))
+        .compression(value::<::std::num::NonZeroU64>(
+            sim.example_value("estimate_resource_file_size", "compression"),
+            r#"1"#,
+            "estimate_resource_file_size.compression",
+        ))
+        .compressiontype(value::<sdk_intelligencebank::types::CompressionType>(
+            sim.example_value("estimate_resource_file_size", "compressiontype"),
+            r#""1""#,
+            "estimate_resource_file_size.compressiontype",
+        ))
+        .cropheight(value::<i64>(
+            sim.example_value("estimate_resource_file_size", "cropheight"),
+            r#"1"#,
+            "estimate_resource_file_size.cropheight",
+        ))
+        .cropwidth(value::<i64>(
+            sim.example_value("estimate_resource_file_size", "cropwidth"),
+            r#"1"#,
+            "estimate_resource_file_size.cropwidth",
+        ))
+        .cropx(value::<i64>(
+            sim.example_value("estimate_resource_file_size", "cropx"),
+            r#"1"#,
+            "estimate_resource_file_size.cropx",
+        ))
+        .cropy(value::<i64>(
+            sim.example_value("estimate_resource_file_size", "cropy"),
+            r#"1"#,
+            "estimate_resource_file_size.cropy",
+        ))
+        .ext(value::<::std::string::String>(
+            sim.example_value("estimate_resource_file_size", "ext"),
+            r#""x""#,
+            "estimate_resource_file_size.ext",
+        ))
+        .fileuuid(value::<::std::string::String>(
+            sim.example_value("estimate_resource_file_size", "fileuuid"),
+            r#""x""#,
+            "estimate_resource_file_size.fileuuid",
+        ))
+        .preview(value::<bool>(
+            sim.example_value("estimate_resource_file_size", "preview"),
+            r#"true"#,
+            "estimate_resource_file_size.preview",
+        ))
+        .size(value::<sdk_intelligencebank::types::SizePercent>(
+            sim.example_value("estimate_resource_file_size", "size"),
+            r#""25""#,
+            "estimate_resource_file_size.size",
+        ))
+        .version(value::<i64>(
+            sim.example_value("estimate_resource_file_size", "version"),
+            r#"1"#,
+            "estimate_resource_file_size.version",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_18(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_18(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client
         .search()
-        .folderuuid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search.folderuuid"))
-        .from_date(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search.from_date"))
-        .limit(serde_json::from_str::<::std::num::NonZeroU64>(r#"1"#).expect("search.limit"))
-        .searchterm(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search.searchterm"))
-        .skip(serde_json::from_str::<u64>(r#"1"#).expect("search.skip"))
+        .folderuuid(value::<::std::string::String>(
+            sim.example_value("search", "folderuuid"),
+            r#""x""#,
+            "search.folderuuid",
+        ))
+        .from_date(value::<::std::string::String>(
+            sim.example_value("search", "fromDate"),
+            r#""x""#,
+            "search.from_date",
+        ))
+        .limit(value::<::std::num::NonZeroU64>(
+            sim.example_value("search", "limit"),
+            r#"1"#,
+            "search.limit",
+        ))
+        .searchterm(value::<::std::string::String>(
+            sim.example_value("search", "searchterm"),
+            r#""x""#,
+            "search.searchterm",
+        ))
+        .skip(value::<u64>(sim.example_value("search", "skip"), r#"1"#, "search.skip"))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_19(client: &sdk_intelligencebank::Client) -> Result<(), sdk_intelligencebank::Error> {
+async fn call_19(
+    client: &sdk_intelligencebank::Client,
+    sim: &sdk_intelligencebank::simulator::Simulator,
+) -> Result<(), sdk_intelligencebank::Error> {
     client.sync_changes().body(serde_json::from_str::<sdk_intelligencebank::types::SyncForm>(r#"{"sync":"[{\"folders\":[\"06da9efd9e96a973015a5571b65d4b6c\",\"334j3jkh3dsf76dsf7sdf7sdb6c\"]},{\"files\":[{\"fileuuid\":\"hg3v23ghj4hb34hhjhjg34dfsf\",\"updatedat\":\"2015-01-01 11:00:00\",\"annotation\":{}}]}]"}"#).expect("sync_changes.body")).send().await.map(drop)
 }

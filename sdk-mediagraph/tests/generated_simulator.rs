@@ -9,15 +9,38 @@
 //! values cannot get right: their 400/401/403 is expected.)
 
 #![cfg(feature = "simulator")]
-#![allow(missing_docs, unused_imports)]
+#![allow(missing_docs, unused_imports, unused_variables)]
 
-#[track_caller]
-fn check(operation: &str, public: bool, result: Result<(), sdk_mediagraph::Error>, ok: &mut usize) {
+/// The value the simulator offers (an id of an object that exists, read as JSON, as text or
+/// bare), else the synthesized one.
+fn value<T: serde::de::DeserializeOwned>(offered: Option<String>, synthesized: &str, what: &str) -> T {
+    if let Some(v) = offered {
+        let bare = v.trim_matches('"').to_string();
+        let text = serde_json::Value::String(bare.clone()).to_string();
+        for candidate in [&v, &text, &bare] {
+            if let Ok(t) = serde_json::from_str(candidate) {
+                return t;
+            }
+        }
+    }
+    serde_json::from_str(synthesized).expect(what)
+}
+
+/// Counts a success; keeps a failure (listed all at once at the end).
+fn check(
+    operation: &str,
+    public: bool,
+    result: Result<(), sdk_mediagraph::Error>,
+    ok: &mut usize,
+    failures: &mut Vec<String>,
+) {
     match result {
         Ok(()) => *ok += 1,
-        Err(sdk_mediagraph::Error::Api { status, .. }) if [404, 409, 422].contains(&status.as_u16()) => {}
+        Err(sdk_mediagraph::Error::Api { status, .. }) if [404, 409, 422].contains(&status.as_u16()) => {
+            println!("{operation}: {status}")
+        }
         Err(sdk_mediagraph::Error::Api { status, .. }) if public && [400, 401, 403].contains(&status.as_u16()) => {}
-        Err(e) => panic!("{operation}: {e} ({e:?})"),
+        Err(e) => failures.push(format!("{operation}: {e}")),
     }
 }
 
@@ -26,601 +49,1607 @@ async fn every_generated_operation_is_answered_by_the_simulator() {
     let sim = sdk_mediagraph::simulator::Simulator::start().await.unwrap();
     let client = sim.client();
     let mut ok = 0usize;
-    check("list_access_requests", false, Box::pin(call_0(&client)).await, &mut ok);
-    check("create_access_request", false, Box::pin(call_1(&client)).await, &mut ok);
-    check("find_access_request", false, Box::pin(call_2(&client)).await, &mut ok);
+    let mut failures = Vec::new();
+    check(
+        "list_access_requests",
+        false,
+        Box::pin(call_0(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_access_request",
+        false,
+        Box::pin(call_1(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "find_access_request",
+        false,
+        Box::pin(call_2(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "get_access_requests_tree",
         false,
-        Box::pin(call_3(&client)).await,
+        Box::pin(call_3(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_access_request", false, Box::pin(call_4(&client)).await, &mut ok);
-    check("update_access_request", false, Box::pin(call_5(&client)).await, &mut ok);
-    check("delete_access_request", false, Box::pin(call_6(&client)).await, &mut ok);
-    check("submit_access_request", false, Box::pin(call_7(&client)).await, &mut ok);
+    check(
+        "get_access_request",
+        false,
+        Box::pin(call_4(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_access_request",
+        false,
+        Box::pin(call_5(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_access_request",
+        false,
+        Box::pin(call_6(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "submit_access_request",
+        false,
+        Box::pin(call_7(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "list_asset_group_share_links",
         false,
-        Box::pin(call_8(&client)).await,
+        Box::pin(call_8(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("create_share_link", false, Box::pin(call_9(&client)).await, &mut ok);
-    check("add_assets_to_group", false, Box::pin(call_10(&client)).await, &mut ok);
-    check("get_asset_counts", false, Box::pin(call_11(&client)).await, &mut ok);
-    check("list_popular_assets", false, Box::pin(call_12(&client)).await, &mut ok);
-    check("search_assets", false, Box::pin(call_13(&client)).await, &mut ok);
+    check(
+        "create_share_link",
+        false,
+        Box::pin(call_9(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "add_assets_to_group",
+        false,
+        Box::pin(call_10(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_asset_counts",
+        false,
+        Box::pin(call_11(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_popular_assets",
+        false,
+        Box::pin(call_12(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "search_assets",
+        false,
+        Box::pin(call_13(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "get_trashed_asset_count",
         false,
-        Box::pin(call_14(&client)).await,
+        Box::pin(call_14(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "list_asset_ids_updated_since_last_sync",
         false,
-        Box::pin(call_15(&client)).await,
+        Box::pin(call_15(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "list_asset_data_versions",
         false,
-        Box::pin(call_16(&client)).await,
+        Box::pin(call_16(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "get_asset_data_version",
         false,
-        Box::pin(call_17(&client)).await,
+        Box::pin(call_17(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "set_asset_upload_complete",
         false,
-        Box::pin(call_18(&client)).await,
+        Box::pin(call_18(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_asset", false, Box::pin(call_19(&client)).await, &mut ok);
-    check("update_asset", false, Box::pin(call_20(&client)).await, &mut ok);
-    check("delete_asset", false, Box::pin(call_21(&client)).await, &mut ok);
-    check("add_asset_version", false, Box::pin(call_22(&client)).await, &mut ok);
-    check("list_asset_auto_tags", false, Box::pin(call_23(&client)).await, &mut ok);
+    check(
+        "get_asset",
+        false,
+        Box::pin(call_19(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_asset",
+        false,
+        Box::pin(call_20(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_asset",
+        false,
+        Box::pin(call_21(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "add_asset_version",
+        false,
+        Box::pin(call_22(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_asset_auto_tags",
+        false,
+        Box::pin(call_23(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "complete_asset_optimization",
         false,
-        Box::pin(call_24(&client)).await,
+        Box::pin(call_24(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("download_asset", false, Box::pin(call_25(&client)).await, &mut ok);
-    check("head_download_asset", false, Box::pin(call_26(&client)).await, &mut ok);
+    check(
+        "download_asset",
+        false,
+        Box::pin(call_25(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "head_download_asset",
+        false,
+        Box::pin(call_26(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "list_asset_face_taggings",
         false,
-        Box::pin(call_27(&client)).await,
+        Box::pin(call_27(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "remove_asset_optimization_request",
         false,
-        Box::pin(call_28(&client)).await,
+        Box::pin(call_28(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "request_asset_optimization",
         false,
-        Box::pin(call_29(&client)).await,
+        Box::pin(call_29(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("set_asset_version", false, Box::pin(call_30(&client)).await, &mut ok);
-    check("tag_asset", false, Box::pin(call_31(&client)).await, &mut ok);
+    check(
+        "set_asset_version",
+        false,
+        Box::pin(call_30(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "tag_asset",
+        false,
+        Box::pin(call_31(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "update_asset_collective_work",
         false,
-        Box::pin(call_32(&client)).await,
+        Box::pin(call_32(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("list_auto_tags", false, Box::pin(call_33(&client)).await, &mut ok);
-    check("bulk_find_auto_tags", false, Box::pin(call_34(&client)).await, &mut ok);
-    check("get_auto_tag", false, Box::pin(call_35(&client)).await, &mut ok);
-    check("delete_auto_tag", false, Box::pin(call_36(&client)).await, &mut ok);
-    check("list_bulk_jobs", false, Box::pin(call_37(&client)).await, &mut ok);
-    check("create_bulk_job", false, Box::pin(call_38(&client)).await, &mut ok);
+    check(
+        "list_auto_tags",
+        false,
+        Box::pin(call_33(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "bulk_find_auto_tags",
+        false,
+        Box::pin(call_34(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_auto_tag",
+        false,
+        Box::pin(call_35(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_auto_tag",
+        false,
+        Box::pin(call_36(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_bulk_jobs",
+        false,
+        Box::pin(call_37(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_bulk_job",
+        false,
+        Box::pin(call_38(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "preview_bulk_job_ai_fields",
         false,
-        Box::pin(call_39(&client)).await,
+        Box::pin(call_39(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "list_processing_bulk_jobs",
         false,
-        Box::pin(call_40(&client)).await,
+        Box::pin(call_40(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_bulk_job", false, Box::pin(call_41(&client)).await, &mut ok);
-    check("list_bulk_job_assets", false, Box::pin(call_42(&client)).await, &mut ok);
-    check("cancel_bulk_job", false, Box::pin(call_43(&client)).await, &mut ok);
+    check(
+        "get_bulk_job",
+        false,
+        Box::pin(call_41(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_bulk_job_assets",
+        false,
+        Box::pin(call_42(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "cancel_bulk_job",
+        false,
+        Box::pin(call_43(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "get_bulk_job_queue_position",
         false,
-        Box::pin(call_44(&client)).await,
+        Box::pin(call_44(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("can_upload", false, Box::pin(call_45(&client)).await, &mut ok);
+    check(
+        "can_upload",
+        false,
+        Box::pin(call_45(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "search_collection_shares",
         false,
-        Box::pin(call_46(&client)).await,
+        Box::pin(call_46(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "get_collection_shares_tree",
         false,
-        Box::pin(call_47(&client)).await,
+        Box::pin(call_47(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_collection_share", false, Box::pin(call_48(&client)).await, &mut ok);
+    check(
+        "get_collection_share",
+        false,
+        Box::pin(call_48(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "update_collection_share",
         false,
-        Box::pin(call_49(&client)).await,
+        Box::pin(call_49(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "delete_collection_share",
         false,
-        Box::pin(call_50(&client)).await,
+        Box::pin(call_50(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("list_collections", false, Box::pin(call_51(&client)).await, &mut ok);
-    check("create_collection", false, Box::pin(call_52(&client)).await, &mut ok);
+    check(
+        "list_collections",
+        false,
+        Box::pin(call_51(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_collection",
+        false,
+        Box::pin(call_52(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "find_collection_by_slug",
         false,
-        Box::pin(call_53(&client)).await,
+        Box::pin(call_53(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_collections_tree", false, Box::pin(call_54(&client)).await, &mut ok);
+    check(
+        "get_collections_tree",
+        false,
+        Box::pin(call_54(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "get_visible_asset_counts",
         false,
-        Box::pin(call_55(&client)).await,
+        Box::pin(call_55(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_collection", false, Box::pin(call_56(&client)).await, &mut ok);
-    check("update_collection", false, Box::pin(call_57(&client)).await, &mut ok);
-    check("delete_collection", false, Box::pin(call_58(&client)).await, &mut ok);
+    check(
+        "get_collection",
+        false,
+        Box::pin(call_56(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_collection",
+        false,
+        Box::pin(call_57(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_collection",
+        false,
+        Box::pin(call_58(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "add_asset_to_collection",
         false,
-        Box::pin(call_59(&client)).await,
+        Box::pin(call_59(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("list_comments", false, Box::pin(call_60(&client)).await, &mut ok);
-    check("create_comment", false, Box::pin(call_61(&client)).await, &mut ok);
-    check("update_comment", false, Box::pin(call_62(&client)).await, &mut ok);
-    check("delete_comment", false, Box::pin(call_63(&client)).await, &mut ok);
-    check("list_contributions", false, Box::pin(call_64(&client)).await, &mut ok);
-    check("create_contribution", false, Box::pin(call_65(&client)).await, &mut ok);
+    check(
+        "list_comments",
+        false,
+        Box::pin(call_60(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_comment",
+        false,
+        Box::pin(call_61(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_comment",
+        false,
+        Box::pin(call_62(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_comment",
+        false,
+        Box::pin(call_63(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_contributions",
+        false,
+        Box::pin(call_64(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_contribution",
+        false,
+        Box::pin(call_65(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "list_featured_contributions",
         false,
-        Box::pin(call_66(&client)).await,
+        Box::pin(call_66(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "find_contribution_by_slug",
         false,
-        Box::pin(call_67(&client)).await,
+        Box::pin(call_67(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "list_group_contributions",
         false,
-        Box::pin(call_68(&client)).await,
+        Box::pin(call_68(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "list_lightbox_contributions",
         false,
-        Box::pin(call_69(&client)).await,
+        Box::pin(call_69(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "list_link_contributions",
         false,
-        Box::pin(call_70(&client)).await,
+        Box::pin(call_70(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "create_upload_session_from_contribution",
         false,
-        Box::pin(call_71(&client)).await,
+        Box::pin(call_71(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_contribution", false, Box::pin(call_72(&client)).await, &mut ok);
-    check("update_contribution", false, Box::pin(call_73(&client)).await, &mut ok);
-    check("delete_contribution", false, Box::pin(call_74(&client)).await, &mut ok);
-    check("list_creator_tags", false, Box::pin(call_75(&client)).await, &mut ok);
-    check("create_creator_tag", false, Box::pin(call_76(&client)).await, &mut ok);
-    check("find_creator_tags", false, Box::pin(call_77(&client)).await, &mut ok);
-    check("get_creator_tag", false, Box::pin(call_78(&client)).await, &mut ok);
-    check("update_creator_tag", false, Box::pin(call_79(&client)).await, &mut ok);
-    check("delete_creator_tag", false, Box::pin(call_80(&client)).await, &mut ok);
-    check("list_crop_presets", false, Box::pin(call_81(&client)).await, &mut ok);
-    check("create_crop_preset", false, Box::pin(call_82(&client)).await, &mut ok);
-    check("move_crop_preset", false, Box::pin(call_83(&client)).await, &mut ok);
-    check("get_crop_preset", false, Box::pin(call_84(&client)).await, &mut ok);
-    check("update_crop_preset", false, Box::pin(call_85(&client)).await, &mut ok);
-    check("delete_crop_preset", false, Box::pin(call_86(&client)).await, &mut ok);
+    check(
+        "get_contribution",
+        false,
+        Box::pin(call_72(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_contribution",
+        false,
+        Box::pin(call_73(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_contribution",
+        false,
+        Box::pin(call_74(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_creator_tags",
+        false,
+        Box::pin(call_75(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_creator_tag",
+        false,
+        Box::pin(call_76(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "find_creator_tags",
+        false,
+        Box::pin(call_77(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_creator_tag",
+        false,
+        Box::pin(call_78(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_creator_tag",
+        false,
+        Box::pin(call_79(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_creator_tag",
+        false,
+        Box::pin(call_80(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_crop_presets",
+        false,
+        Box::pin(call_81(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_crop_preset",
+        false,
+        Box::pin(call_82(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "move_crop_preset",
+        false,
+        Box::pin(call_83(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_crop_preset",
+        false,
+        Box::pin(call_84(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_crop_preset",
+        false,
+        Box::pin(call_85(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_crop_preset",
+        false,
+        Box::pin(call_86(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "list_custom_meta_fields",
         false,
-        Box::pin(call_87(&client)).await,
+        Box::pin(call_87(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "create_custom_meta_field",
         false,
-        Box::pin(call_88(&client)).await,
+        Box::pin(call_88(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "list_access_request_custom_meta_fields",
         false,
-        Box::pin(call_89(&client)).await,
+        Box::pin(call_89(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "import_custom_meta_field",
         false,
-        Box::pin(call_90(&client)).await,
+        Box::pin(call_90(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "get_custom_meta_field",
         false,
-        Box::pin(call_91(&client)).await,
+        Box::pin(call_91(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "update_custom_meta_field",
         false,
-        Box::pin(call_92(&client)).await,
+        Box::pin(call_92(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "delete_custom_meta_field",
         false,
-        Box::pin(call_93(&client)).await,
+        Box::pin(call_93(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "export_custom_meta_field",
         false,
-        Box::pin(call_94(&client)).await,
+        Box::pin(call_94(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("prepare_download", false, Box::pin(call_95(&client)).await, &mut ok);
-    check("start_download", false, Box::pin(call_96(&client)).await, &mut ok);
-    check("list_filter_groups", false, Box::pin(call_97(&client)).await, &mut ok);
-    check("create_filter_group", false, Box::pin(call_98(&client)).await, &mut ok);
-    check("get_filter_group", false, Box::pin(call_99(&client)).await, &mut ok);
-    check("update_filter_group", false, Box::pin(call_100(&client)).await, &mut ok);
-    check("delete_filter_group", false, Box::pin(call_101(&client)).await, &mut ok);
+    check(
+        "prepare_download",
+        false,
+        Box::pin(call_95(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "start_download",
+        false,
+        Box::pin(call_96(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_filter_groups",
+        false,
+        Box::pin(call_97(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_filter_group",
+        false,
+        Box::pin(call_98(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_filter_group",
+        false,
+        Box::pin(call_99(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_filter_group",
+        false,
+        Box::pin(call_100(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_filter_group",
+        false,
+        Box::pin(call_101(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "update_filter_visibility",
         false,
-        Box::pin(call_102(&client)).await,
+        Box::pin(call_102(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("list_ingestions", false, Box::pin(call_103(&client)).await, &mut ok);
-    check("list_invites", false, Box::pin(call_104(&client)).await, &mut ok);
-    check("create_invite", false, Box::pin(call_105(&client)).await, &mut ok);
+    check(
+        "list_ingestions",
+        false,
+        Box::pin(call_103(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_invites",
+        false,
+        Box::pin(call_104(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_invite",
+        false,
+        Box::pin(call_105(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "list_invite_role_levels",
         false,
-        Box::pin(call_106(&client)).await,
+        Box::pin(call_106(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("check_invite_email", false, Box::pin(call_107(&client)).await, &mut ok);
+    check(
+        "check_invite_email",
+        false,
+        Box::pin(call_107(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "find_invite_by_token",
         false,
-        Box::pin(call_108(&client)).await,
+        Box::pin(call_108(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_invite", false, Box::pin(call_109(&client)).await, &mut ok);
-    check("update_invite", false, Box::pin(call_110(&client)).await, &mut ok);
-    check("delete_invite", false, Box::pin(call_111(&client)).await, &mut ok);
-    check("resend_invite", false, Box::pin(call_112(&client)).await, &mut ok);
-    check("list_lightboxes", false, Box::pin(call_113(&client)).await, &mut ok);
-    check("create_lightbox", false, Box::pin(call_114(&client)).await, &mut ok);
-    check("get_lightboxes_tree", false, Box::pin(call_115(&client)).await, &mut ok);
-    check("get_lightbox", false, Box::pin(call_116(&client)).await, &mut ok);
-    check("update_lightbox", false, Box::pin(call_117(&client)).await, &mut ok);
-    check("delete_lightbox", false, Box::pin(call_118(&client)).await, &mut ok);
+    check(
+        "get_invite",
+        false,
+        Box::pin(call_109(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_invite",
+        false,
+        Box::pin(call_110(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_invite",
+        false,
+        Box::pin(call_111(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "resend_invite",
+        false,
+        Box::pin(call_112(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_lightboxes",
+        false,
+        Box::pin(call_113(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_lightbox",
+        false,
+        Box::pin(call_114(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_lightboxes_tree",
+        false,
+        Box::pin(call_115(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_lightbox",
+        false,
+        Box::pin(call_116(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_lightbox",
+        false,
+        Box::pin(call_117(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_lightbox",
+        false,
+        Box::pin(call_118(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "transfer_lightbox_ownership",
         false,
-        Box::pin(call_119(&client)).await,
+        Box::pin(call_119(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("list_memberships", false, Box::pin(call_120(&client)).await, &mut ok);
-    check("get_membership", false, Box::pin(call_121(&client)).await, &mut ok);
-    check("update_membership", false, Box::pin(call_122(&client)).await, &mut ok);
+    check(
+        "list_memberships",
+        false,
+        Box::pin(call_120(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_membership",
+        false,
+        Box::pin(call_121(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_membership",
+        false,
+        Box::pin(call_122(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "update_membership_status",
         false,
-        Box::pin(call_123(&client)).await,
+        Box::pin(call_123(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("list_meta_imports", false, Box::pin(call_124(&client)).await, &mut ok);
-    check("get_meta_import", false, Box::pin(call_125(&client)).await, &mut ok);
-    check("update_meta_import", false, Box::pin(call_126(&client)).await, &mut ok);
-    check("delete_meta_import", false, Box::pin(call_127(&client)).await, &mut ok);
+    check(
+        "list_meta_imports",
+        false,
+        Box::pin(call_124(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_meta_import",
+        false,
+        Box::pin(call_125(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_meta_import",
+        false,
+        Box::pin(call_126(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_meta_import",
+        false,
+        Box::pin(call_127(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "list_meta_import_assets",
         false,
-        Box::pin(call_128(&client)).await,
+        Box::pin(call_128(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "update_meta_import_mapping",
         false,
-        Box::pin(call_129(&client)).await,
+        Box::pin(call_129(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("start_meta_import", false, Box::pin(call_130(&client)).await, &mut ok);
-    check("list_notifications", false, Box::pin(call_131(&client)).await, &mut ok);
+    check(
+        "start_meta_import",
+        false,
+        Box::pin(call_130(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_notifications",
+        false,
+        Box::pin(call_131(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "count_unseen_notifications",
         false,
-        Box::pin(call_132(&client)).await,
+        Box::pin(call_132(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "find_organization_by_slug",
         false,
-        Box::pin(call_133(&client)).await,
+        Box::pin(call_133(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_organization", false, Box::pin(call_134(&client)).await, &mut ok);
-    check("list_permissions", false, Box::pin(call_135(&client)).await, &mut ok);
-    check("create_permission", false, Box::pin(call_136(&client)).await, &mut ok);
-    check("get_permission", false, Box::pin(call_137(&client)).await, &mut ok);
-    check("update_permission", false, Box::pin(call_138(&client)).await, &mut ok);
-    check("delete_permission", false, Box::pin(call_139(&client)).await, &mut ok);
+    check(
+        "get_organization",
+        false,
+        Box::pin(call_134(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_permissions",
+        false,
+        Box::pin(call_135(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_permission",
+        false,
+        Box::pin(call_136(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_permission",
+        false,
+        Box::pin(call_137(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_permission",
+        false,
+        Box::pin(call_138(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_permission",
+        false,
+        Box::pin(call_139(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "list_personal_access_tokens",
         false,
-        Box::pin(call_140(&client)).await,
+        Box::pin(call_140(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "create_personal_access_token",
         false,
-        Box::pin(call_141(&client)).await,
+        Box::pin(call_141(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "get_personal_access_token",
         false,
-        Box::pin(call_142(&client)).await,
+        Box::pin(call_142(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "delete_personal_access_token",
         false,
-        Box::pin(call_143(&client)).await,
+        Box::pin(call_143(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "list_rights_packages",
         false,
-        Box::pin(call_144(&client)).await,
+        Box::pin(call_144(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "create_rights_package",
         false,
-        Box::pin(call_145(&client)).await,
+        Box::pin(call_145(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "bulk_find_rights_packages",
         false,
-        Box::pin(call_146(&client)).await,
+        Box::pin(call_146(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_rights_package", false, Box::pin(call_147(&client)).await, &mut ok);
+    check(
+        "get_rights_package",
+        false,
+        Box::pin(call_147(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "update_rights_package",
         false,
-        Box::pin(call_148(&client)).await,
+        Box::pin(call_148(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "delete_rights_package",
         false,
-        Box::pin(call_149(&client)).await,
+        Box::pin(call_149(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("list_search_queries", false, Box::pin(call_150(&client)).await, &mut ok);
-    check("create_search_query", false, Box::pin(call_151(&client)).await, &mut ok);
-    check("get_search_query", false, Box::pin(call_152(&client)).await, &mut ok);
-    check("update_search_query", false, Box::pin(call_153(&client)).await, &mut ok);
-    check("delete_search_query", false, Box::pin(call_154(&client)).await, &mut ok);
-    check("list_share_links", false, Box::pin(call_155(&client)).await, &mut ok);
-    check("get_share_link", false, Box::pin(call_156(&client)).await, &mut ok);
-    check("update_share_link", false, Box::pin(call_157(&client)).await, &mut ok);
-    check("delete_share_link", false, Box::pin(call_158(&client)).await, &mut ok);
-    check("list_shares", false, Box::pin(call_159(&client)).await, &mut ok);
-    check("create_share", false, Box::pin(call_160(&client)).await, &mut ok);
-    check("update_share", false, Box::pin(call_161(&client)).await, &mut ok);
-    check("delete_share", false, Box::pin(call_162(&client)).await, &mut ok);
+    check(
+        "list_search_queries",
+        false,
+        Box::pin(call_150(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_search_query",
+        false,
+        Box::pin(call_151(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_search_query",
+        false,
+        Box::pin(call_152(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_search_query",
+        false,
+        Box::pin(call_153(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_search_query",
+        false,
+        Box::pin(call_154(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_share_links",
+        false,
+        Box::pin(call_155(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_share_link",
+        false,
+        Box::pin(call_156(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_share_link",
+        false,
+        Box::pin(call_157(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_share_link",
+        false,
+        Box::pin(call_158(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_shares",
+        false,
+        Box::pin(call_159(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_share",
+        false,
+        Box::pin(call_160(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_share",
+        false,
+        Box::pin(call_161(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_share",
+        false,
+        Box::pin(call_162(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "list_storage_folders",
         false,
-        Box::pin(call_163(&client)).await,
+        Box::pin(call_163(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "create_storage_folder",
         false,
-        Box::pin(call_164(&client)).await,
+        Box::pin(call_164(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "get_storage_folders_tree",
         false,
-        Box::pin(call_165(&client)).await,
+        Box::pin(call_165(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_storage_folder", false, Box::pin(call_166(&client)).await, &mut ok);
+    check(
+        "get_storage_folder",
+        false,
+        Box::pin(call_166(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "update_storage_folder",
         false,
-        Box::pin(call_167(&client)).await,
+        Box::pin(call_167(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "delete_storage_folder",
         false,
-        Box::pin(call_168(&client)).await,
+        Box::pin(call_168(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "list_storage_folder_asset_ids",
         false,
-        Box::pin(call_169(&client)).await,
+        Box::pin(call_169(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_tagging", false, Box::pin(call_170(&client)).await, &mut ok);
-    check("delete_tagging", false, Box::pin(call_171(&client)).await, &mut ok);
-    check("list_tags", false, Box::pin(call_172(&client)).await, &mut ok);
-    check("create_tag", false, Box::pin(call_173(&client)).await, &mut ok);
-    check("bulk_find_tags", false, Box::pin(call_174(&client)).await, &mut ok);
-    check("list_tag_events", false, Box::pin(call_175(&client)).await, &mut ok);
-    check("get_tag", false, Box::pin(call_176(&client)).await, &mut ok);
-    check("update_tag", false, Box::pin(call_177(&client)).await, &mut ok);
-    check("delete_tag", false, Box::pin(call_178(&client)).await, &mut ok);
-    check("add_tag_to_taxonomy", false, Box::pin(call_179(&client)).await, &mut ok);
-    check("merge_tag", false, Box::pin(call_180(&client)).await, &mut ok);
-    check("list_taxonomies", false, Box::pin(call_181(&client)).await, &mut ok);
-    check("create_taxonomy", false, Box::pin(call_182(&client)).await, &mut ok);
-    check("get_taxonomy", false, Box::pin(call_183(&client)).await, &mut ok);
-    check("update_taxonomy", false, Box::pin(call_184(&client)).await, &mut ok);
-    check("delete_taxonomy", false, Box::pin(call_185(&client)).await, &mut ok);
-    check("list_taxonomy_tags", false, Box::pin(call_186(&client)).await, &mut ok);
-    check("create_taxonomy_tag", false, Box::pin(call_187(&client)).await, &mut ok);
+    check(
+        "get_tagging",
+        false,
+        Box::pin(call_170(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_tagging",
+        false,
+        Box::pin(call_171(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_tags",
+        false,
+        Box::pin(call_172(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_tag",
+        false,
+        Box::pin(call_173(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "bulk_find_tags",
+        false,
+        Box::pin(call_174(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_tag_events",
+        false,
+        Box::pin(call_175(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_tag",
+        false,
+        Box::pin(call_176(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_tag",
+        false,
+        Box::pin(call_177(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_tag",
+        false,
+        Box::pin(call_178(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "add_tag_to_taxonomy",
+        false,
+        Box::pin(call_179(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "merge_tag",
+        false,
+        Box::pin(call_180(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_taxonomies",
+        false,
+        Box::pin(call_181(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_taxonomy",
+        false,
+        Box::pin(call_182(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_taxonomy",
+        false,
+        Box::pin(call_183(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_taxonomy",
+        false,
+        Box::pin(call_184(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_taxonomy",
+        false,
+        Box::pin(call_185(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_taxonomy_tags",
+        false,
+        Box::pin(call_186(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_taxonomy_tag",
+        false,
+        Box::pin(call_187(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "get_taxonomy_tags_tree",
         false,
-        Box::pin(call_188(&client)).await,
+        Box::pin(call_188(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("get_taxonomy_tag", false, Box::pin(call_189(&client)).await, &mut ok);
-    check("update_taxonomy_tag", false, Box::pin(call_190(&client)).await, &mut ok);
-    check("delete_taxonomy_tag", false, Box::pin(call_191(&client)).await, &mut ok);
+    check(
+        "get_taxonomy_tag",
+        false,
+        Box::pin(call_189(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_taxonomy_tag",
+        false,
+        Box::pin(call_190(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_taxonomy_tag",
+        false,
+        Box::pin(call_191(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "create_upload_session",
         false,
-        Box::pin(call_192(&client)).await,
+        Box::pin(call_192(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "prepare_asset_upload",
         false,
-        Box::pin(call_193(&client)).await,
+        Box::pin(call_193(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "set_upload_session_done",
         false,
-        Box::pin(call_194(&client)).await,
+        Box::pin(call_194(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("list_user_groups", false, Box::pin(call_195(&client)).await, &mut ok);
-    check("create_user_group", false, Box::pin(call_196(&client)).await, &mut ok);
-    check("get_user_group", false, Box::pin(call_197(&client)).await, &mut ok);
-    check("update_user_group", false, Box::pin(call_198(&client)).await, &mut ok);
-    check("delete_user_group", false, Box::pin(call_199(&client)).await, &mut ok);
-    check("list_webhooks", false, Box::pin(call_200(&client)).await, &mut ok);
-    check("create_webhook", false, Box::pin(call_201(&client)).await, &mut ok);
+    check(
+        "list_user_groups",
+        false,
+        Box::pin(call_195(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_user_group",
+        false,
+        Box::pin(call_196(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_user_group",
+        false,
+        Box::pin(call_197(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_user_group",
+        false,
+        Box::pin(call_198(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_user_group",
+        false,
+        Box::pin(call_199(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_webhooks",
+        false,
+        Box::pin(call_200(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_webhook",
+        false,
+        Box::pin(call_201(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "get_webhook_request_payload",
         false,
-        Box::pin(call_202(&client)).await,
+        Box::pin(call_202(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "get_webhook_response_data",
         false,
-        Box::pin(call_203(&client)).await,
+        Box::pin(call_203(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("test_webhook_url", false, Box::pin(call_204(&client)).await, &mut ok);
-    check("get_webhook", false, Box::pin(call_205(&client)).await, &mut ok);
-    check("update_webhook", false, Box::pin(call_206(&client)).await, &mut ok);
-    check("delete_webhook", false, Box::pin(call_207(&client)).await, &mut ok);
-    check("list_webhook_logs", false, Box::pin(call_208(&client)).await, &mut ok);
-    check("who_am_i", false, Box::pin(call_209(&client)).await, &mut ok);
-    check("list_workflow_steps", false, Box::pin(call_210(&client)).await, &mut ok);
-    check("get_workflow_step", false, Box::pin(call_211(&client)).await, &mut ok);
+    check(
+        "test_webhook_url",
+        false,
+        Box::pin(call_204(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_webhook",
+        false,
+        Box::pin(call_205(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_webhook",
+        false,
+        Box::pin(call_206(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_webhook",
+        false,
+        Box::pin(call_207(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_webhook_logs",
+        false,
+        Box::pin(call_208(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "who_am_i",
+        false,
+        Box::pin(call_209(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "list_workflow_steps",
+        false,
+        Box::pin(call_210(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_workflow_step",
+        false,
+        Box::pin(call_211(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
     check(
         "update_workflow_step",
         false,
-        Box::pin(call_212(&client)).await,
+        Box::pin(call_212(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "delete_workflow_step",
         false,
-        Box::pin(call_213(&client)).await,
+        Box::pin(call_213(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
     check(
         "approve_workflow_step",
         false,
-        Box::pin(call_214(&client)).await,
+        Box::pin(call_214(&client, &sim)).await,
         &mut ok,
+        &mut failures,
     );
-    check("list_workflows", false, Box::pin(call_215(&client)).await, &mut ok);
-    check("create_workflow", false, Box::pin(call_216(&client)).await, &mut ok);
-    check("get_workflow", false, Box::pin(call_217(&client)).await, &mut ok);
-    check("update_workflow", false, Box::pin(call_218(&client)).await, &mut ok);
-    check("delete_workflow", false, Box::pin(call_219(&client)).await, &mut ok);
+    check(
+        "list_workflows",
+        false,
+        Box::pin(call_215(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "create_workflow",
+        false,
+        Box::pin(call_216(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "get_workflow",
+        false,
+        Box::pin(call_217(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "update_workflow",
+        false,
+        Box::pin(call_218(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    check(
+        "delete_workflow",
+        false,
+        Box::pin(call_219(&client, &sim)).await,
+        &mut ok,
+        &mut failures,
+    );
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
     assert!(ok > 0, "no operation succeeded");
     println!("{ok} of 220 operations succeeded on the simulator");
 }
 
-async fn call_0(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_0(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_access_requests()
-        .aasm_state(
-            serde_json::from_str::<sdk_mediagraph::types::AccessRequestState>(r#""pending""#)
-                .expect("list_access_requests.aasm_state"),
-        )
-        .current(serde_json::from_str::<i64>(r#"1"#).expect("list_access_requests.current"))
-        .page_size(serde_json::from_str::<i64>(r#"1"#).expect("list_access_requests.page_size"))
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_access_requests.q"))
-        .sort_field(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_access_requests.sort_field"))
-        .sort_order(
-            serde_json::from_str::<sdk_mediagraph::types::SortOrder>(r#""ascend""#)
-                .expect("list_access_requests.sort_order"),
-        )
-        .submitted(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_access_requests.submitted"))
-        .type_(
-            serde_json::from_str::<sdk_mediagraph::types::AccessRequestKind>(r#""grant""#)
-                .expect("list_access_requests.type_"),
-        )
+        .aasm_state(value::<sdk_mediagraph::types::AccessRequestState>(
+            sim.example_value("list_access_requests", "aasm_state"),
+            r#""pending""#,
+            "list_access_requests.aasm_state",
+        ))
+        .current(value::<i64>(
+            sim.example_value("list_access_requests", "current"),
+            r#"1"#,
+            "list_access_requests.current",
+        ))
+        .page_size(value::<i64>(
+            sim.example_value("list_access_requests", "pageSize"),
+            r#"1"#,
+            "list_access_requests.page_size",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_access_requests", "q"),
+            r#""x""#,
+            "list_access_requests.q",
+        ))
+        .sort_field(value::<::std::string::String>(
+            sim.example_value("list_access_requests", "sortField"),
+            r#""x""#,
+            "list_access_requests.sort_field",
+        ))
+        .sort_order(value::<sdk_mediagraph::types::SortOrder>(
+            sim.example_value("list_access_requests", "sortOrder"),
+            r#""ascend""#,
+            "list_access_requests.sort_order",
+        ))
+        .submitted(value::<::std::string::String>(
+            sim.example_value("list_access_requests", "submitted"),
+            r#""x""#,
+            "list_access_requests.submitted",
+        ))
+        .type_(value::<sdk_mediagraph::types::AccessRequestKind>(
+            sim.example_value("list_access_requests", "type"),
+            r#""grant""#,
+            "list_access_requests.type_",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_1(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_1(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_access_request()
         .body(
@@ -632,41 +1661,70 @@ async fn call_1(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::E
         .map(drop)
 }
 
-async fn call_2(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_2(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .find_access_request()
-        .id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("find_access_request.id"))
+        .id(value::<::std::string::String>(
+            sim.example_value("find_access_request", "id"),
+            r#""x""#,
+            "find_access_request.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_3(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_3(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_access_requests_tree()
-        .page(serde_json::from_str::<i64>(r#"1"#).expect("get_access_requests_tree.page"))
-        .parent_id(
-            serde_json::from_str::<sdk_mediagraph::types::AccessRequestState>(r#""pending""#)
-                .expect("get_access_requests_tree.parent_id"),
-        )
+        .page(value::<i64>(
+            sim.example_value("get_access_requests_tree", "page"),
+            r#"1"#,
+            "get_access_requests_tree.page",
+        ))
+        .parent_id(value::<sdk_mediagraph::types::AccessRequestState>(
+            sim.example_value("get_access_requests_tree", "parent_id"),
+            r#""pending""#,
+            "get_access_requests_tree.parent_id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_4(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_4(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_access_request()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_access_request.id"))
+        .id(value::<i64>(
+            sim.example_value("get_access_request", "id"),
+            r#"1"#,
+            "get_access_request.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_5(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_5(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_access_request()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_access_request.id"))
+        .id(value::<i64>(
+            sim.example_value("update_access_request", "id"),
+            r#"1"#,
+            "update_access_request.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::AccessRequestUpdateBody>(r#"{"access_request":{}}"#)
                 .expect("update_access_request.body"),
@@ -676,37 +1734,65 @@ async fn call_5(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::E
         .map(drop)
 }
 
-async fn call_6(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_6(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_access_request()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_access_request.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_access_request", "id"),
+            r#"1"#,
+            "delete_access_request.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_7(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_7(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .submit_access_request()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("submit_access_request.id"))
+        .id(value::<i64>(
+            sim.example_value("submit_access_request", "id"),
+            r#"1"#,
+            "submit_access_request.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_8(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_8(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_asset_group_share_links()
-        .asset_group_id(serde_json::from_str::<i64>(r#"1"#).expect("list_asset_group_share_links.asset_group_id"))
+        .asset_group_id(value::<i64>(
+            sim.example_value("list_asset_group_share_links", "asset_group_id"),
+            r#"1"#,
+            "list_asset_group_share_links.asset_group_id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_9(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_9(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_share_link()
-        .asset_group_id(serde_json::from_str::<i64>(r#"1"#).expect("create_share_link.asset_group_id"))
+        .asset_group_id(value::<i64>(
+            sim.example_value("create_share_link", "asset_group_id"),
+            r#"1"#,
+            "create_share_link.asset_group_id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::ShareLinkBody>(r#"{"share_link":{}}"#)
                 .expect("create_share_link.body"),
@@ -716,7 +1802,10 @@ async fn call_9(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::E
         .map(drop)
 }
 
-async fn call_10(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_10(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .add_assets_to_group()
         .body(
@@ -728,208 +1817,503 @@ async fn call_10(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_11(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_11(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.get_asset_counts().send().await.map(drop)
 }
 
-async fn call_12(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_12(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_popular_assets()
-        .asset_type(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_popular_assets.asset_type"))
-        .dates(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#)
-                .expect("list_popular_assets.dates"),
-        )
-        .sort_field(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_popular_assets.sort_field"))
-        .sort_order(
-            serde_json::from_str::<sdk_mediagraph::types::SortOrder>(r#""ascend""#)
-                .expect("list_popular_assets.sort_order"),
-        )
+        .asset_type(value::<::std::string::String>(
+            sim.example_value("list_popular_assets", "asset_type"),
+            r#""x""#,
+            "list_popular_assets.asset_type",
+        ))
+        .dates(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("list_popular_assets", "dates[]"),
+            r#"["x"]"#,
+            "list_popular_assets.dates",
+        ))
+        .sort_field(value::<::std::string::String>(
+            sim.example_value("list_popular_assets", "sortField"),
+            r#""x""#,
+            "list_popular_assets.sort_field",
+        ))
+        .sort_order(value::<sdk_mediagraph::types::SortOrder>(
+            sim.example_value("list_popular_assets", "sortOrder"),
+            r#""ascend""#,
+            "list_popular_assets.sort_order",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_13(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_13(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .search_assets()
-        .aasm_state(
-            serde_json::from_str::<sdk_mediagraph::types::AssetStateList>(r#""pending""#)
-                .expect("search_assets.aasm_state"),
-        )
-        .all_ids(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.all_ids"))
-        .as_filters(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.as_filters"))
-        .aspect(serde_json::from_str::<sdk_mediagraph::types::Aspect>(r#""square""#).expect("search_assets.aspect"))
-        .bounds(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search_assets.bounds"))
-        .captured_at(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search_assets.captured_at"))
-        .collection_id(serde_json::from_str::<i64>(r#"1"#).expect("search_assets.collection_id"))
-        .contract_asset_id(
-            serde_json::from_str::<::std::vec::Vec<i64>>(r#"[1]"#).expect("search_assets.contract_asset_id"),
-        )
-        .contracts(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.contracts"))
-        .contribution_id(serde_json::from_str::<i64>(r#"1"#).expect("search_assets.contribution_id"))
-        .created_at(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search_assets.created_at"))
-        .creator_tag_id(serde_json::from_str::<::std::vec::Vec<i64>>(r#"[1]"#).expect("search_assets.creator_tag_id"))
-        .custom_meta(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search_assets.custom_meta"))
-        .expired(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.expired"))
-        .exts(serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#).expect("search_assets.exts"))
-        .file_size_range(
-            serde_json::from_str::<sdk_mediagraph::types::FileSizeRange>(r#""<1""#)
-                .expect("search_assets.file_size_range"),
-        )
-        .gps(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.gps"))
-        .guids(serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#).expect("search_assets.guids"))
-        .has_alt_text(
-            serde_json::from_str::<sdk_mediagraph::types::HasAltText>(r#""yes""#).expect("search_assets.has_alt_text"),
-        )
-        .has_people(
-            serde_json::from_str::<sdk_mediagraph::types::HasPeople>(r#""yes""#).expect("search_assets.has_people"),
-        )
-        .hide_tags(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#)
-                .expect("search_assets.hide_tags"),
-        )
-        .hide_taxonomy(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.hide_taxonomy"))
-        .ids(serde_json::from_str::<::std::vec::Vec<i64>>(r#"[1]"#).expect("search_assets.ids"))
-        .include_meta(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.include_meta"))
-        .include_renditions(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.include_renditions"))
-        .include_totals(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.include_totals"))
-        .lightbox_folder_id(serde_json::from_str::<i64>(r#"1"#).expect("search_assets.lightbox_folder_id"))
-        .lightbox_id(serde_json::from_str::<i64>(r#"1"#).expect("search_assets.lightbox_id"))
-        .missing_captured_at(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.missing_captured_at"))
-        .my_contribution_id(serde_json::from_str::<i64>(r#"1"#).expect("search_assets.my_contribution_id"))
-        .no_collections(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.no_collections"))
-        .omit_child_collections(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.omit_child_collections"))
-        .omit_child_lightbox_folders(
-            serde_json::from_str::<bool>(r#"true"#).expect("search_assets.omit_child_lightbox_folders"),
-        )
-        .omit_child_lightboxes(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.omit_child_lightboxes"))
-        .omit_child_storage_folders(
-            serde_json::from_str::<bool>(r#"true"#).expect("search_assets.omit_child_storage_folders"),
-        )
-        .optimization_request(
-            serde_json::from_str::<sdk_mediagraph::types::OptimizationRequestState>(r#""none""#)
-                .expect("search_assets.optimization_request"),
-        )
-        .page(serde_json::from_str::<i64>(r#"1"#).expect("search_assets.page"))
-        .per_page(serde_json::from_str::<i64>(r#"1"#).expect("search_assets.per_page"))
-        .proximity_field(
-            serde_json::from_str::<sdk_mediagraph::types::ProximityField>(r#""transcript""#)
-                .expect("search_assets.proximity_field"),
-        )
-        .proximity_max_gaps(serde_json::from_str::<i64>(r#"1"#).expect("search_assets.proximity_max_gaps"))
-        .proximity_word_1(
-            serde_json::from_str::<::std::string::String>(r#""x""#).expect("search_assets.proximity_word_1"),
-        )
-        .proximity_word_2(
-            serde_json::from_str::<::std::string::String>(r#""x""#).expect("search_assets.proximity_word_2"),
-        )
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search_assets.q"))
-        .rating(serde_json::from_str::<::std::vec::Vec<i64>>(r#"[1]"#).expect("search_assets.rating"))
-        .release_ids(serde_json::from_str::<::std::vec::Vec<i64>>(r#"[1]"#).expect("search_assets.release_ids"))
-        .releases(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.releases"))
-        .rights(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#).expect("search_assets.rights"),
-        )
-        .rights_code(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#)
-                .expect("search_assets.rights_code"),
-        )
-        .snapshot_timestamp(serde_json::from_str::<i64>(r#"1"#).expect("search_assets.snapshot_timestamp"))
-        .sort(serde_json::from_str::<sdk_mediagraph::types::SearchSort>(r#""filename""#).expect("search_assets.sort"))
-        .storage_folder_id(serde_json::from_str::<i64>(r#"1"#).expect("search_assets.storage_folder_id"))
-        .submitted(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.submitted"))
-        .sync(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.sync"))
-        .tags(serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#).expect("search_assets.tags"))
-        .taxonomy(serde_json::from_str::<bool>(r#"true"#).expect("search_assets.taxonomy"))
-        .taxonomy_filter_mode(
-            serde_json::from_str::<sdk_mediagraph::types::TaxonomyFilterMode>(r#""union""#)
-                .expect("search_assets.taxonomy_filter_mode"),
-        )
-        .updated_at(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search_assets.updated_at"))
-        .upload_guid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search_assets.upload_guid"))
-        .upload_id(serde_json::from_str::<i64>(r#"1"#).expect("search_assets.upload_id"))
-        .upload_type(
-            serde_json::from_str::<sdk_mediagraph::types::UploadType>(r#""all""#).expect("search_assets.upload_type"),
-        )
-        .user_ids(serde_json::from_str::<::std::vec::Vec<i64>>(r#"[1]"#).expect("search_assets.user_ids"))
-        .view_all(
-            serde_json::from_str::<sdk_mediagraph::types::ViewAll>(r#""Collection""#).expect("search_assets.view_all"),
-        )
-        .vote(serde_json::from_str::<i64>(r#"1"#).expect("search_assets.vote"))
+        .aasm_state(value::<sdk_mediagraph::types::AssetStateList>(
+            sim.example_value("search_assets", "aasm_state"),
+            r#""pending""#,
+            "search_assets.aasm_state",
+        ))
+        .all_ids(value::<bool>(
+            sim.example_value("search_assets", "all_ids"),
+            r#"true"#,
+            "search_assets.all_ids",
+        ))
+        .as_filters(value::<bool>(
+            sim.example_value("search_assets", "as_filters"),
+            r#"true"#,
+            "search_assets.as_filters",
+        ))
+        .aspect(value::<sdk_mediagraph::types::Aspect>(
+            sim.example_value("search_assets", "aspect"),
+            r#""square""#,
+            "search_assets.aspect",
+        ))
+        .bounds(value::<::std::string::String>(
+            sim.example_value("search_assets", "bounds"),
+            r#""x""#,
+            "search_assets.bounds",
+        ))
+        .captured_at(value::<::std::string::String>(
+            sim.example_value("search_assets", "captured_at"),
+            r#""x""#,
+            "search_assets.captured_at",
+        ))
+        .collection_id(value::<i64>(
+            sim.example_value("search_assets", "collection_id"),
+            r#"1"#,
+            "search_assets.collection_id",
+        ))
+        .contract_asset_id(value::<::std::vec::Vec<i64>>(
+            sim.example_value("search_assets", "contract_asset_id[]"),
+            r#"[1]"#,
+            "search_assets.contract_asset_id",
+        ))
+        .contracts(value::<bool>(
+            sim.example_value("search_assets", "contracts"),
+            r#"true"#,
+            "search_assets.contracts",
+        ))
+        .contribution_id(value::<i64>(
+            sim.example_value("search_assets", "contribution_id"),
+            r#"1"#,
+            "search_assets.contribution_id",
+        ))
+        .created_at(value::<::std::string::String>(
+            sim.example_value("search_assets", "created_at"),
+            r#""x""#,
+            "search_assets.created_at",
+        ))
+        .creator_tag_id(value::<::std::vec::Vec<i64>>(
+            sim.example_value("search_assets", "creator_tag_id[]"),
+            r#"[1]"#,
+            "search_assets.creator_tag_id",
+        ))
+        .custom_meta(value::<::std::string::String>(
+            sim.example_value("search_assets", "custom_meta"),
+            r#""x""#,
+            "search_assets.custom_meta",
+        ))
+        .expired(value::<bool>(
+            sim.example_value("search_assets", "expired"),
+            r#"true"#,
+            "search_assets.expired",
+        ))
+        .exts(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("search_assets", "exts[]"),
+            r#"["x"]"#,
+            "search_assets.exts",
+        ))
+        .file_size_range(value::<sdk_mediagraph::types::FileSizeRange>(
+            sim.example_value("search_assets", "file_size_range"),
+            r#""<1""#,
+            "search_assets.file_size_range",
+        ))
+        .gps(value::<bool>(
+            sim.example_value("search_assets", "gps"),
+            r#"true"#,
+            "search_assets.gps",
+        ))
+        .guids(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("search_assets", "guids[]"),
+            r#"["x"]"#,
+            "search_assets.guids",
+        ))
+        .has_alt_text(value::<sdk_mediagraph::types::HasAltText>(
+            sim.example_value("search_assets", "has_alt_text"),
+            r#""yes""#,
+            "search_assets.has_alt_text",
+        ))
+        .has_people(value::<sdk_mediagraph::types::HasPeople>(
+            sim.example_value("search_assets", "has_people"),
+            r#""yes""#,
+            "search_assets.has_people",
+        ))
+        .hide_tags(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("search_assets", "hide_tags[]"),
+            r#"["x"]"#,
+            "search_assets.hide_tags",
+        ))
+        .hide_taxonomy(value::<bool>(
+            sim.example_value("search_assets", "hide_taxonomy"),
+            r#"true"#,
+            "search_assets.hide_taxonomy",
+        ))
+        .ids(value::<::std::vec::Vec<i64>>(
+            sim.example_value("search_assets", "ids[]"),
+            r#"[1]"#,
+            "search_assets.ids",
+        ))
+        .include_meta(value::<bool>(
+            sim.example_value("search_assets", "include_meta"),
+            r#"true"#,
+            "search_assets.include_meta",
+        ))
+        .include_renditions(value::<bool>(
+            sim.example_value("search_assets", "include_renditions"),
+            r#"true"#,
+            "search_assets.include_renditions",
+        ))
+        .include_totals(value::<bool>(
+            sim.example_value("search_assets", "include_totals"),
+            r#"true"#,
+            "search_assets.include_totals",
+        ))
+        .lightbox_folder_id(value::<i64>(
+            sim.example_value("search_assets", "lightbox_folder_id"),
+            r#"1"#,
+            "search_assets.lightbox_folder_id",
+        ))
+        .lightbox_id(value::<i64>(
+            sim.example_value("search_assets", "lightbox_id"),
+            r#"1"#,
+            "search_assets.lightbox_id",
+        ))
+        .missing_captured_at(value::<bool>(
+            sim.example_value("search_assets", "missing_captured_at"),
+            r#"true"#,
+            "search_assets.missing_captured_at",
+        ))
+        .my_contribution_id(value::<i64>(
+            sim.example_value("search_assets", "my_contribution_id"),
+            r#"1"#,
+            "search_assets.my_contribution_id",
+        ))
+        .no_collections(value::<bool>(
+            sim.example_value("search_assets", "no_collections"),
+            r#"true"#,
+            "search_assets.no_collections",
+        ))
+        .omit_child_collections(value::<bool>(
+            sim.example_value("search_assets", "omit_child_collections"),
+            r#"true"#,
+            "search_assets.omit_child_collections",
+        ))
+        .omit_child_lightbox_folders(value::<bool>(
+            sim.example_value("search_assets", "omit_child_lightbox_folders"),
+            r#"true"#,
+            "search_assets.omit_child_lightbox_folders",
+        ))
+        .omit_child_lightboxes(value::<bool>(
+            sim.example_value("search_assets", "omit_child_lightboxes"),
+            r#"true"#,
+            "search_assets.omit_child_lightboxes",
+        ))
+        .omit_child_storage_folders(value::<bool>(
+            sim.example_value("search_assets", "omit_child_storage_folders"),
+            r#"true"#,
+            "search_assets.omit_child_storage_folders",
+        ))
+        .optimization_request(value::<sdk_mediagraph::types::OptimizationRequestState>(
+            sim.example_value("search_assets", "optimization_request"),
+            r#""none""#,
+            "search_assets.optimization_request",
+        ))
+        .page(value::<i64>(
+            sim.example_value("search_assets", "page"),
+            r#"1"#,
+            "search_assets.page",
+        ))
+        .per_page(value::<i64>(
+            sim.example_value("search_assets", "per_page"),
+            r#"1"#,
+            "search_assets.per_page",
+        ))
+        .proximity_field(value::<sdk_mediagraph::types::ProximityField>(
+            sim.example_value("search_assets", "proximity_field"),
+            r#""transcript""#,
+            "search_assets.proximity_field",
+        ))
+        .proximity_max_gaps(value::<i64>(
+            sim.example_value("search_assets", "proximity_max_gaps"),
+            r#"1"#,
+            "search_assets.proximity_max_gaps",
+        ))
+        .proximity_word_1(value::<::std::string::String>(
+            sim.example_value("search_assets", "proximity_word_1"),
+            r#""x""#,
+            "search_assets.proximity_word_1",
+        ))
+        .proximity_word_2(value::<::std::string::String>(
+            sim.example_value("search_assets", "proximity_word_2"),
+            r#""x""#,
+            "search_assets.proximity_word_2",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("search_assets", "q"),
+            r#""x""#,
+            "search_assets.q",
+        ))
+        .rating(value::<::std::vec::Vec<i64>>(
+            sim.example_value("search_assets", "rating[]"),
+            r#"[1]"#,
+            "search_assets.rating",
+        ))
+        .release_ids(value::<::std::vec::Vec<i64>>(
+            sim.example_value("search_assets", "release_ids[]"),
+            r#"[1]"#,
+            "search_assets.release_ids",
+        ))
+        .releases(value::<bool>(
+            sim.example_value("search_assets", "releases"),
+            r#"true"#,
+            "search_assets.releases",
+        ))
+        .rights(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("search_assets", "rights[]"),
+            r#"["x"]"#,
+            "search_assets.rights",
+        ))
+        .rights_code(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("search_assets", "rights_code[]"),
+            r#"["x"]"#,
+            "search_assets.rights_code",
+        ))
+        .snapshot_timestamp(value::<i64>(
+            sim.example_value("search_assets", "snapshot_timestamp"),
+            r#"1"#,
+            "search_assets.snapshot_timestamp",
+        ))
+        .sort(value::<sdk_mediagraph::types::SearchSort>(
+            sim.example_value("search_assets", "sort"),
+            r#""filename""#,
+            "search_assets.sort",
+        ))
+        .storage_folder_id(value::<i64>(
+            sim.example_value("search_assets", "storage_folder_id"),
+            r#"1"#,
+            "search_assets.storage_folder_id",
+        ))
+        .submitted(value::<bool>(
+            sim.example_value("search_assets", "submitted"),
+            r#"true"#,
+            "search_assets.submitted",
+        ))
+        .sync(value::<bool>(
+            sim.example_value("search_assets", "sync"),
+            r#"true"#,
+            "search_assets.sync",
+        ))
+        .tags(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("search_assets", "tags[]"),
+            r#"["x"]"#,
+            "search_assets.tags",
+        ))
+        .taxonomy(value::<bool>(
+            sim.example_value("search_assets", "taxonomy"),
+            r#"true"#,
+            "search_assets.taxonomy",
+        ))
+        .taxonomy_filter_mode(value::<sdk_mediagraph::types::TaxonomyFilterMode>(
+            sim.example_value("search_assets", "taxonomy_filter_mode"),
+            r#""union""#,
+            "search_assets.taxonomy_filter_mode",
+        ))
+        .updated_at(value::<::std::string::String>(
+            sim.example_value("search_assets", "updated_at"),
+            r#""x""#,
+            "search_assets.updated_at",
+        ))
+        .upload_guid(value::<::std::string::String>(
+            sim.example_value("search_assets", "upload_guid"),
+            r#""x""#,
+            "search_assets.upload_guid",
+        ))
+        .upload_id(value::<i64>(
+            sim.example_value("search_assets", "upload_id"),
+            r#"1"#,
+            "search_assets.upload_id",
+        ))
+        .upload_type(value::<sdk_mediagraph::types::UploadType>(
+            sim.example_value("search_assets", "upload_type"),
+            r#""all""#,
+            "search_assets.upload_type",
+        ))
+        .user_ids(value::<::std::vec::Vec<i64>>(
+            sim.example_value("search_assets", "user_ids[]"),
+            r#"[1]"#,
+            "search_assets.user_ids",
+        ))
+        .view_all(value::<sdk_mediagraph::types::ViewAll>(
+            sim.example_value("search_assets", "view_all"),
+            r#""Collection""#,
+            "search_assets.view_all",
+        ))
+        .vote(value::<i64>(
+            sim.example_value("search_assets", "vote"),
+            r#"1"#,
+            "search_assets.vote",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_14(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_14(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.get_trashed_asset_count().send().await.map(drop)
 }
 
-async fn call_15(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_15(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_asset_ids_updated_since_last_sync()
-        .any_user(serde_json::from_str::<bool>(r#"true"#).expect("list_asset_ids_updated_since_last_sync.any_user"))
-        .created_via(
-            serde_json::from_str::<::std::string::String>(r#""x""#)
-                .expect("list_asset_ids_updated_since_last_sync.created_via"),
-        )
-        .last_sync_at(
-            serde_json::from_str::<::std::string::String>(r#""x""#)
-                .expect("list_asset_ids_updated_since_last_sync.last_sync_at"),
-        )
+        .any_user(value::<bool>(
+            sim.example_value("list_asset_ids_updated_since_last_sync", "any_user"),
+            r#"true"#,
+            "list_asset_ids_updated_since_last_sync.any_user",
+        ))
+        .created_via(value::<::std::string::String>(
+            sim.example_value("list_asset_ids_updated_since_last_sync", "created_via"),
+            r#""x""#,
+            "list_asset_ids_updated_since_last_sync.created_via",
+        ))
+        .last_sync_at(value::<::std::string::String>(
+            sim.example_value("list_asset_ids_updated_since_last_sync", "last_sync_at"),
+            r#""x""#,
+            "list_asset_ids_updated_since_last_sync.last_sync_at",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_16(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_16(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_asset_data_versions()
-        .asset_id(serde_json::from_str::<i64>(r#"1"#).expect("list_asset_data_versions.asset_id"))
-        .include_renditions(
-            serde_json::from_str::<bool>(r#"true"#).expect("list_asset_data_versions.include_renditions"),
-        )
+        .asset_id(value::<i64>(
+            sim.example_value("list_asset_data_versions", "asset_id"),
+            r#"1"#,
+            "list_asset_data_versions.asset_id",
+        ))
+        .include_renditions(value::<bool>(
+            sim.example_value("list_asset_data_versions", "include_renditions"),
+            r#"true"#,
+            "list_asset_data_versions.include_renditions",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_17(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_17(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_asset_data_version()
-        .asset_id(serde_json::from_str::<i64>(r#"1"#).expect("get_asset_data_version.asset_id"))
-        .number(serde_json::from_str::<i64>(r#"1"#).expect("get_asset_data_version.number"))
+        .asset_id(value::<i64>(
+            sim.example_value("get_asset_data_version", "asset_id"),
+            r#"1"#,
+            "get_asset_data_version.asset_id",
+        ))
+        .number(value::<i64>(
+            sim.example_value("get_asset_data_version", "number"),
+            r#"1"#,
+            "get_asset_data_version.number",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_18(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_18(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .set_asset_upload_complete()
-        .guid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("set_asset_upload_complete.guid"))
-        .skip_meta(serde_json::from_str::<bool>(r#"true"#).expect("set_asset_upload_complete.skip_meta"))
+        .guid(value::<::std::string::String>(
+            sim.example_value("set_asset_upload_complete", "guid"),
+            r#""x""#,
+            "set_asset_upload_complete.guid",
+        ))
+        .skip_meta(value::<bool>(
+            sim.example_value("set_asset_upload_complete", "skip_meta"),
+            r#"true"#,
+            "set_asset_upload_complete.skip_meta",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_19(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_19(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_asset()
-        .id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_asset.id"))
-        .include_renditions(serde_json::from_str::<bool>(r#"true"#).expect("get_asset.include_renditions"))
-        .sync(serde_json::from_str::<bool>(r#"true"#).expect("get_asset.sync"))
+        .id(value::<::std::string::String>(
+            sim.example_value("get_asset", "id"),
+            r#""x""#,
+            "get_asset.id",
+        ))
+        .include_renditions(value::<bool>(
+            sim.example_value("get_asset", "include_renditions"),
+            r#"true"#,
+            "get_asset.include_renditions",
+        ))
+        .sync(value::<bool>(
+            sim.example_value("get_asset", "sync"),
+            r#"true"#,
+            "get_asset.sync",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_20(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_20(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_asset()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_asset.id"))
+        .id(value::<i64>(
+            sim.example_value("update_asset", "id"),
+            r#"1"#,
+            "update_asset.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::UpdateAssetBody>(r#"{"asset":{},"sync":true}"#)
                 .expect("update_asset.body"),
@@ -939,19 +2323,33 @@ async fn call_20(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_21(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_21(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_asset()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_asset.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_asset", "id"),
+            r#"1"#,
+            "delete_asset.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_22(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_22(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .add_asset_version()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("add_asset_version.id"))
+        .id(value::<i64>(
+            sim.example_value("add_asset_version", "id"),
+            r#"1"#,
+            "add_asset_version.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::AssetVersionBody>(
                 r#"{"asset":{"file_size":10000,"filename":"version-2.jpg"}}"#,
@@ -963,79 +2361,159 @@ async fn call_22(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_23(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_23(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_asset_auto_tags()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("list_asset_auto_tags.id"))
+        .id(value::<i64>(
+            sim.example_value("list_asset_auto_tags", "id"),
+            r#"1"#,
+            "list_asset_auto_tags.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_24(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_24(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .complete_asset_optimization()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("complete_asset_optimization.id"))
+        .id(value::<i64>(
+            sim.example_value("complete_asset_optimization", "id"),
+            r#"1"#,
+            "complete_asset_optimization.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_25(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_25(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .download_asset()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("download_asset.id"))
-        .size(serde_json::from_str::<sdk_mediagraph::types::DownloadSize>(r#""small""#).expect("download_asset.size"))
-        .skip_meta(serde_json::from_str::<bool>(r#"true"#).expect("download_asset.skip_meta"))
-        .version_number(serde_json::from_str::<i64>(r#"1"#).expect("download_asset.version_number"))
-        .via(serde_json::from_str::<::std::string::String>(r#""x""#).expect("download_asset.via"))
-        .watermarked(serde_json::from_str::<bool>(r#"true"#).expect("download_asset.watermarked"))
-        .range(serde_json::from_str::<::std::string::String>(r#""x""#).expect("download_asset.range"))
+        .id(value::<i64>(
+            sim.example_value("download_asset", "id"),
+            r#"1"#,
+            "download_asset.id",
+        ))
+        .size(value::<sdk_mediagraph::types::DownloadSize>(
+            sim.example_value("download_asset", "size"),
+            r#""small""#,
+            "download_asset.size",
+        ))
+        .skip_meta(value::<bool>(
+            sim.example_value("download_asset", "skip_meta"),
+            r#"true"#,
+            "download_asset.skip_meta",
+        ))
+        .version_number(value::<i64>(
+            sim.example_value("download_asset", "version_number"),
+            r#"1"#,
+            "download_asset.version_number",
+        ))
+        .via(value::<::std::string::String>(
+            sim.example_value("download_asset", "via"),
+            r#""x""#,
+            "download_asset.via",
+        ))
+        .watermarked(value::<bool>(
+            sim.example_value("download_asset", "watermarked"),
+            r#"true"#,
+            "download_asset.watermarked",
+        ))
+        .range(value::<::std::string::String>(
+            sim.example_value("download_asset", "Range"),
+            r#""x""#,
+            "download_asset.range",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_26(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_26(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .head_download_asset()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("head_download_asset.id"))
+        .id(value::<i64>(
+            sim.example_value("head_download_asset", "id"),
+            r#"1"#,
+            "head_download_asset.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_27(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_27(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_asset_face_taggings()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("list_asset_face_taggings.id"))
+        .id(value::<i64>(
+            sim.example_value("list_asset_face_taggings", "id"),
+            r#"1"#,
+            "list_asset_face_taggings.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_28(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_28(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .remove_asset_optimization_request()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("remove_asset_optimization_request.id"))
+        .id(value::<i64>(
+            sim.example_value("remove_asset_optimization_request", "id"),
+            r#"1"#,
+            "remove_asset_optimization_request.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_29(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_29(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .request_asset_optimization()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("request_asset_optimization.id"))
+        .id(value::<i64>(
+            sim.example_value("request_asset_optimization", "id"),
+            r#"1"#,
+            "request_asset_optimization.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_30(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_30(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .set_asset_version()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("set_asset_version.id"))
+        .id(value::<i64>(
+            sim.example_value("set_asset_version", "id"),
+            r#"1"#,
+            "set_asset_version.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::SetAssetVersionForm>(r#"{"version":1}"#)
                 .expect("set_asset_version.body"),
@@ -1045,20 +2523,34 @@ async fn call_30(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_31(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_31(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .tag_asset()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("tag_asset.id"))
+        .id(value::<i64>(
+            sim.example_value("tag_asset", "id"),
+            r#"1"#,
+            "tag_asset.id",
+        ))
         .body(serde_json::from_str::<sdk_mediagraph::types::TagAssetBody>(r#"{"asset":{}}"#).expect("tag_asset.body"))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_32(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_32(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_asset_collective_work()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_asset_collective_work.id"))
+        .id(value::<i64>(
+            sim.example_value("update_asset_collective_work", "id"),
+            r#"1"#,
+            "update_asset_collective_work.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::UpdateCollectiveWorkBody>(
                 r#"{"asset_ids":[1],"preview_asset_id":1,"remove_preview_asset":true}"#,
@@ -1070,16 +2562,26 @@ async fn call_32(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_33(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_33(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_auto_tags()
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_auto_tags.q"))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_auto_tags", "q"),
+            r#""x""#,
+            "list_auto_tags.q",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_34(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_34(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .bulk_find_auto_tags()
         .body(
@@ -1091,42 +2593,73 @@ async fn call_34(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_35(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_35(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_auto_tag()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_auto_tag.id"))
+        .id(value::<i64>(
+            sim.example_value("get_auto_tag", "id"),
+            r#"1"#,
+            "get_auto_tag.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_36(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_36(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_auto_tag()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_auto_tag.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_auto_tag", "id"),
+            r#"1"#,
+            "delete_auto_tag.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_37(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_37(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_bulk_jobs()
-        .current(serde_json::from_str::<i64>(r#"1"#).expect("list_bulk_jobs.current"))
-        .page_size(serde_json::from_str::<i64>(r#"1"#).expect("list_bulk_jobs.page_size"))
-        .sort_field(
-            serde_json::from_str::<sdk_mediagraph::types::BulkJobSortField>(r#""created_at""#)
-                .expect("list_bulk_jobs.sort_field"),
-        )
-        .sort_order(
-            serde_json::from_str::<sdk_mediagraph::types::SortOrder>(r#""ascend""#).expect("list_bulk_jobs.sort_order"),
-        )
+        .current(value::<i64>(
+            sim.example_value("list_bulk_jobs", "current"),
+            r#"1"#,
+            "list_bulk_jobs.current",
+        ))
+        .page_size(value::<i64>(
+            sim.example_value("list_bulk_jobs", "pageSize"),
+            r#"1"#,
+            "list_bulk_jobs.page_size",
+        ))
+        .sort_field(value::<sdk_mediagraph::types::BulkJobSortField>(
+            sim.example_value("list_bulk_jobs", "sortField"),
+            r#""created_at""#,
+            "list_bulk_jobs.sort_field",
+        ))
+        .sort_order(value::<sdk_mediagraph::types::SortOrder>(
+            sim.example_value("list_bulk_jobs", "sortOrder"),
+            r#""ascend""#,
+            "list_bulk_jobs.sort_order",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_38(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_38(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_bulk_job()
         .body(
@@ -1138,7 +2671,10 @@ async fn call_38(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_39(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_39(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .preview_bulk_job_ai_fields()
         .body(
@@ -1150,84 +2686,158 @@ async fn call_39(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_40(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_40(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_processing_bulk_jobs().send().await.map(drop)
 }
 
-async fn call_41(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_41(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_bulk_job()
-        .id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_bulk_job.id"))
+        .id(value::<::std::string::String>(
+            sim.example_value("get_bulk_job", "id"),
+            r#""x""#,
+            "get_bulk_job.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_42(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_42(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_bulk_job_assets()
-        .id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_bulk_job_assets.id"))
-        .page(serde_json::from_str::<i64>(r#"1"#).expect("list_bulk_job_assets.page"))
+        .id(value::<::std::string::String>(
+            sim.example_value("list_bulk_job_assets", "id"),
+            r#""x""#,
+            "list_bulk_job_assets.id",
+        ))
+        .page(value::<i64>(
+            sim.example_value("list_bulk_job_assets", "page"),
+            r#"1"#,
+            "list_bulk_job_assets.page",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_43(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_43(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .cancel_bulk_job()
-        .id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("cancel_bulk_job.id"))
+        .id(value::<::std::string::String>(
+            sim.example_value("cancel_bulk_job", "id"),
+            r#""x""#,
+            "cancel_bulk_job.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_44(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_44(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_bulk_job_queue_position()
-        .id(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_bulk_job_queue_position.id"))
+        .id(value::<::std::string::String>(
+            sim.example_value("get_bulk_job_queue_position", "id"),
+            r#""x""#,
+            "get_bulk_job_queue_position.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_45(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_45(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.can_upload().send().await.map(drop)
 }
 
-async fn call_46(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_46(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .search_collection_shares()
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("search_collection_shares.q"))
+        .q(value::<::std::string::String>(
+            sim.example_value("search_collection_shares", "q"),
+            r#""x""#,
+            "search_collection_shares.q",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_47(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_47(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_collection_shares_tree()
-        .page(serde_json::from_str::<i64>(r#"1"#).expect("get_collection_shares_tree.page"))
-        .parent_id(serde_json::from_str::<i64>(r#"1"#).expect("get_collection_shares_tree.parent_id"))
-        .sub_type(serde_json::from_str::<::std::string::String>(r#""x""#).expect("get_collection_shares_tree.sub_type"))
+        .page(value::<i64>(
+            sim.example_value("get_collection_shares_tree", "page"),
+            r#"1"#,
+            "get_collection_shares_tree.page",
+        ))
+        .parent_id(value::<i64>(
+            sim.example_value("get_collection_shares_tree", "parent_id"),
+            r#"1"#,
+            "get_collection_shares_tree.parent_id",
+        ))
+        .sub_type(value::<::std::string::String>(
+            sim.example_value("get_collection_shares_tree", "sub_type"),
+            r#""x""#,
+            "get_collection_shares_tree.sub_type",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_48(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_48(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_collection_share()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_collection_share.id"))
+        .id(value::<i64>(
+            sim.example_value("get_collection_share", "id"),
+            r#"1"#,
+            "get_collection_share.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_49(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_49(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_collection_share()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_collection_share.id"))
+        .id(value::<i64>(
+            sim.example_value("update_collection_share", "id"),
+            r#"1"#,
+            "update_collection_share.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::CollectionShareBody>(r#"{"collection_share":{}}"#)
                 .expect("update_collection_share.body"),
@@ -1237,26 +2847,47 @@ async fn call_49(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_50(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_50(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_collection_share()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_collection_share.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_collection_share", "id"),
+            r#"1"#,
+            "delete_collection_share.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_51(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_51(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_collections()
-        .parent_id(serde_json::from_str::<i64>(r#"1"#).expect("list_collections.parent_id"))
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_collections.q"))
+        .parent_id(value::<i64>(
+            sim.example_value("list_collections", "parent_id"),
+            r#"1"#,
+            "list_collections.parent_id",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_collections", "q"),
+            r#""x""#,
+            "list_collections.q",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_52(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_52(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_collection()
         .body(
@@ -1270,28 +2901,47 @@ async fn call_52(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_53(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_53(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .find_collection_by_slug()
-        .organization_slug(
-            serde_json::from_str::<::std::string::String>(r#""x""#).expect("find_collection_by_slug.organization_slug"),
-        )
-        .slug(serde_json::from_str::<::std::string::String>(r#""x""#).expect("find_collection_by_slug.slug"))
+        .organization_slug(value::<::std::string::String>(
+            sim.example_value("find_collection_by_slug", "organization_slug"),
+            r#""x""#,
+            "find_collection_by_slug.organization_slug",
+        ))
+        .slug(value::<::std::string::String>(
+            sim.example_value("find_collection_by_slug", "slug"),
+            r#""x""#,
+            "find_collection_by_slug.slug",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_54(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_54(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_collections_tree()
-        .parent_id(serde_json::from_str::<i64>(r#"1"#).expect("get_collections_tree.parent_id"))
+        .parent_id(value::<i64>(
+            sim.example_value("get_collections_tree", "parent_id"),
+            r#"1"#,
+            "get_collections_tree.parent_id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_55(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_55(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_visible_asset_counts()
         .body(
@@ -1303,19 +2953,33 @@ async fn call_55(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_56(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_56(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_collection()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_collection.id"))
+        .id(value::<i64>(
+            sim.example_value("get_collection", "id"),
+            r#"1"#,
+            "get_collection.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_57(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_57(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_collection()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_collection.id"))
+        .id(value::<i64>(
+            sim.example_value("update_collection", "id"),
+            r#"1"#,
+            "update_collection.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::CollectionUpdateBody>(r#"{"collection":{}}"#)
                 .expect("update_collection.body"),
@@ -1325,19 +2989,33 @@ async fn call_57(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_58(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_58(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_collection()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_collection.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_collection", "id"),
+            r#"1"#,
+            "delete_collection.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_59(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_59(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .add_asset_to_collection()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("add_asset_to_collection.id"))
+        .id(value::<i64>(
+            sim.example_value("add_asset_to_collection", "id"),
+            r#"1"#,
+            "add_asset_to_collection.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::AddAssetToCollectionForm>(r#"{"asset_id":1,"position":1}"#)
                 .expect("add_asset_to_collection.body"),
@@ -1347,20 +3025,31 @@ async fn call_59(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_60(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_60(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_comments()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("list_comments.id"))
-        .type_(
-            serde_json::from_str::<sdk_mediagraph::types::CommentableType>(r#""Lightbox""#)
-                .expect("list_comments.type_"),
-        )
+        .id(value::<i64>(
+            sim.example_value("list_comments", "id"),
+            r#"1"#,
+            "list_comments.id",
+        ))
+        .type_(value::<sdk_mediagraph::types::CommentableType>(
+            sim.example_value("list_comments", "type"),
+            r#""Lightbox""#,
+            "list_comments.type_",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_61(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_61(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_comment()
         .body(
@@ -1374,10 +3063,17 @@ async fn call_61(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_62(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_62(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_comment()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_comment.id"))
+        .id(value::<i64>(
+            sim.example_value("update_comment", "id"),
+            r#"1"#,
+            "update_comment.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::CommentUpdateBody>(r#"{"comment":{}}"#)
                 .expect("update_comment.body"),
@@ -1387,43 +3083,72 @@ async fn call_62(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_63(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_63(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_comment()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_comment.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_comment", "id"),
+            r#"1"#,
+            "delete_comment.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_64(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_64(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_contributions()
-        .enable_public(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#)
-                .expect("list_contributions.enable_public"),
-        )
-        .enabled(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#)
-                .expect("list_contributions.enabled"),
-        )
-        .featured(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#)
-                .expect("list_contributions.featured"),
-        )
-        .page(serde_json::from_str::<i64>(r#"1"#).expect("list_contributions.page"))
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_contributions.q"))
-        .sort_field(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_contributions.sort_field"))
-        .sort_order(
-            serde_json::from_str::<sdk_mediagraph::types::SortOrder>(r#""ascend""#)
-                .expect("list_contributions.sort_order"),
-        )
+        .enable_public(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("list_contributions", "enable_public[]"),
+            r#"["x"]"#,
+            "list_contributions.enable_public",
+        ))
+        .enabled(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("list_contributions", "enabled[]"),
+            r#"["x"]"#,
+            "list_contributions.enabled",
+        ))
+        .featured(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("list_contributions", "featured[]"),
+            r#"["x"]"#,
+            "list_contributions.featured",
+        ))
+        .page(value::<i64>(
+            sim.example_value("list_contributions", "page"),
+            r#"1"#,
+            "list_contributions.page",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_contributions", "q"),
+            r#""x""#,
+            "list_contributions.q",
+        ))
+        .sort_field(value::<::std::string::String>(
+            sim.example_value("list_contributions", "sortField"),
+            r#""x""#,
+            "list_contributions.sort_field",
+        ))
+        .sort_order(value::<sdk_mediagraph::types::SortOrder>(
+            sim.example_value("list_contributions", "sortOrder"),
+            r#""ascend""#,
+            "list_contributions.sort_order",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_65(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_65(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_contribution()
         .body(
@@ -1437,37 +3162,61 @@ async fn call_65(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_66(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_66(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_featured_contributions().send().await.map(drop)
 }
 
-async fn call_67(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_67(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .find_contribution_by_slug()
-        .slug(serde_json::from_str::<::std::string::String>(r#""x""#).expect("find_contribution_by_slug.slug"))
+        .slug(value::<::std::string::String>(
+            sim.example_value("find_contribution_by_slug", "slug"),
+            r#""x""#,
+            "find_contribution_by_slug.slug",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_68(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_68(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_group_contributions().send().await.map(drop)
 }
 
-async fn call_69(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_69(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_lightbox_contributions().send().await.map(drop)
 }
 
-async fn call_70(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_70(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_link_contributions().send().await.map(drop)
 }
 
-async fn call_71(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_71(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_upload_session_from_contribution()
-        .contribution_id(
-            serde_json::from_str::<i64>(r#"1"#).expect("create_upload_session_from_contribution.contribution_id"),
-        )
+        .contribution_id(value::<i64>(
+            sim.example_value("create_upload_session_from_contribution", "contribution_id"),
+            r#"1"#,
+            "create_upload_session_from_contribution.contribution_id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::UploadFromContributionBody>(
                 r#"{"contribution_id":0,"upload":{}}"#,
@@ -1479,19 +3228,33 @@ async fn call_71(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_72(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_72(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_contribution()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_contribution.id"))
+        .id(value::<i64>(
+            sim.example_value("get_contribution", "id"),
+            r#"1"#,
+            "get_contribution.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_73(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_73(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_contribution()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_contribution.id"))
+        .id(value::<i64>(
+            sim.example_value("update_contribution", "id"),
+            r#"1"#,
+            "update_contribution.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::ContributionUpdateBody>(r#"{"contribution":{}}"#)
                 .expect("update_contribution.body"),
@@ -1501,25 +3264,42 @@ async fn call_73(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_74(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_74(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_contribution()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_contribution.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_contribution", "id"),
+            r#"1"#,
+            "delete_contribution.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_75(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_75(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_creator_tags()
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_creator_tags.q"))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_creator_tags", "q"),
+            r#""x""#,
+            "list_creator_tags.q",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_76(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_76(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_creator_tag()
         .body(
@@ -1531,7 +3311,10 @@ async fn call_76(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_77(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_77(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .find_creator_tags()
         .body(
@@ -1543,19 +3326,33 @@ async fn call_77(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_78(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_78(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_creator_tag()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_creator_tag.id"))
+        .id(value::<i64>(
+            sim.example_value("get_creator_tag", "id"),
+            r#"1"#,
+            "get_creator_tag.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_79(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_79(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_creator_tag()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_creator_tag.id"))
+        .id(value::<i64>(
+            sim.example_value("update_creator_tag", "id"),
+            r#"1"#,
+            "update_creator_tag.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::CreatorTagUpdateBody>(r#"{"creator_tag":{}}"#)
                 .expect("update_creator_tag.body"),
@@ -1565,20 +3362,33 @@ async fn call_79(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_80(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_80(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_creator_tag()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_creator_tag.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_creator_tag", "id"),
+            r#"1"#,
+            "delete_creator_tag.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_81(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_81(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_crop_presets().send().await.map(drop)
 }
 
-async fn call_82(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_82(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_crop_preset()
         .body(
@@ -1592,7 +3402,10 @@ async fn call_82(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_83(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_83(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .move_crop_preset()
         .body(
@@ -1604,19 +3417,33 @@ async fn call_83(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_84(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_84(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_crop_preset()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_crop_preset.id"))
+        .id(value::<i64>(
+            sim.example_value("get_crop_preset", "id"),
+            r#"1"#,
+            "get_crop_preset.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_85(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_85(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_crop_preset()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_crop_preset.id"))
+        .id(value::<i64>(
+            sim.example_value("update_crop_preset", "id"),
+            r#"1"#,
+            "update_crop_preset.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::CropPresetUpdateBody>(r#"{"crop_preset":{}}"#)
                 .expect("update_crop_preset.body"),
@@ -1626,58 +3453,92 @@ async fn call_85(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_86(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_86(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_crop_preset()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_crop_preset.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_crop_preset", "id"),
+            r#"1"#,
+            "delete_crop_preset.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_87(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_87(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_custom_meta_fields()
-        .action_menu(serde_json::from_str::<bool>(r#"true"#).expect("list_custom_meta_fields.action_menu"))
-        .enable_action_menu(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#)
-                .expect("list_custom_meta_fields.enable_action_menu"),
-        )
-        .enable_ai(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#)
-                .expect("list_custom_meta_fields.enable_ai"),
-        )
-        .enabled(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#)
-                .expect("list_custom_meta_fields.enabled"),
-        )
-        .filter_by_role(
-            serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_custom_meta_fields.filter_by_role"),
-        )
-        .free(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#)
-                .expect("list_custom_meta_fields.free"),
-        )
-        .multi(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#)
-                .expect("list_custom_meta_fields.multi"),
-        )
-        .owner_type(
-            serde_json::from_str::<sdk_mediagraph::types::CustomMetaOwnerType>(r#""Asset""#)
-                .expect("list_custom_meta_fields.owner_type"),
-        )
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_custom_meta_fields.q"))
-        .value_type(
-            serde_json::from_str::<sdk_mediagraph::types::CustomMetaValueType>(r#""text""#)
-                .expect("list_custom_meta_fields.value_type"),
-        )
-        .with_color_labels(serde_json::from_str::<bool>(r#"true"#).expect("list_custom_meta_fields.with_color_labels"))
+        .action_menu(value::<bool>(
+            sim.example_value("list_custom_meta_fields", "action_menu"),
+            r#"true"#,
+            "list_custom_meta_fields.action_menu",
+        ))
+        .enable_action_menu(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("list_custom_meta_fields", "enable_action_menu[]"),
+            r#"["x"]"#,
+            "list_custom_meta_fields.enable_action_menu",
+        ))
+        .enable_ai(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("list_custom_meta_fields", "enable_ai[]"),
+            r#"["x"]"#,
+            "list_custom_meta_fields.enable_ai",
+        ))
+        .enabled(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("list_custom_meta_fields", "enabled[]"),
+            r#"["x"]"#,
+            "list_custom_meta_fields.enabled",
+        ))
+        .filter_by_role(value::<::std::string::String>(
+            sim.example_value("list_custom_meta_fields", "filter_by_role"),
+            r#""x""#,
+            "list_custom_meta_fields.filter_by_role",
+        ))
+        .free(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("list_custom_meta_fields", "free[]"),
+            r#"["x"]"#,
+            "list_custom_meta_fields.free",
+        ))
+        .multi(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("list_custom_meta_fields", "multi[]"),
+            r#"["x"]"#,
+            "list_custom_meta_fields.multi",
+        ))
+        .owner_type(value::<sdk_mediagraph::types::CustomMetaOwnerType>(
+            sim.example_value("list_custom_meta_fields", "owner_type"),
+            r#""Asset""#,
+            "list_custom_meta_fields.owner_type",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_custom_meta_fields", "q"),
+            r#""x""#,
+            "list_custom_meta_fields.q",
+        ))
+        .value_type(value::<sdk_mediagraph::types::CustomMetaValueType>(
+            sim.example_value("list_custom_meta_fields", "value_type"),
+            r#""text""#,
+            "list_custom_meta_fields.value_type",
+        ))
+        .with_color_labels(value::<bool>(
+            sim.example_value("list_custom_meta_fields", "with_color_labels"),
+            r#"true"#,
+            "list_custom_meta_fields.with_color_labels",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_88(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_88(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_custom_meta_field()
         .body(
@@ -1689,11 +3550,17 @@ async fn call_88(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_89(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_89(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_access_request_custom_meta_fields().send().await.map(drop)
 }
 
-async fn call_90(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_90(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .import_custom_meta_field()
         .body(
@@ -1705,19 +3572,33 @@ async fn call_90(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_91(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_91(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_custom_meta_field()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_custom_meta_field.id"))
+        .id(value::<i64>(
+            sim.example_value("get_custom_meta_field", "id"),
+            r#"1"#,
+            "get_custom_meta_field.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_92(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_92(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_custom_meta_field()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_custom_meta_field.id"))
+        .id(value::<i64>(
+            sim.example_value("update_custom_meta_field", "id"),
+            r#"1"#,
+            "update_custom_meta_field.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::CustomMetaFieldUpdateBody>(r#"{"custom_meta_field":{}}"#)
                 .expect("update_custom_meta_field.body"),
@@ -1727,25 +3608,42 @@ async fn call_92(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_93(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_93(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_custom_meta_field()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_custom_meta_field.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_custom_meta_field", "id"),
+            r#"1"#,
+            "delete_custom_meta_field.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_94(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_94(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .export_custom_meta_field()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("export_custom_meta_field.id"))
+        .id(value::<i64>(
+            sim.example_value("export_custom_meta_field", "id"),
+            r#"1"#,
+            "export_custom_meta_field.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_95(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_95(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .prepare_download()
         .body(
@@ -1757,21 +3655,38 @@ async fn call_95(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_96(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_96(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .start_download()
-        .token(serde_json::from_str::<::std::string::String>(r#""x""#).expect("start_download.token"))
-        .range(serde_json::from_str::<::std::string::String>(r#""x""#).expect("start_download.range"))
+        .token(value::<::std::string::String>(
+            sim.example_value("start_download", "token"),
+            r#""x""#,
+            "start_download.token",
+        ))
+        .range(value::<::std::string::String>(
+            sim.example_value("start_download", "Range"),
+            r#""x""#,
+            "start_download.range",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_97(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_97(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_filter_groups().send().await.map(drop)
 }
 
-async fn call_98(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_98(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_filter_group()
         .body(
@@ -1783,19 +3698,33 @@ async fn call_98(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::
         .map(drop)
 }
 
-async fn call_99(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_99(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_filter_group()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_filter_group.id"))
+        .id(value::<i64>(
+            sim.example_value("get_filter_group", "id"),
+            r#"1"#,
+            "get_filter_group.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_100(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_100(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_filter_group()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_filter_group.id"))
+        .id(value::<i64>(
+            sim.example_value("update_filter_group", "id"),
+            r#"1"#,
+            "update_filter_group.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::FilterGroupUpdateBody>(r#"{"filter_group":{}}"#)
                 .expect("update_filter_group.body"),
@@ -1805,19 +3734,33 @@ async fn call_100(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_101(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_101(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_filter_group()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_filter_group.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_filter_group", "id"),
+            r#"1"#,
+            "delete_filter_group.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_102(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_102(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_filter_visibility()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_filter_visibility.id"))
+        .id(value::<i64>(
+            sim.example_value("update_filter_visibility", "id"),
+            r#"1"#,
+            "update_filter_visibility.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::FilterVisibilityForm>(
                 r#"{"name":"x","type":"x","visible":true}"#,
@@ -1829,29 +3772,53 @@ async fn call_102(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_103(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_103(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_ingestions().send().await.map(drop)
 }
 
-async fn call_104(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_104(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_invites()
-        .aasm_state(
-            serde_json::from_str::<sdk_mediagraph::types::InviteState>(r#""pending""#)
-                .expect("list_invites.aasm_state"),
-        )
-        .page(serde_json::from_str::<i64>(r#"1"#).expect("list_invites.page"))
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_invites.q"))
-        .sort_field(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_invites.sort_field"))
-        .sort_order(
-            serde_json::from_str::<sdk_mediagraph::types::SortOrder>(r#""ascend""#).expect("list_invites.sort_order"),
-        )
+        .aasm_state(value::<sdk_mediagraph::types::InviteState>(
+            sim.example_value("list_invites", "aasm_state"),
+            r#""pending""#,
+            "list_invites.aasm_state",
+        ))
+        .page(value::<i64>(
+            sim.example_value("list_invites", "page"),
+            r#"1"#,
+            "list_invites.page",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_invites", "q"),
+            r#""x""#,
+            "list_invites.q",
+        ))
+        .sort_field(value::<::std::string::String>(
+            sim.example_value("list_invites", "sortField"),
+            r#""x""#,
+            "list_invites.sort_field",
+        ))
+        .sort_order(value::<sdk_mediagraph::types::SortOrder>(
+            sim.example_value("list_invites", "sortOrder"),
+            r#""ascend""#,
+            "list_invites.sort_order",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_105(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_105(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_invite()
         .body(
@@ -1863,11 +3830,17 @@ async fn call_105(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_106(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_106(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_invite_role_levels().send().await.map(drop)
 }
 
-async fn call_107(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_107(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .check_invite_email()
         .body(
@@ -1879,28 +3852,49 @@ async fn call_107(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_108(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_108(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .find_invite_by_token()
-        .token(serde_json::from_str::<::std::string::String>(r#""x""#).expect("find_invite_by_token.token"))
+        .token(value::<::std::string::String>(
+            sim.example_value("find_invite_by_token", "token"),
+            r#""x""#,
+            "find_invite_by_token.token",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_109(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_109(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_invite()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_invite.id"))
+        .id(value::<i64>(
+            sim.example_value("get_invite", "id"),
+            r#"1"#,
+            "get_invite.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_110(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_110(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_invite()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_invite.id"))
+        .id(value::<i64>(
+            sim.example_value("update_invite", "id"),
+            r#"1"#,
+            "update_invite.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::InviteUpdateBody>(r#"{"invite":{}}"#)
                 .expect("update_invite.body"),
@@ -1910,34 +3904,58 @@ async fn call_110(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_111(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_111(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_invite()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_invite.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_invite", "id"),
+            r#"1"#,
+            "delete_invite.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_112(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_112(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .resend_invite()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("resend_invite.id"))
+        .id(value::<i64>(
+            sim.example_value("resend_invite", "id"),
+            r#"1"#,
+            "resend_invite.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_113(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_113(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_lightboxes()
-        .user_id(serde_json::from_str::<i64>(r#"1"#).expect("list_lightboxes.user_id"))
+        .user_id(value::<i64>(
+            sim.example_value("list_lightboxes", "user_id"),
+            r#"1"#,
+            "list_lightboxes.user_id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_114(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_114(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_lightbox()
         .body(
@@ -1949,36 +3967,59 @@ async fn call_114(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_115(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_115(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_lightboxes_tree()
-        .parent_id(serde_json::from_str::<i64>(r#"1"#).expect("get_lightboxes_tree.parent_id"))
-        .sub_type(
-            serde_json::from_str::<sdk_mediagraph::types::LightboxSubType>(r#""folder""#)
-                .expect("get_lightboxes_tree.sub_type"),
-        )
+        .parent_id(value::<i64>(
+            sim.example_value("get_lightboxes_tree", "parent_id"),
+            r#"1"#,
+            "get_lightboxes_tree.parent_id",
+        ))
+        .sub_type(value::<sdk_mediagraph::types::LightboxSubType>(
+            sim.example_value("get_lightboxes_tree", "sub_type"),
+            r#""folder""#,
+            "get_lightboxes_tree.sub_type",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_116(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_116(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_lightbox()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_lightbox.id"))
-        .sub_type(
-            serde_json::from_str::<sdk_mediagraph::types::LightboxSubType>(r#""folder""#)
-                .expect("get_lightbox.sub_type"),
-        )
+        .id(value::<i64>(
+            sim.example_value("get_lightbox", "id"),
+            r#"1"#,
+            "get_lightbox.id",
+        ))
+        .sub_type(value::<sdk_mediagraph::types::LightboxSubType>(
+            sim.example_value("get_lightbox", "sub_type"),
+            r#""folder""#,
+            "get_lightbox.sub_type",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_117(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_117(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_lightbox()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_lightbox.id"))
+        .id(value::<i64>(
+            sim.example_value("update_lightbox", "id"),
+            r#"1"#,
+            "update_lightbox.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::LightboxUpdateBody>(r#"{"lightbox":{}}"#)
                 .expect("update_lightbox.body"),
@@ -1988,19 +4029,33 @@ async fn call_117(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_118(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_118(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_lightbox()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_lightbox.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_lightbox", "id"),
+            r#"1"#,
+            "delete_lightbox.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_119(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_119(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .transfer_lightbox_ownership()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("transfer_lightbox_ownership.id"))
+        .id(value::<i64>(
+            sim.example_value("transfer_lightbox_ownership", "id"),
+            r#"1"#,
+            "transfer_lightbox_ownership.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::TransferOwnershipForm>(r#"{"user_id":1}"#)
                 .expect("transfer_lightbox_ownership.body"),
@@ -2010,23 +4065,40 @@ async fn call_119(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_120(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_120(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_memberships().send().await.map(drop)
 }
 
-async fn call_121(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_121(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_membership()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_membership.id"))
+        .id(value::<i64>(
+            sim.example_value("get_membership", "id"),
+            r#"1"#,
+            "get_membership.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_122(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_122(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_membership()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_membership.id"))
+        .id(value::<i64>(
+            sim.example_value("update_membership", "id"),
+            r#"1"#,
+            "update_membership.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::MembershipBody>(r#"{"membership":{}}"#)
                 .expect("update_membership.body"),
@@ -2036,10 +4108,17 @@ async fn call_122(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_123(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_123(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_membership_status()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_membership_status.id"))
+        .id(value::<i64>(
+            sim.example_value("update_membership_status", "id"),
+            r#"1"#,
+            "update_membership_status.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::MembershipStatusForm>(r#"{"status":"active"}"#)
                 .expect("update_membership_status.body"),
@@ -2049,34 +4128,64 @@ async fn call_123(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_124(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_124(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_meta_imports()
-        .page(serde_json::from_str::<i64>(r#"1"#).expect("list_meta_imports.page"))
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_meta_imports.q"))
-        .sort_field(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_meta_imports.sort_field"))
-        .sort_order(
-            serde_json::from_str::<sdk_mediagraph::types::SortOrder>(r#""ascend""#)
-                .expect("list_meta_imports.sort_order"),
-        )
+        .page(value::<i64>(
+            sim.example_value("list_meta_imports", "page"),
+            r#"1"#,
+            "list_meta_imports.page",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_meta_imports", "q"),
+            r#""x""#,
+            "list_meta_imports.q",
+        ))
+        .sort_field(value::<::std::string::String>(
+            sim.example_value("list_meta_imports", "sortField"),
+            r#""x""#,
+            "list_meta_imports.sort_field",
+        ))
+        .sort_order(value::<sdk_mediagraph::types::SortOrder>(
+            sim.example_value("list_meta_imports", "sortOrder"),
+            r#""ascend""#,
+            "list_meta_imports.sort_order",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_125(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_125(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_meta_import()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_meta_import.id"))
+        .id(value::<i64>(
+            sim.example_value("get_meta_import", "id"),
+            r#"1"#,
+            "get_meta_import.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_126(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_126(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_meta_import()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_meta_import.id"))
+        .id(value::<i64>(
+            sim.example_value("update_meta_import", "id"),
+            r#"1"#,
+            "update_meta_import.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::MetaImportBody>(r#"{"meta_import":{}}"#)
                 .expect("update_meta_import.body"),
@@ -2086,36 +4195,64 @@ async fn call_126(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_127(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_127(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_meta_import()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_meta_import.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_meta_import", "id"),
+            r#"1"#,
+            "delete_meta_import.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_128(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_128(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_meta_import_assets()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("list_meta_import_assets.id"))
-        .page(serde_json::from_str::<i64>(r#"1"#).expect("list_meta_import_assets.page"))
-        .sort_field(
-            serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_meta_import_assets.sort_field"),
-        )
-        .sort_order(
-            serde_json::from_str::<sdk_mediagraph::types::SortOrder>(r#""ascend""#)
-                .expect("list_meta_import_assets.sort_order"),
-        )
+        .id(value::<i64>(
+            sim.example_value("list_meta_import_assets", "id"),
+            r#"1"#,
+            "list_meta_import_assets.id",
+        ))
+        .page(value::<i64>(
+            sim.example_value("list_meta_import_assets", "page"),
+            r#"1"#,
+            "list_meta_import_assets.page",
+        ))
+        .sort_field(value::<::std::string::String>(
+            sim.example_value("list_meta_import_assets", "sortField"),
+            r#""x""#,
+            "list_meta_import_assets.sort_field",
+        ))
+        .sort_order(value::<sdk_mediagraph::types::SortOrder>(
+            sim.example_value("list_meta_import_assets", "sortOrder"),
+            r#""ascend""#,
+            "list_meta_import_assets.sort_order",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_129(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_129(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_meta_import_mapping()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_meta_import_mapping.id"))
+        .id(value::<i64>(
+            sim.example_value("update_meta_import_mapping", "id"),
+            r#"1"#,
+            "update_meta_import_mapping.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::MetaImportMappingBody>(r#"{"column":{}}"#)
                 .expect("update_meta_import_mapping.body"),
@@ -2125,46 +4262,79 @@ async fn call_129(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_130(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_130(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .start_meta_import()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("start_meta_import.id"))
+        .id(value::<i64>(
+            sim.example_value("start_meta_import", "id"),
+            r#"1"#,
+            "start_meta_import.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_131(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_131(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_notifications().send().await.map(drop)
 }
 
-async fn call_132(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_132(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.count_unseen_notifications().send().await.map(drop)
 }
 
-async fn call_133(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_133(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .find_organization_by_slug()
-        .slug(serde_json::from_str::<::std::string::String>(r#""x""#).expect("find_organization_by_slug.slug"))
+        .slug(value::<::std::string::String>(
+            sim.example_value("find_organization_by_slug", "slug"),
+            r#""x""#,
+            "find_organization_by_slug.slug",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_134(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_134(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_organization()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_organization.id"))
+        .id(value::<i64>(
+            sim.example_value("get_organization", "id"),
+            r#"1"#,
+            "get_organization.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_135(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_135(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_permissions().send().await.map(drop)
 }
 
-async fn call_136(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_136(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_permission()
         .body(
@@ -2176,19 +4346,33 @@ async fn call_136(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_137(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_137(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_permission()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_permission.id"))
+        .id(value::<i64>(
+            sim.example_value("get_permission", "id"),
+            r#"1"#,
+            "get_permission.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_138(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_138(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_permission()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_permission.id"))
+        .id(value::<i64>(
+            sim.example_value("update_permission", "id"),
+            r#"1"#,
+            "update_permission.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::PermissionUpdateBody>(r#"{"permission":{}}"#)
                 .expect("update_permission.body"),
@@ -2198,20 +4382,33 @@ async fn call_138(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_139(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_139(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_permission()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_permission.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_permission", "id"),
+            r#"1"#,
+            "delete_permission.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_140(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_140(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_personal_access_tokens().send().await.map(drop)
 }
 
-async fn call_141(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_141(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_personal_access_token()
         .body(
@@ -2223,29 +4420,49 @@ async fn call_141(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_142(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_142(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_personal_access_token()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_personal_access_token.id"))
+        .id(value::<i64>(
+            sim.example_value("get_personal_access_token", "id"),
+            r#"1"#,
+            "get_personal_access_token.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_143(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_143(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_personal_access_token()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_personal_access_token.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_personal_access_token", "id"),
+            r#"1"#,
+            "delete_personal_access_token.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_144(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_144(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_rights_packages().send().await.map(drop)
 }
 
-async fn call_145(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_145(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_rights_package()
         .body(
@@ -2257,7 +4474,10 @@ async fn call_145(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_146(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_146(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .bulk_find_rights_packages()
         .body(
@@ -2269,19 +4489,33 @@ async fn call_146(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_147(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_147(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_rights_package()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_rights_package.id"))
+        .id(value::<i64>(
+            sim.example_value("get_rights_package", "id"),
+            r#"1"#,
+            "get_rights_package.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_148(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_148(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_rights_package()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_rights_package.id"))
+        .id(value::<i64>(
+            sim.example_value("update_rights_package", "id"),
+            r#"1"#,
+            "update_rights_package.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::RightsPackageUpdateBody>(r#"{"rights_package":{}}"#)
                 .expect("update_rights_package.body"),
@@ -2291,20 +4525,33 @@ async fn call_148(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_149(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_149(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_rights_package()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_rights_package.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_rights_package", "id"),
+            r#"1"#,
+            "delete_rights_package.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_150(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_150(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_search_queries().send().await.map(drop)
 }
 
-async fn call_151(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_151(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_search_query()
         .body(
@@ -2318,19 +4565,33 @@ async fn call_151(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_152(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_152(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_search_query()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_search_query.id"))
+        .id(value::<i64>(
+            sim.example_value("get_search_query", "id"),
+            r#"1"#,
+            "get_search_query.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_153(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_153(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_search_query()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_search_query.id"))
+        .id(value::<i64>(
+            sim.example_value("update_search_query", "id"),
+            r#"1"#,
+            "update_search_query.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::SearchQueryUpdateBody>(r#"{"search_query":{}}"#)
                 .expect("update_search_query.body"),
@@ -2340,56 +4601,110 @@ async fn call_153(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_154(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_154(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_search_query()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_search_query.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_search_query", "id"),
+            r#"1"#,
+            "delete_search_query.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_155(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_155(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_share_links()
-        .current(serde_json::from_str::<i64>(r#"1"#).expect("list_share_links.current"))
-        .dates(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#).expect("list_share_links.dates"),
-        )
-        .enabled(serde_json::from_str::<bool>(r#"true"#).expect("list_share_links.enabled"))
-        .expired(serde_json::from_str::<bool>(r#"true"#).expect("list_share_links.expired"))
-        .image_and_video_permission(
-            serde_json::from_str::<::std::string::String>(r#""x""#)
-                .expect("list_share_links.image_and_video_permission"),
-        )
-        .other_permission(
-            serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_share_links.other_permission"),
-        )
-        .page_size(serde_json::from_str::<i64>(r#"1"#).expect("list_share_links.page_size"))
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_share_links.q"))
-        .sort_field(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_share_links.sort_field"))
-        .sort_order(
-            serde_json::from_str::<sdk_mediagraph::types::SortOrder>(r#""ascend""#)
-                .expect("list_share_links.sort_order"),
-        )
+        .current(value::<i64>(
+            sim.example_value("list_share_links", "current"),
+            r#"1"#,
+            "list_share_links.current",
+        ))
+        .dates(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("list_share_links", "dates[]"),
+            r#"["x"]"#,
+            "list_share_links.dates",
+        ))
+        .enabled(value::<bool>(
+            sim.example_value("list_share_links", "enabled"),
+            r#"true"#,
+            "list_share_links.enabled",
+        ))
+        .expired(value::<bool>(
+            sim.example_value("list_share_links", "expired"),
+            r#"true"#,
+            "list_share_links.expired",
+        ))
+        .image_and_video_permission(value::<::std::string::String>(
+            sim.example_value("list_share_links", "image_and_video_permission"),
+            r#""x""#,
+            "list_share_links.image_and_video_permission",
+        ))
+        .other_permission(value::<::std::string::String>(
+            sim.example_value("list_share_links", "other_permission"),
+            r#""x""#,
+            "list_share_links.other_permission",
+        ))
+        .page_size(value::<i64>(
+            sim.example_value("list_share_links", "pageSize"),
+            r#"1"#,
+            "list_share_links.page_size",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_share_links", "q"),
+            r#""x""#,
+            "list_share_links.q",
+        ))
+        .sort_field(value::<::std::string::String>(
+            sim.example_value("list_share_links", "sortField"),
+            r#""x""#,
+            "list_share_links.sort_field",
+        ))
+        .sort_order(value::<sdk_mediagraph::types::SortOrder>(
+            sim.example_value("list_share_links", "sortOrder"),
+            r#""ascend""#,
+            "list_share_links.sort_order",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_156(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_156(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_share_link()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_share_link.id"))
+        .id(value::<i64>(
+            sim.example_value("get_share_link", "id"),
+            r#"1"#,
+            "get_share_link.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_157(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_157(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_share_link()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_share_link.id"))
+        .id(value::<i64>(
+            sim.example_value("update_share_link", "id"),
+            r#"1"#,
+            "update_share_link.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::ShareLinkBody>(r#"{"share_link":{}}"#)
                 .expect("update_share_link.body"),
@@ -2399,34 +4714,77 @@ async fn call_157(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_158(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_158(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_share_link()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_share_link.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_share_link", "id"),
+            r#"1"#,
+            "delete_share_link.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_159(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_159(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_shares()
-        .asset_group_id(serde_json::from_str::<i64>(r#"1"#).expect("list_shares.asset_group_id"))
-        .asset_id(serde_json::from_str::<i64>(r#"1"#).expect("list_shares.asset_id"))
-        .current(serde_json::from_str::<i64>(r#"1"#).expect("list_shares.current"))
-        .page_size(serde_json::from_str::<i64>(r#"1"#).expect("list_shares.page_size"))
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_shares.q"))
-        .sort_field(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_shares.sort_field"))
-        .sort_order(
-            serde_json::from_str::<sdk_mediagraph::types::SortOrder>(r#""ascend""#).expect("list_shares.sort_order"),
-        )
-        .user_id(serde_json::from_str::<i64>(r#"1"#).expect("list_shares.user_id"))
+        .asset_group_id(value::<i64>(
+            sim.example_value("list_shares", "asset_group_id"),
+            r#"1"#,
+            "list_shares.asset_group_id",
+        ))
+        .asset_id(value::<i64>(
+            sim.example_value("list_shares", "asset_id"),
+            r#"1"#,
+            "list_shares.asset_id",
+        ))
+        .current(value::<i64>(
+            sim.example_value("list_shares", "current"),
+            r#"1"#,
+            "list_shares.current",
+        ))
+        .page_size(value::<i64>(
+            sim.example_value("list_shares", "pageSize"),
+            r#"1"#,
+            "list_shares.page_size",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_shares", "q"),
+            r#""x""#,
+            "list_shares.q",
+        ))
+        .sort_field(value::<::std::string::String>(
+            sim.example_value("list_shares", "sortField"),
+            r#""x""#,
+            "list_shares.sort_field",
+        ))
+        .sort_order(value::<sdk_mediagraph::types::SortOrder>(
+            sim.example_value("list_shares", "sortOrder"),
+            r#""ascend""#,
+            "list_shares.sort_order",
+        ))
+        .user_id(value::<i64>(
+            sim.example_value("list_shares", "user_id"),
+            r#"1"#,
+            "list_shares.user_id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_160(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_160(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_share()
         .body(serde_json::from_str::<sdk_mediagraph::types::ShareBody>(r#"{"share":{}}"#).expect("create_share.body"))
@@ -2435,10 +4793,17 @@ async fn call_160(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_161(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_161(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_share()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_share.id"))
+        .id(value::<i64>(
+            sim.example_value("update_share", "id"),
+            r#"1"#,
+            "update_share.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::ShareUpdateBody>(r#"{"share":{}}"#)
                 .expect("update_share.body"),
@@ -2448,29 +4813,47 @@ async fn call_161(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_162(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_162(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_share()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_share.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_share", "id"),
+            r#"1"#,
+            "delete_share.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_163(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_163(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_storage_folders()
-        .publish_type(
-            serde_json::from_str::<sdk_mediagraph::types::PublishType>(r#""lightroom""#)
-                .expect("list_storage_folders.publish_type"),
-        )
-        .publish_user_id(serde_json::from_str::<i64>(r#"1"#).expect("list_storage_folders.publish_user_id"))
+        .publish_type(value::<sdk_mediagraph::types::PublishType>(
+            sim.example_value("list_storage_folders", "publish_type"),
+            r#""lightroom""#,
+            "list_storage_folders.publish_type",
+        ))
+        .publish_user_id(value::<i64>(
+            sim.example_value("list_storage_folders", "publish_user_id"),
+            r#"1"#,
+            "list_storage_folders.publish_user_id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_164(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_164(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_storage_folder()
         .body(
@@ -2484,28 +4867,49 @@ async fn call_164(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_165(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_165(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_storage_folders_tree()
-        .parent_id(serde_json::from_str::<i64>(r#"1"#).expect("get_storage_folders_tree.parent_id"))
+        .parent_id(value::<i64>(
+            sim.example_value("get_storage_folders_tree", "parent_id"),
+            r#"1"#,
+            "get_storage_folders_tree.parent_id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_166(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_166(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_storage_folder()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_storage_folder.id"))
+        .id(value::<i64>(
+            sim.example_value("get_storage_folder", "id"),
+            r#"1"#,
+            "get_storage_folder.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_167(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_167(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_storage_folder()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_storage_folder.id"))
+        .id(value::<i64>(
+            sim.example_value("update_storage_folder", "id"),
+            r#"1"#,
+            "update_storage_folder.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::StorageFolderUpdateBody>(
                 r#"{"storage_folder":{"name":"Test Folder Edit"}}"#,
@@ -2517,53 +4921,95 @@ async fn call_167(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_168(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_168(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_storage_folder()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_storage_folder.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_storage_folder", "id"),
+            r#"1"#,
+            "delete_storage_folder.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_169(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_169(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_storage_folder_asset_ids()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("list_storage_folder_asset_ids.id"))
+        .id(value::<i64>(
+            sim.example_value("list_storage_folder_asset_ids", "id"),
+            r#"1"#,
+            "list_storage_folder_asset_ids.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_170(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_170(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_tagging()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_tagging.id"))
+        .id(value::<i64>(
+            sim.example_value("get_tagging", "id"),
+            r#"1"#,
+            "get_tagging.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_171(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_171(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_tagging()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_tagging.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_tagging", "id"),
+            r#"1"#,
+            "delete_tagging.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_172(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_172(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_tags()
-        .page(serde_json::from_str::<i64>(r#"1"#).expect("list_tags.page"))
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_tags.q"))
+        .page(value::<i64>(
+            sim.example_value("list_tags", "page"),
+            r#"1"#,
+            "list_tags.page",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_tags", "q"),
+            r#""x""#,
+            "list_tags.q",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_173(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_173(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_tag()
         .body(
@@ -2577,7 +5023,10 @@ async fn call_173(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_174(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_174(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .bulk_find_tags()
         .body(
@@ -2589,23 +5038,36 @@ async fn call_174(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_175(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_175(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_tag_events().send().await.map(drop)
 }
 
-async fn call_176(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_176(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_tag()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_tag.id"))
+        .id(value::<i64>(sim.example_value("get_tag", "id"), r#"1"#, "get_tag.id"))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_177(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_177(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_tag()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_tag.id"))
+        .id(value::<i64>(
+            sim.example_value("update_tag", "id"),
+            r#"1"#,
+            "update_tag.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::TagUpdateBody>(r#"{"tag":{"name":"New Tag Edit"}}"#)
                 .expect("update_tag.body"),
@@ -2615,19 +5077,33 @@ async fn call_177(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_178(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_178(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_tag()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_tag.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_tag", "id"),
+            r#"1"#,
+            "delete_tag.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_179(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_179(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .add_tag_to_taxonomy()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("add_tag_to_taxonomy.id"))
+        .id(value::<i64>(
+            sim.example_value("add_tag_to_taxonomy", "id"),
+            r#"1"#,
+            "add_tag_to_taxonomy.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::AddTagToTaxonomyForm>(r#"{"taxonomy_id":1}"#)
                 .expect("add_tag_to_taxonomy.body"),
@@ -2637,10 +5113,17 @@ async fn call_179(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_180(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_180(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .merge_tag()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("merge_tag.id"))
+        .id(value::<i64>(
+            sim.example_value("merge_tag", "id"),
+            r#"1"#,
+            "merge_tag.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::MergeTagForm>(r#"{"set_synonym":true,"tag_2_id":1}"#)
                 .expect("merge_tag.body"),
@@ -2650,11 +5133,17 @@ async fn call_180(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_181(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_181(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_taxonomies().send().await.map(drop)
 }
 
-async fn call_182(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_182(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_taxonomy()
         .body(
@@ -2666,19 +5155,33 @@ async fn call_182(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_183(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_183(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_taxonomy()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_taxonomy.id"))
+        .id(value::<i64>(
+            sim.example_value("get_taxonomy", "id"),
+            r#"1"#,
+            "get_taxonomy.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_184(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_184(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_taxonomy()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_taxonomy.id"))
+        .id(value::<i64>(
+            sim.example_value("update_taxonomy", "id"),
+            r#"1"#,
+            "update_taxonomy.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::TaxonomyBody>(
                 r#"{"taxonomy":{"name":"Main Taxonomy Edit"}}"#,
@@ -2690,30 +5193,59 @@ async fn call_184(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_185(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_185(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_taxonomy()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_taxonomy.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_taxonomy", "id"),
+            r#"1"#,
+            "delete_taxonomy.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_186(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_186(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_taxonomy_tags()
-        .taxonomy_id(serde_json::from_str::<i64>(r#"1"#).expect("list_taxonomy_tags.taxonomy_id"))
-        .page(serde_json::from_str::<i64>(r#"1"#).expect("list_taxonomy_tags.page"))
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_taxonomy_tags.q"))
+        .taxonomy_id(value::<i64>(
+            sim.example_value("list_taxonomy_tags", "taxonomy_id"),
+            r#"1"#,
+            "list_taxonomy_tags.taxonomy_id",
+        ))
+        .page(value::<i64>(
+            sim.example_value("list_taxonomy_tags", "page"),
+            r#"1"#,
+            "list_taxonomy_tags.page",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_taxonomy_tags", "q"),
+            r#""x""#,
+            "list_taxonomy_tags.q",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_187(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_187(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_taxonomy_tag()
-        .taxonomy_id(serde_json::from_str::<i64>(r#"1"#).expect("create_taxonomy_tag.taxonomy_id"))
+        .taxonomy_id(value::<i64>(
+            sim.example_value("create_taxonomy_tag", "taxonomy_id"),
+            r#"1"#,
+            "create_taxonomy_tag.taxonomy_id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::TaxonomyTagBody>(
                 r#"{"taxonomy_id":0,"taxonomy_tags":{"name":"Test Tag","sub_type":"keyword"}}"#,
@@ -2725,32 +5257,69 @@ async fn call_187(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_188(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_188(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_taxonomy_tags_tree()
-        .taxonomy_id(serde_json::from_str::<i64>(r#"1"#).expect("get_taxonomy_tags_tree.taxonomy_id"))
-        .page(serde_json::from_str::<i64>(r#"1"#).expect("get_taxonomy_tags_tree.page"))
-        .parent_id(serde_json::from_str::<i64>(r#"1"#).expect("get_taxonomy_tags_tree.parent_id"))
+        .taxonomy_id(value::<i64>(
+            sim.example_value("get_taxonomy_tags_tree", "taxonomy_id"),
+            r#"1"#,
+            "get_taxonomy_tags_tree.taxonomy_id",
+        ))
+        .page(value::<i64>(
+            sim.example_value("get_taxonomy_tags_tree", "page"),
+            r#"1"#,
+            "get_taxonomy_tags_tree.page",
+        ))
+        .parent_id(value::<i64>(
+            sim.example_value("get_taxonomy_tags_tree", "parent_id"),
+            r#"1"#,
+            "get_taxonomy_tags_tree.parent_id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_189(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_189(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_taxonomy_tag()
-        .taxonomy_id(serde_json::from_str::<i64>(r#"1"#).expect("get_taxonomy_tag.taxonomy_id"))
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_taxonomy_tag.id"))
+        .taxonomy_id(value::<i64>(
+            sim.example_value("get_taxonomy_tag", "taxonomy_id"),
+            r#"1"#,
+            "get_taxonomy_tag.taxonomy_id",
+        ))
+        .id(value::<i64>(
+            sim.example_value("get_taxonomy_tag", "id"),
+            r#"1"#,
+            "get_taxonomy_tag.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_190(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_190(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_taxonomy_tag()
-        .taxonomy_id(serde_json::from_str::<i64>(r#"1"#).expect("update_taxonomy_tag.taxonomy_id"))
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_taxonomy_tag.id"))
+        .taxonomy_id(value::<i64>(
+            sim.example_value("update_taxonomy_tag", "taxonomy_id"),
+            r#"1"#,
+            "update_taxonomy_tag.taxonomy_id",
+        ))
+        .id(value::<i64>(
+            sim.example_value("update_taxonomy_tag", "id"),
+            r#"1"#,
+            "update_taxonomy_tag.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::TaxonomyTagUpdateBody>(
                 r#"{"taxonomy_id":0,"taxonomy_tags":{"name":"Test Tag Edit"}}"#,
@@ -2762,11 +5331,22 @@ async fn call_190(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_191(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_191(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_taxonomy_tag()
-        .taxonomy_id(serde_json::from_str::<i64>(r#"1"#).expect("delete_taxonomy_tag.taxonomy_id"))
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_taxonomy_tag.id"))
+        .taxonomy_id(value::<i64>(
+            sim.example_value("delete_taxonomy_tag", "taxonomy_id"),
+            r#"1"#,
+            "delete_taxonomy_tag.taxonomy_id",
+        ))
+        .id(value::<i64>(
+            sim.example_value("delete_taxonomy_tag", "id"),
+            r#"1"#,
+            "delete_taxonomy_tag.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::DeleteTaxonomyTagForm>(r#"{"taxonomy_id":1}"#)
                 .expect("delete_taxonomy_tag.body"),
@@ -2776,7 +5356,10 @@ async fn call_191(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_192(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_192(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_upload_session()
         .body(
@@ -2788,10 +5371,17 @@ async fn call_192(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_193(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_193(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .prepare_asset_upload()
-        .guid(serde_json::from_str::<::std::string::String>(r#""x""#).expect("prepare_asset_upload.guid"))
+        .guid(value::<::std::string::String>(
+            sim.example_value("prepare_asset_upload", "guid"),
+            r#""x""#,
+            "prepare_asset_upload.guid",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::PrepareAssetUploadBody>(
                 r#"{"asset":{"file_size":10000,"filename":"test.jpg"}}"#,
@@ -2803,35 +5393,77 @@ async fn call_193(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_194(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_194(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .set_upload_session_done()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("set_upload_session_done.id"))
+        .id(value::<i64>(
+            sim.example_value("set_upload_session_done", "id"),
+            r#"1"#,
+            "set_upload_session_done.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_195(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_195(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_user_groups()
-        .aasm_state(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_user_groups.aasm_state"))
-        .assignable(serde_json::from_str::<bool>(r#"true"#).expect("list_user_groups.assignable"))
-        .current(serde_json::from_str::<i64>(r#"1"#).expect("list_user_groups.current"))
-        .omit_public(serde_json::from_str::<bool>(r#"true"#).expect("list_user_groups.omit_public"))
-        .page_size(serde_json::from_str::<i64>(r#"1"#).expect("list_user_groups.page_size"))
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_user_groups.q"))
-        .sort_field(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_user_groups.sort_field"))
-        .sort_order(
-            serde_json::from_str::<sdk_mediagraph::types::SortOrder>(r#""ascend""#)
-                .expect("list_user_groups.sort_order"),
-        )
+        .aasm_state(value::<::std::string::String>(
+            sim.example_value("list_user_groups", "aasm_state"),
+            r#""x""#,
+            "list_user_groups.aasm_state",
+        ))
+        .assignable(value::<bool>(
+            sim.example_value("list_user_groups", "assignable"),
+            r#"true"#,
+            "list_user_groups.assignable",
+        ))
+        .current(value::<i64>(
+            sim.example_value("list_user_groups", "current"),
+            r#"1"#,
+            "list_user_groups.current",
+        ))
+        .omit_public(value::<bool>(
+            sim.example_value("list_user_groups", "omit_public"),
+            r#"true"#,
+            "list_user_groups.omit_public",
+        ))
+        .page_size(value::<i64>(
+            sim.example_value("list_user_groups", "pageSize"),
+            r#"1"#,
+            "list_user_groups.page_size",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_user_groups", "q"),
+            r#""x""#,
+            "list_user_groups.q",
+        ))
+        .sort_field(value::<::std::string::String>(
+            sim.example_value("list_user_groups", "sortField"),
+            r#""x""#,
+            "list_user_groups.sort_field",
+        ))
+        .sort_order(value::<sdk_mediagraph::types::SortOrder>(
+            sim.example_value("list_user_groups", "sortOrder"),
+            r#""ascend""#,
+            "list_user_groups.sort_order",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_196(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_196(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_user_group()
         .body(
@@ -2843,19 +5475,33 @@ async fn call_196(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_197(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_197(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_user_group()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_user_group.id"))
+        .id(value::<i64>(
+            sim.example_value("get_user_group", "id"),
+            r#"1"#,
+            "get_user_group.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_198(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_198(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_user_group()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_user_group.id"))
+        .id(value::<i64>(
+            sim.example_value("update_user_group", "id"),
+            r#"1"#,
+            "update_user_group.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::UserGroupUpdateBody>(r#"{"user_group":{}}"#)
                 .expect("update_user_group.body"),
@@ -2865,37 +5511,67 @@ async fn call_198(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_199(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_199(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_user_group()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_user_group.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_user_group", "id"),
+            r#"1"#,
+            "delete_user_group.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_200(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_200(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_webhooks()
-        .current(serde_json::from_str::<i64>(r#"1"#).expect("list_webhooks.current"))
-        .enabled(
-            serde_json::from_str::<::std::vec::Vec<::std::string::String>>(r#"["x"]"#).expect("list_webhooks.enabled"),
-        )
-        .page_size(serde_json::from_str::<i64>(r#"1"#).expect("list_webhooks.page_size"))
-        .q(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_webhooks.q"))
-        .sort_field(
-            serde_json::from_str::<sdk_mediagraph::types::WebhookSortField>(r#""created_at""#)
-                .expect("list_webhooks.sort_field"),
-        )
-        .sort_order(
-            serde_json::from_str::<sdk_mediagraph::types::SortOrder>(r#""ascend""#).expect("list_webhooks.sort_order"),
-        )
+        .current(value::<i64>(
+            sim.example_value("list_webhooks", "current"),
+            r#"1"#,
+            "list_webhooks.current",
+        ))
+        .enabled(value::<::std::vec::Vec<::std::string::String>>(
+            sim.example_value("list_webhooks", "enabled[]"),
+            r#"["x"]"#,
+            "list_webhooks.enabled",
+        ))
+        .page_size(value::<i64>(
+            sim.example_value("list_webhooks", "pageSize"),
+            r#"1"#,
+            "list_webhooks.page_size",
+        ))
+        .q(value::<::std::string::String>(
+            sim.example_value("list_webhooks", "q"),
+            r#""x""#,
+            "list_webhooks.q",
+        ))
+        .sort_field(value::<sdk_mediagraph::types::WebhookSortField>(
+            sim.example_value("list_webhooks", "sortField"),
+            r#""created_at""#,
+            "list_webhooks.sort_field",
+        ))
+        .sort_order(value::<sdk_mediagraph::types::SortOrder>(
+            sim.example_value("list_webhooks", "sortOrder"),
+            r#""ascend""#,
+            "list_webhooks.sort_order",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_201(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_201(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_webhook()
         .body(
@@ -2909,27 +5585,42 @@ async fn call_201(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_202(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_202(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_webhook_request_payload()
-        .webhook_request_id(
-            serde_json::from_str::<i64>(r#"1"#).expect("get_webhook_request_payload.webhook_request_id"),
-        )
+        .webhook_request_id(value::<i64>(
+            sim.example_value("get_webhook_request_payload", "webhook_request_id"),
+            r#"1"#,
+            "get_webhook_request_payload.webhook_request_id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_203(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_203(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_webhook_response_data()
-        .webhook_request_id(serde_json::from_str::<i64>(r#"1"#).expect("get_webhook_response_data.webhook_request_id"))
+        .webhook_request_id(value::<i64>(
+            sim.example_value("get_webhook_response_data", "webhook_request_id"),
+            r#"1"#,
+            "get_webhook_response_data.webhook_request_id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_204(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_204(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .test_webhook_url()
         .body(
@@ -2941,19 +5632,33 @@ async fn call_204(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_205(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_205(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_webhook()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_webhook.id"))
+        .id(value::<i64>(
+            sim.example_value("get_webhook", "id"),
+            r#"1"#,
+            "get_webhook.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_206(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_206(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_webhook()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_webhook.id"))
+        .id(value::<i64>(
+            sim.example_value("update_webhook", "id"),
+            r#"1"#,
+            "update_webhook.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::WebhookUpdateBody>(r#"{"webhook":{}}"#)
                 .expect("update_webhook.body"),
@@ -2963,52 +5668,99 @@ async fn call_206(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_207(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_207(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_webhook()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_webhook.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_webhook", "id"),
+            r#"1"#,
+            "delete_webhook.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_208(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_208(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .list_webhook_logs()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("list_webhook_logs.id"))
-        .current(serde_json::from_str::<i64>(r#"1"#).expect("list_webhook_logs.current"))
-        .page_size(serde_json::from_str::<i64>(r#"1"#).expect("list_webhook_logs.page_size"))
-        .sort_field(serde_json::from_str::<::std::string::String>(r#""x""#).expect("list_webhook_logs.sort_field"))
-        .sort_order(
-            serde_json::from_str::<sdk_mediagraph::types::SortOrder>(r#""ascend""#)
-                .expect("list_webhook_logs.sort_order"),
-        )
+        .id(value::<i64>(
+            sim.example_value("list_webhook_logs", "id"),
+            r#"1"#,
+            "list_webhook_logs.id",
+        ))
+        .current(value::<i64>(
+            sim.example_value("list_webhook_logs", "current"),
+            r#"1"#,
+            "list_webhook_logs.current",
+        ))
+        .page_size(value::<i64>(
+            sim.example_value("list_webhook_logs", "pageSize"),
+            r#"1"#,
+            "list_webhook_logs.page_size",
+        ))
+        .sort_field(value::<::std::string::String>(
+            sim.example_value("list_webhook_logs", "sortField"),
+            r#""x""#,
+            "list_webhook_logs.sort_field",
+        ))
+        .sort_order(value::<sdk_mediagraph::types::SortOrder>(
+            sim.example_value("list_webhook_logs", "sortOrder"),
+            r#""ascend""#,
+            "list_webhook_logs.sort_order",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_209(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_209(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.who_am_i().send().await.map(drop)
 }
 
-async fn call_210(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_210(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_workflow_steps().send().await.map(drop)
 }
 
-async fn call_211(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_211(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_workflow_step()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_workflow_step.id"))
+        .id(value::<i64>(
+            sim.example_value("get_workflow_step", "id"),
+            r#"1"#,
+            "get_workflow_step.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_212(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_212(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_workflow_step()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_workflow_step.id"))
+        .id(value::<i64>(
+            sim.example_value("update_workflow_step", "id"),
+            r#"1"#,
+            "update_workflow_step.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::WorkflowStepBody>(r#"{"workflow_step":{}}"#)
                 .expect("update_workflow_step.body"),
@@ -3018,19 +5770,33 @@ async fn call_212(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_213(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_213(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_workflow_step()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_workflow_step.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_workflow_step", "id"),
+            r#"1"#,
+            "delete_workflow_step.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_214(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_214(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .approve_workflow_step()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("approve_workflow_step.id"))
+        .id(value::<i64>(
+            sim.example_value("approve_workflow_step", "id"),
+            r#"1"#,
+            "approve_workflow_step.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::ApproveAssetsBody>(r#"{"asset_ids":[1]}"#)
                 .expect("approve_workflow_step.body"),
@@ -3040,11 +5806,17 @@ async fn call_214(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_215(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_215(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client.list_workflows().send().await.map(drop)
 }
 
-async fn call_216(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_216(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .create_workflow()
         .body(
@@ -3056,19 +5828,33 @@ async fn call_216(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_217(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_217(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .get_workflow()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("get_workflow.id"))
+        .id(value::<i64>(
+            sim.example_value("get_workflow", "id"),
+            r#"1"#,
+            "get_workflow.id",
+        ))
         .send()
         .await
         .map(drop)
 }
 
-async fn call_218(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_218(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .update_workflow()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("update_workflow.id"))
+        .id(value::<i64>(
+            sim.example_value("update_workflow", "id"),
+            r#"1"#,
+            "update_workflow.id",
+        ))
         .body(
             serde_json::from_str::<sdk_mediagraph::types::WorkflowUpdateBody>(r#"{"workflow":{}}"#)
                 .expect("update_workflow.body"),
@@ -3078,10 +5864,17 @@ async fn call_218(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph:
         .map(drop)
 }
 
-async fn call_219(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
+async fn call_219(
+    client: &sdk_mediagraph::Client,
+    sim: &sdk_mediagraph::simulator::Simulator,
+) -> Result<(), sdk_mediagraph::Error> {
     client
         .delete_workflow()
-        .id(serde_json::from_str::<i64>(r#"1"#).expect("delete_workflow.id"))
+        .id(value::<i64>(
+            sim.example_value("delete_workflow", "id"),
+            r#"1"#,
+            "delete_workflow.id",
+        ))
         .send()
         .await
         .map(drop)

@@ -79,6 +79,38 @@ pub struct Route {
     pub hand_written: bool,
 }
 
+/// What kind of object the parameter `param` of `operation` names, for a simulator to offer an
+/// existing one (`example_value` of each crate's simulator, used by the generated test that calls
+/// every operation): `folder` for `folder_id`, `folderId` or `/folder/{id}`, `media` for
+/// `old_media_id` or `/media/{ids}`; the literal path segment before the parameter otherwise. A
+/// query parameter (or one of no route) is named by itself, lower-cased, without an `id`/`uuid`
+/// suffix.
+pub fn resource_of(routes: &[Route], operation: &str, param: &str) -> Option<String> {
+    let named = |name: &str| {
+        // `searchParams[folderId]` names a folder.
+        let inner = name.rsplit('[').next().unwrap_or(name).trim_end_matches(']');
+        let lower = inner.to_ascii_lowercase();
+        let stem = ["uuid", "_ids", "_id", "ids", "id"]
+            .iter()
+            .find_map(|suffix| lower.strip_suffix(suffix))
+            .map(|s| s.trim_end_matches('_'))
+            .filter(|s| !s.is_empty())?;
+        Some(stem.rsplit('_').next().unwrap_or(stem).to_string())
+    };
+    let route = routes.iter().find(|r| r.operation == operation)?;
+    let segments: Vec<&str> = route.path.split('/').collect();
+    let Some(at) = segments.iter().position(|s| *s == format!("{{{param}}}")) else {
+        return named(param).or_else(|| Some(param.to_ascii_lowercase()));
+    };
+    named(param).or_else(|| {
+        segments[..at]
+            .iter()
+            .rev()
+            .find(|s| !s.is_empty() && !s.starts_with('{'))
+            .map(|s| s.trim_end_matches('s').to_string())
+    })
+}
+
 // ---------------------------------------------------------------------------------------------
 // The clock
 // ---------------------------------------------------------------------------------------------
@@ -669,6 +701,45 @@ fn natural(key: &str) -> (u64, String) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resource_of_names_what_a_parameter_points_at() {
+        let route = |operation: &'static str, path: &'static str| Route {
+            operation,
+            method: "GET",
+            path,
+            fixed_query: &[],
+            query: &[],
+            headers: &[],
+            body: None,
+            body_required: false,
+            public: false,
+            status: 200,
+            example: None,
+            hand_written: false,
+        };
+        let routes = [
+            route("get_folder", "/folder/{id}"),
+            route("keywords", "/media/{ids}/metadata/keyword"),
+            route("add", "/clique/{id}/folder/{folder_id}"),
+            route("asset", "/assets/{assetId}/download"),
+            route("v3", "/api/3.0.0/{clientid}/resource/{uuid}"),
+            route("list", "/webapp/1.0/resources"),
+            route("size", "/media/{id}/download_location/{size}"),
+        ];
+        let of = |op, param| resource_of(&routes, op, param);
+        assert_eq!(of("get_folder", "id").as_deref(), Some("folder"));
+        assert_eq!(of("keywords", "ids").as_deref(), Some("media"));
+        assert_eq!(of("add", "id").as_deref(), Some("clique"));
+        assert_eq!(of("add", "folder_id").as_deref(), Some("folder"));
+        assert_eq!(of("asset", "assetId").as_deref(), Some("asset"));
+        assert_eq!(of("v3", "clientid").as_deref(), Some("client"));
+        assert_eq!(of("v3", "uuid").as_deref(), Some("resource"));
+        assert_eq!(of("list", "folderuuid").as_deref(), Some("folder"));
+        assert_eq!(of("list", "searchParams[folderId]").as_deref(), Some("folder"));
+        assert_eq!(of("size", "size").as_deref(), Some("download_location"));
+        assert_eq!(of("unknown", "id"), None);
+    }
 
     static ROUTES: &[Route] = &[
         Route {

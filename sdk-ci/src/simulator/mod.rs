@@ -272,6 +272,26 @@ impl Simulator {
         self.server.clear_requests();
     }
 
+    /// The JSON value of an object that exists for parameter `param` of `operation` (a new folder
+    /// or asset, the seeded workspace or network), or `None`: what the generated test that calls
+    /// every operation passes instead of a synthesized id.
+    #[doc(hidden)]
+    pub fn example_value(&self, operation: &str, param: &str) -> Option<String> {
+        let kind = dam_test_server::sim::resource_of(crate::generated_routes::ROUTES, operation, param)?;
+        let id = match kind.as_str() {
+            "workspace" => WORKSPACE_ID.to_string(),
+            "network" => NETWORK_ID.to_string(),
+            "folder" => self.create_folder(ROOT_FOLDER_ID, "Example folder").ok()?,
+            "asset" if !operation.contains("multipart") => {
+                let folder = self.create_folder(ROOT_FOLDER_ID, "Example asset").ok()?;
+                let blob = Blob::Generated { len: 2048, seed: 7 };
+                self.add_file(&folder, "example.jpg", blob).ok()?
+            }
+            _ => return None,
+        };
+        Some(serde_json::Value::String(id).to_string())
+    }
+
     /// The seeded main workspace, [`WORKSPACE_ID`].
     pub fn workspace_id(&self) -> &'static str {
         WORKSPACE_ID

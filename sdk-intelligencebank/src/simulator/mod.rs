@@ -243,6 +243,25 @@ impl Simulator {
         }
     }
 
+    /// The JSON value of an object that exists for parameter `param` of `operation` (a new folder
+    /// or resource, the account's client id), or `None`: what the generated test that calls every
+    /// operation passes instead of a synthesized id.
+    #[doc(hidden)]
+    pub fn example_value(&self, operation: &str, param: &str) -> Option<String> {
+        let kind = dam_test_server::sim::resource_of(crate::generated_routes::ROUTES, operation, param)?;
+        let id = match kind.as_str() {
+            "client" => self.ib().account.clientid.clone(),
+            "folder" | "parent" => self.add_folder(&self.root_folder(), "Example folder").ok()?,
+            "file" | "resource" => {
+                let folder = self.add_folder(&self.root_folder(), "Example resource").ok()?;
+                let blob = Blob::Generated { len: 2048, seed: 7 };
+                self.add_file(&folder, "example.jpg", blob).ok()?
+            }
+            _ => return None,
+        };
+        Some(serde_json::Value::String(id).to_string())
+    }
+
     /// The uuid of the root folder (`folderuuid` of the top of the tree, the parent of the
     /// folders [`Client::get_root_folder`] lists).
     pub fn root_folder(&self) -> String {

@@ -270,6 +270,14 @@ impl Simulator {
         self.inner.server().clear_requests();
     }
 
+    /// The JSON value of an object that exists for parameter `param` of `operation`, or `None`:
+    /// what the generated test that calls every operation passes instead of a synthesized id.
+    #[doc(hidden)]
+    pub fn example_value(&self, operation: &str, param: &str) -> Option<String> {
+        let kind = dam_test_server::sim::resource_of(crate::generated_routes::ROUTES, operation, param)?;
+        self.inner.provider().example_value(&kind)
+    }
+
     /// Adds `n` processed assets (`corpus-00001.jpg`, …, each with a small generated file, a tag
     /// from a short list and a rating) to a storage folder named `Corpus`; returns their ids in
     /// order. Linear in `n`: 10,000 take milliseconds.

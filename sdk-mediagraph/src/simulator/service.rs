@@ -295,6 +295,29 @@ impl Mediagraph {
     }
 
     /// A processed asset with this file in a storage folder.
+    /// The JSON of a new object of `kind` (see `dam_test_server::sim::resource_of`): an asset, a
+    /// collection or an empty storage folder; `None` for anything else.
+    pub fn example_value(&self, kind: &str) -> Option<String> {
+        let id = match kind {
+            "asset" => self
+                .add_file(None, "example.jpg", Blob::Generated { len: 2048, seed: 7 })
+                .ok()?,
+            "collection" | "storage_folder" => {
+                let group = if kind == "collection" {
+                    groups::GroupKind::Collection
+                } else {
+                    groups::GroupKind::StorageFolder
+                };
+                let now = self.now();
+                let mut state = self.lock();
+                state.generation += 1;
+                groups::insert_group(&mut state, group, "Example", None, now)
+            }
+            _ => return None,
+        };
+        Some(id.to_string())
+    }
+
     pub fn add_file(&self, folder: Option<i64>, name: &str, blob: Blob) -> Result<i64, crate::Error> {
         let now = self.now();
         let mut state = self.lock();

@@ -247,6 +247,15 @@ impl Simulator {
         self.inner.provider().user_id()
     }
 
+    /// The JSON value of an object that exists for parameter `param` of `operation` (a new one
+    /// where the call may change or delete it), or `None`: what the generated test that calls
+    /// every operation passes instead of a synthesized id.
+    #[doc(hidden)]
+    pub fn example_value(&self, operation: &str, param: &str) -> Option<String> {
+        let kind = dam_test_server::sim::resource_of(crate::generated_routes::ROUTES, operation, param)?;
+        self.inner.provider().example_value(operation, &kind)
+    }
+
     /// The id of the simulated user's company.
     pub fn company_id(&self) -> i64 {
         self.inner.provider().company_id()

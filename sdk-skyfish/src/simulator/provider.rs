@@ -372,6 +372,61 @@ impl Skyfish {
         );
     }
 
+    /// The JSON of an object of `kind` (see `dam_test_server::sim::resource_of`): a new folder,
+    /// media (a video for the stream operations), clique or finished ZIP job, or the simulated
+    /// company or user.
+    pub(crate) fn example_value(&self, operation: &str, kind: &str) -> Option<String> {
+        let id = match kind {
+            "company" => self.company,
+            "user" => self.user,
+            "folder" => self.add_folder("Example folder", None),
+            "media" => {
+                let folder = self.add_folder("Example media", None);
+                let blob = Blob::Generated { len: 2048, seed: 7 };
+                let name = if operation.contains("stream") {
+                    "example.mp4"
+                } else {
+                    "example.jpg"
+                };
+                self.add_file(folder, name, blob)
+            }
+            "clique" => {
+                let folder = self.add_folder("Example clique folder", None);
+                let mut st = self.lock();
+                st.next_clique += 1;
+                let id = st.next_clique;
+                let clique = Clique {
+                    id,
+                    name: "Example clique".into(),
+                    skyfish_id: json!(id),
+                    thumbnail_id: serde_json::Value::Null,
+                    members: [self.user].into_iter().collect(),
+                    folders: [(folder, ("READ".to_string(), false))].into_iter().collect(),
+                };
+                st.cliques.insert(id, clique);
+                id
+            }
+            "job" => {
+                let folder = self.add_folder("Example ZIP folder", None);
+                let now = self.clock.unix();
+                let mut st = self.lock();
+                st.next_job += 1;
+                let id = format!("zip-{:06}", st.next_job);
+                let job = super::state::ZipJob {
+                    folder,
+                    pending: 0,
+                    archive: Some(Blob::Generated { len: 4096, seed: 9 }),
+                    failed: false,
+                    valid_until: now + 24 * 3600,
+                };
+                st.zips.insert(id.clone(), job);
+                return Some(json!(id).to_string());
+            }
+            _ => return None,
+        };
+        Some(id.to_string())
+    }
+
     /// A path parameter as an id; `None` when it is not numeric (no such resource).
     pub(super) fn id(call: &Call<'_>, name: &str) -> Option<i64> {
         call.path(name).and_then(|v| v.trim().parse().ok())
