@@ -62,50 +62,12 @@ pub fn client_source(
         rewritten: 0,
     };
     rewriter.visit_file_mut(&mut file);
-    // progenitor's `Client::new` builds its own reqwest client and unwraps the result: without a
-    // TLS provider of reqwest's own (the SDKs bring theirs through `dam_runtime::http_client`) that
-    // is a panic. It becomes a fallible constructor over the runtime's HTTP client.
-    for item in &mut file.items {
-        if let syn::Item::Impl(imp) = item
-            && imp.trait_.is_none()
-            && matches!(&*imp.self_ty, syn::Type::Path(t) if t.path.is_ident("Client"))
-        {
-            for it in &mut imp.items {
-                if let syn::ImplItem::Fn(f) = it
-                    && f.sig.ident == "new"
-                    && f.sig.inputs.len() == 2
-                {
-                    *f = syn::parse_quote! {
-                        /// A client of the API at `baseurl` (scheme, host, and port and path stem where
-                        /// needed) over the HTTP client of [`::dam_runtime::http_client`] with default
-                        /// timeouts. The crate's `Client::builder()` is the usual way in; this fails
-                        /// only when that HTTP client cannot be built.
-                        pub fn new(
-                            baseurl: &str,
-                            inner: ::dam_runtime::ClientState,
-                        ) -> ::std::result::Result<Self, ::dam_runtime::Error> {
-                            let http = ::dam_runtime::http_client(::dam_runtime::Timeouts::default())?;
-                            Ok(Self::new_with_client(baseurl, http, inner))
-                        }
-                    };
-                }
-            }
-        }
+    if !fallible_client_new(&mut file) {
+        return Err(format!(
+            "{spec_name}: (generator): progenitor's `Client::new` was not found"
+        ));
     }
-    // The builders' `.query_param(..)` (see `QueryThroughRuntime`) comes from this trait.
-    for item in &mut file.items {
-        if let syn::Item::Mod(m) = item
-            && m.ident == "builder"
-            && let Some((_, items)) = &mut m.content
-        {
-            items.insert(
-                0,
-                syn::parse_quote!(
-                    use ::dam_runtime::QueryParams as _;
-                ),
-            );
-        }
-    }
+    import_query_params(&mut file);
     if let Some(e) = rewriter.errors.first() {
         return Err(format!("{spec_name}: {e}"));
     }
@@ -453,6 +415,59 @@ impl VisitMut for SendRewriter<'_> {
         f.block.stmts.push(syn::Stmt::Expr(call, None));
         f.sig.output = syn::parse_quote!(-> ::std::result::Result<ResponseValue<#model>, ::dam_runtime::Error>);
         self.rewritten += 1;
+    }
+}
+
+/// progenitor's `Client::new` builds its own reqwest client and unwraps the result: without a TLS
+/// provider of reqwest's own (the SDKs bring theirs through `dam_runtime::http_client`) that is a
+/// panic. It becomes a fallible constructor over the runtime's HTTP client. Whether it was found.
+fn fallible_client_new(file: &mut syn::File) -> bool {
+    let mut found = false;
+    for item in &mut file.items {
+        let syn::Item::Impl(imp) = item else { continue };
+        if imp.trait_.is_some() || !matches!(&*imp.self_ty, syn::Type::Path(t) if t.path.is_ident("Client")) {
+            continue;
+        }
+        for it in &mut imp.items {
+            if let syn::ImplItem::Fn(f) = it
+                && f.sig.ident == "new"
+                && f.sig.inputs.len() == 2
+            {
+                *f = syn::parse_quote! {
+                    /// A client of the API at `baseurl` (scheme, host, and port and path stem where
+                    /// needed) over the HTTP client of [`::dam_runtime::http_client`] with default
+                    /// timeouts. The crate's `Client::builder()` is the usual way in; this fails
+                    /// only when that HTTP client cannot be built.
+                    pub fn new(
+                        baseurl: &str,
+                        inner: ::dam_runtime::ClientState,
+                    ) -> ::std::result::Result<Self, ::dam_runtime::Error> {
+                        let http = ::dam_runtime::http_client(::dam_runtime::Timeouts::default())?;
+                        Ok(Self::new_with_client(baseurl, http, inner))
+                    }
+                };
+                found = true;
+            }
+        }
+    }
+    found
+}
+
+/// The builders' `.query_param(..)` (see [`QueryThroughRuntime`]) comes from
+/// `dam_runtime::QueryParams`: imported at the top of the `builder` module.
+fn import_query_params(file: &mut syn::File) {
+    for item in &mut file.items {
+        if let syn::Item::Mod(m) = item
+            && m.ident == "builder"
+            && let Some((_, items)) = &mut m.content
+        {
+            items.insert(
+                0,
+                syn::parse_quote!(
+                    use ::dam_runtime::QueryParams as _;
+                ),
+            );
+        }
     }
 }
 
