@@ -280,8 +280,7 @@ impl Skyfish {
             match running {
                 Some(id) => id,
                 None => {
-                    st.next_job += 1;
-                    let id = format!("zip-{:06}", st.next_job);
+                    let id = st.next_zip_id();
                     st.zips.insert(
                         id.clone(),
                         ZipJob {

@@ -8,7 +8,7 @@ use dam_test_server::sim::{Call, Clock, Ids, Provider};
 use dam_test_server::{Recorded, Reply};
 use serde_json::json;
 
-use super::state::{Clique, Folder, Kind, Media, State, User, error};
+use super::state::{Folder, Kind, Media, State, User, error};
 use super::{Blob, Credentials, Options};
 use crate::runtime::Secret;
 
@@ -357,19 +357,7 @@ impl Skyfish {
         stock.width = Some(5000);
         stock.height = Some(3333);
         st.media.insert(id, stock);
-        st.next_clique += 1;
-        let clique = st.next_clique;
-        st.cliques.insert(
-            clique,
-            Clique {
-                id: clique,
-                name: "The it crowd".into(),
-                skyfish_id: json!(102),
-                thumbnail_id: serde_json::Value::Null,
-                members: [self.user].into_iter().collect(),
-                folders: [(first, ("READ".to_string(), false))].into_iter().collect(),
-            },
-        );
+        st.add_clique("The it crowd", json!(102), self.user, first);
     }
 
     /// The JSON of an object of `kind` (see `dam_test_server::sim::resource_of`): a new folder,
@@ -393,25 +381,14 @@ impl Skyfish {
             "clique" => {
                 let folder = self.add_folder("Example clique folder", None);
                 let mut st = self.lock();
-                st.next_clique += 1;
-                let id = st.next_clique;
-                let clique = Clique {
-                    id,
-                    name: "Example clique".into(),
-                    skyfish_id: json!(id),
-                    thumbnail_id: serde_json::Value::Null,
-                    members: [self.user].into_iter().collect(),
-                    folders: [(folder, ("READ".to_string(), false))].into_iter().collect(),
-                };
-                st.cliques.insert(id, clique);
-                id
+                let skyfish_id = json!(st.next_clique + 1);
+                st.add_clique("Example clique", skyfish_id, self.user, folder)
             }
             "job" => {
                 let folder = self.add_folder("Example ZIP folder", None);
                 let now = self.clock.unix();
                 let mut st = self.lock();
-                st.next_job += 1;
-                let id = format!("zip-{:06}", st.next_job);
+                let id = st.next_zip_id();
                 let job = super::state::ZipJob {
                     folder,
                     pending: 0,

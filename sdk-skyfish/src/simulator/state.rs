@@ -327,6 +327,28 @@ pub(crate) struct State {
 }
 
 impl State {
+    /// Adds a clique with one member and one folder (read access); its id.
+    pub fn add_clique(&mut self, name: &str, skyfish_id: serde_json::Value, member: i64, folder: i64) -> i64 {
+        self.next_clique += 1;
+        let id = self.next_clique;
+        let clique = Clique {
+            id,
+            name: name.to_string(),
+            skyfish_id,
+            thumbnail_id: serde_json::Value::Null,
+            members: [member].into_iter().collect(),
+            folders: [(folder, ("READ".to_string(), false))].into_iter().collect(),
+        };
+        self.cliques.insert(id, clique);
+        id
+    }
+
+    /// The id of a new ZIP job (`zip-000001`, …).
+    pub fn next_zip_id(&mut self) -> String {
+        self.next_job += 1;
+        format!("zip-{:06}", self.next_job)
+    }
+
     /// The folder and every folder below it.
     pub fn subtree(&self, root: i64) -> BTreeSet<i64> {
         let mut children: HashMap<i64, Vec<i64>> = HashMap::new();
