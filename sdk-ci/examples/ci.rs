@@ -12,7 +12,7 @@
 
 use std::sync::Arc;
 
-use futures::{StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt};
 use sdk_ci::upload::UploadEvent;
 use sdk_ci::{Client, RateLimitExt, Rendition, Resume};
 

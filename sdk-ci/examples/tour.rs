@@ -23,7 +23,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use futures::TryStreamExt;
+use futures_util::TryStreamExt;
 use sdk_ci::simulator::Simulator;
 use sdk_ci::types;
 use sdk_ci::{Client, Error, Progress, RateLimitExt, Rendition, Resume};

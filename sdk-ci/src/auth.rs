@@ -26,7 +26,7 @@ use std::sync::{Arc, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use base64::Engine as _;
-use futures::future::BoxFuture;
+use futures_util::future::BoxFuture;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderValue};
 
 use crate::runtime::{self, Authenticator, ClientState, Idempotency, RetryPolicy, Secret, Timeouts};

@@ -10,7 +10,7 @@
 //! # Quick start
 //!
 //! ```no_run
-//! use futures::TryStreamExt;
+//! use futures_util::TryStreamExt;
 //! use sdk_ci::{Client, RateLimitExt, types::ContentKind};
 //!
 //! # async fn run() -> Result<(), sdk_ci::Error> {
@@ -203,7 +203,7 @@
 //! [`Client`] ([`Client::workspaces_stream`], [`Client::folder_contents_stream`],
 //! [`Client::workspace_contents_stream`], [`Client::trash_bin_stream`], [`Client::search_stream`],
 //! [`Client::received_mediaboxes_stream`], [`Client::mediabox_contents_stream`],
-//! [`Client::network_events_stream`], [`Client::events_stream`]): a `futures::Stream` of items that
+//! [`Client::network_events_stream`], [`Client::events_stream`]): a `futures_util::Stream` of items that
 //! requests 50 at a time and stops on an empty page or at `count`.
 //!
 //! # Testing your code

@@ -11,7 +11,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use base64::Engine as _;
-use futures::future::BoxFuture;
+use futures_util::future::BoxFuture;
 
 use crate::runtime::{self, Authenticator, ClientState, Secret};
 use crate::{Client, Error};

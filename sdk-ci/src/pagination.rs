@@ -1,4 +1,4 @@
-//! Every Ci listing that pages with `limit`/`offset` as a `futures::Stream` of its items.
+//! Every Ci listing that pages with `limit`/`offset` as a `futures_util::Stream` of its items.
 //!
 //! Each listing builder gets a `stream()` method (set filters and sorting on the builder, then
 //! call `stream()` instead of `send()`), and [`Client`] gets shortcuts such as
@@ -9,7 +9,7 @@
 
 use std::future::Future;
 
-use futures::Stream;
+use futures_util::Stream;
 
 use crate::runtime::{self, Page};
 use crate::{Client, Error, builder, types};

@@ -44,7 +44,7 @@
 //!
 //! ```no_run
 //! # async fn run(client: &sdk_ci::Client) -> Result<(), sdk_ci::Error> {
-//! use futures::TryStreamExt;
+//! use futures_util::TryStreamExt;
 //! use sdk_ci::upload::UploadEvent;
 //!
 //! // A callback…
@@ -73,7 +73,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures_util::{Stream, StreamExt, TryStreamExt};
 use reqwest::header::{ACCEPT, CONTENT_LENGTH, CONTENT_TYPE, HeaderValue};
 use reqwest::multipart::{Form, Part};
 use tokio::io::AsyncSeekExt;
@@ -326,11 +326,11 @@ impl<'a> Upload<'a> {
                 let _ = sender.send(Err(e));
             }
         };
-        let driver = futures::stream::once(run).filter_map(|()| futures::future::ready(None));
-        let received = futures::stream::unfold(receiver, |mut receiver| async move {
+        let driver = futures_util::stream::once(run).filter_map(|()| futures_util::future::ready(None));
+        let received = futures_util::stream::unfold(receiver, |mut receiver| async move {
             receiver.recv().await.map(|item| (item, receiver))
         });
-        futures::stream::select(driver, received)
+        futures_util::stream::select(driver, received)
     }
 
     /// `POST {io}/upload` with the metadata part and the file part.
@@ -418,7 +418,7 @@ impl<'a> Upload<'a> {
             parts,
             tracker: &tracker,
         };
-        let mut sent = futures::stream::iter(1..=parts)
+        let mut sent = futures_util::stream::iter(1..=parts)
             .map(|number| job.send(number))
             .buffer_unordered(self.parts_in_flight);
         // The first failure ends the upload: dropping the stream cancels the parts in flight.

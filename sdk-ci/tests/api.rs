@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use dam_test_server::{MockServer, Recorded, Reply};
-use futures::{StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt};
 use sdk_ci::types::{ContentKind, CreateFolderRequest, ListEventsRequest};
 use sdk_ci::{Client, Error, MediaBoxAccess, RateLimit, RateLimitExt, RetryPolicy};
 use serde_json::json;

@@ -265,7 +265,7 @@ async fn a_hundred_calls_refused_together_cause_one_refresh() {
         let c = client.clone();
         tokio::spawn(async move { c.list_workspaces().send().await.map(|_| ()) })
     });
-    for r in futures::future::join_all(calls).await {
+    for r in futures_util::future::join_all(calls).await {
         r.unwrap().unwrap();
     }
     let tokens: Vec<_> = server
@@ -307,7 +307,7 @@ async fn a_hundred_calls_finding_the_token_stale_cause_one_refresh() {
         let c = client.clone();
         tokio::spawn(async move { c.list_workspaces().send().await.map(|_| ()) })
     });
-    for r in futures::future::join_all(calls).await {
+    for r in futures_util::future::join_all(calls).await {
         r.unwrap().unwrap();
     }
     let tokens: Vec<_> = server
@@ -612,7 +612,7 @@ async fn a_short_lived_token_is_not_renewed_on_every_call() {
     .await;
     let client = builder(&server).user_credentials(USERNAME, PASSWORD).build().unwrap();
     let calls = (0..20).map(|_| client.list_workspaces().send());
-    for result in futures::future::join_all(calls).await {
+    for result in futures_util::future::join_all(calls).await {
         result.unwrap();
     }
     assert_eq!(server.requests().iter().filter(|r| is_token_request(r)).count(), 1);

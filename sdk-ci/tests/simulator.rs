@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use futures::TryStreamExt;
+use futures_util::TryStreamExt;
 use sdk_ci::simulator::{Blob, Fault, Options, Simulator};
 use sdk_ci::types::{self, ContentKind};
 use sdk_ci::{Error, RateLimitExt, Rendition, Resume, RetryPolicy};

@@ -2,7 +2,7 @@
 // uses the SDK, tested against the simulator with `#[tokio::test]`.
 #![cfg(feature = "simulator")]
 
-use futures::TryStreamExt;
+use futures_util::TryStreamExt;
 use sdk_ci::simulator::{Blob, Fault, Simulator};
 use sdk_ci::types::ContentKind;
 use sdk_ci::{Client, Error};

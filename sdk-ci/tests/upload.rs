@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use dam_test_server::{Fault, MockServer, Recorded, Reply};
-use futures::TryStreamExt;
+use futures_util::TryStreamExt;
 use sdk_ci::{Client, Error, Progress, RetryPolicy, UploadEvent};
 use serde_json::json;
 
@@ -422,7 +422,7 @@ async fn upload_events_stream_in_order_and_end_with_finished() {
 
     // A failure is the last item of the stream.
     io.inject(Fault::status(400).method("PUT").path("/upload/multipart/A1/2"));
-    let items: Vec<Result<UploadEvent, Error>> = futures::StreamExt::collect(
+    let items: Vec<Result<UploadEvent, Error>> = futures_util::StreamExt::collect(
         client(&api)
             .upload("w1")
             .io_base_url(io.url())

@@ -15,7 +15,7 @@
 use std::num::NonZeroU64;
 use std::time::Duration;
 
-use futures::{StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt};
 use sdk_intelligencebank::Client;
 use sdk_intelligencebank::v3::{Direction, SearchParams, Table};
 

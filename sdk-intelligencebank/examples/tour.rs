@@ -22,7 +22,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Instant, SystemTime, UNIX_EPOCH};
 
-use futures::{StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt};
 use sdk_intelligencebank::runtime::{OnProgress, Progress, Resume};
 use sdk_intelligencebank::simulator::Simulator;
 use sdk_intelligencebank::v3::{Direction, SearchParams, Table};

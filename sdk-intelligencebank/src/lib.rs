@@ -16,7 +16,7 @@
 //! ```no_run
 //! use std::num::NonZeroU64;
 //!
-//! use futures::TryStreamExt;
+//! use futures_util::TryStreamExt;
 //! use sdk_intelligencebank::{Client, FilePart, types};
 //!
 //! # async fn run() -> Result<(), sdk_intelligencebank::Error> {
@@ -246,7 +246,7 @@
 //! # Pagination
 //!
 //! [`Client::folder_resources`] pages through a folder's resources with `skip`/`limit` as a
-//! `futures::Stream`, ending on a short or empty page. v2 search answers cannot be paged (the
+//! `futures_util::Stream`, ending on a short or empty page. v2 search answers cannot be paged (the
 //! service ignores `skip`/`limit` there); v3 listings and searches can
 //! ([`v3::V3::resources`], [`v3::V3::folders`]: `limit(offset, n)` page by page, ending at the
 //! answer's `count` or on a short page).

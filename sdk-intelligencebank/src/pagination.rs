@@ -1,10 +1,10 @@
 //! Paging through a folder's resources. `get_folder_contents` answers all sub-folders and, of the
 //! resources, `limit` (50 by default) starting at `skip`; [`Client::folder_resources`] walks the
-//! pages as a `futures::Stream`. Search answers cannot be paged (document L639).
+//! pages as a `futures_util::Stream`. Search answers cannot be paged (document L639).
 
 use std::num::NonZeroU64;
 
-use futures::Stream;
+use futures_util::Stream;
 
 use crate::runtime::{self, Page};
 use crate::{Client, Error, types};

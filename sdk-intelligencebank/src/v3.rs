@@ -28,7 +28,7 @@ use std::fmt;
 use std::num::NonZeroU64;
 use std::path::Path;
 
-use futures::Stream;
+use futures_util::Stream;
 use reqwest::Url;
 use reqwest::multipart::Form;
 use serde::de::DeserializeOwned;

@@ -307,7 +307,7 @@ async fn many_concurrent_401s_cause_one_login() {
     // limit would hold six of them back until after the new login).
     let client = builder(&server).rate_limit(None).build().await.unwrap();
     let calls = (0..16).map(|_| async { client.get_root_folder().send().await.map(|_| ()) });
-    for result in futures::future::join_all(calls).await {
+    for result in futures_util::future::join_all(calls).await {
         result.unwrap();
     }
     assert_eq!(logins.load(Ordering::SeqCst), 2);
@@ -339,7 +339,7 @@ async fn many_concurrent_calls_on_a_timed_out_session_cause_one_login() {
         .unwrap();
     elapsed.store(3 * 3600, Ordering::SeqCst);
     let calls = (0..16).map(|_| async { client.get_root_folder().send().await.map(|_| ()) });
-    for result in futures::future::join_all(calls).await {
+    for result in futures_util::future::join_all(calls).await {
         result.unwrap();
     }
     assert_eq!(logins.load(Ordering::SeqCst), 2);

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use futures::TryStreamExt;
+use futures_util::TryStreamExt;
 use sdk_intelligencebank::runtime::{Progress, Resume};
 use sdk_intelligencebank::simulator::{Blob, Fault, Options, Recorded, Simulator};
 use sdk_intelligencebank::v3::{Direction, SearchParams, Table};

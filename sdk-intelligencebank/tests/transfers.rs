@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dam_test_server::{MockServer, Recorded, Reply};
-use futures::{StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt};
 use sdk_intelligencebank::{Client, Error, FilePart, RetryPolicy, Session, types};
 use serde_json::json;
 
@@ -124,7 +124,7 @@ async fn upload_file_titles_the_resource_with_its_file_name() {
 async fn replacing_a_file_streams_it_as_a_new_version() {
     let server = MockServer::start(|_| resource_reply()).await;
     let chunks = ["one\n", "two\n", "three\n", "five\n"].map(|c| Ok::<_, std::io::Error>(bytes::Bytes::from(c)));
-    let body = reqwest::Body::wrap_stream(futures::stream::iter(chunks));
+    let body = reqwest::Body::wrap_stream(futures_util::stream::iter(chunks));
     let options = types::ReplaceResourceFileOptions {
         folder: Some(FOLDER.into()),
         filename: Some("test2.txt".into()),

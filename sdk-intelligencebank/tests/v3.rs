@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use dam_test_server::{MockServer, Recorded, Reply};
-use futures::{StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt};
 use sdk_intelligencebank::runtime::ClientState;
 use sdk_intelligencebank::v3::{Direction, SearchParams, Table};
 use sdk_intelligencebank::{Client, Error, FilePart, PROVIDER, RetryPolicy, Session, types};
@@ -314,7 +314,7 @@ async fn a_download_streams_the_file_and_names_it() {
     const LEN: u64 = 3 * 1024 * 1024;
     let v3 = MockServer::start(|_| {
         Reply::stream(200, LEN, || {
-            futures::stream::iter((0..3).map(|i| bytes::Bytes::from(vec![b'a' + i as u8; 1024 * 1024]))).boxed()
+            futures_util::stream::iter((0..3).map(|i| bytes::Bytes::from(vec![b'a' + i as u8; 1024 * 1024]))).boxed()
         })
         .header("content-disposition", r#"attachment; filename="4.png""#)
     })
@@ -566,7 +566,7 @@ async fn many_concurrent_401s_on_v3_cause_one_login() {
     let table = Table::resource().first(1);
     let search = SearchParams::new();
     let calls = (0..16).map(|_| client.v3().list_resources(&table, &search));
-    for result in futures::future::join_all(calls).await {
+    for result in futures_util::future::join_all(calls).await {
         result.unwrap();
     }
     assert_eq!(logins.load(Ordering::SeqCst), 2);

@@ -11,7 +11,7 @@
 //! `MEDIAGRAPH_ORGANIZATION_ID`. With `MEDIAGRAPH_BULK_TAG` set, the assets of the first search page
 //! get that tag through a bulk job, awaited until it is processed.
 
-use futures::TryStreamExt;
+use futures_util::TryStreamExt;
 use sdk_mediagraph::{Client, DownloadOptions, Error, PollOptions, UploadFile, UploadOptions, types};
 
 fn env(name: &str) -> Result<String, Error> {

@@ -24,10 +24,11 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use base64::Engine as _;
-use futures::future::BoxFuture;
+use futures_util::future::BoxFuture;
 use reqwest::header::{ACCEPT, AUTHORIZATION, HeaderName, HeaderValue};
+use ring::digest::{SHA256, digest};
+use ring::rand::{SecureRandom, SystemRandom};
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 
 use crate::runtime::{self, Authenticator, ClientState, Idempotency, LooseInt, RetryPolicy, Secret, Timeouts};
 use crate::{Client, Error};
@@ -310,8 +311,8 @@ impl Pkce {
     }
 
     fn from_checked(verifier: Secret) -> Self {
-        let digest = Sha256::digest(verifier.expose().as_bytes());
-        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest);
+        let digest = digest(&SHA256, verifier.expose().as_bytes());
+        let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest.as_ref());
         Self { verifier, challenge }
     }
 
@@ -329,7 +330,9 @@ impl Pkce {
 /// 32 bytes from the operating system's secure random source.
 fn random_bytes() -> Result<[u8; 32], Error> {
     let mut bytes = [0u8; 32];
-    getrandom::fill(&mut bytes).map_err(|e| Error::Auth(format!("the system random source failed: {e}")))?;
+    SystemRandom::new()
+        .fill(&mut bytes)
+        .map_err(|_| Error::Auth("the system random source failed".into()))?;
     Ok(bytes)
 }
 

@@ -46,7 +46,7 @@
 //! # Quick start
 //!
 //! ```no_run
-//! use futures::TryStreamExt;
+//! use futures_util::TryStreamExt;
 //! use sdk_mediagraph::{Client, DownloadOptions, UploadFile, UploadOptions};
 //!
 //! # async fn run() -> Result<(), sdk_mediagraph::Error> {
@@ -213,7 +213,7 @@
 //! imports, …) or with `current` and `pageSize` (access requests, bulk jobs, share links, shares,
 //! user groups, webhooks). Their builders have `into_stream()` (e.g.
 //! [`builder::SearchAssets::into_stream`], [`builder::ListWebhooks::into_stream`]): a
-//! `futures::Stream` of every item that stops on an empty page or once the `Total-Entries` header
+//! `futures_util::Stream` of every item that stops on an empty page or once the `Total-Entries` header
 //! says all were seen. See [`pagination`] for the list.
 //!
 //! # Detail answers, bare or wrapped

@@ -1,4 +1,4 @@
-//! Paged listings as `futures::Stream`s.
+//! Paged listings as `futures_util::Stream`s.
 //!
 //! Mediagraph pages its listings in two ways and sends the number of entries of the whole listing
 //! in the `Total-Entries` response header (facts.md); search also reports it as `total` in the
@@ -39,7 +39,7 @@
 //! The other listings of the API answer everything at once. The stream stops at the first error,
 //! which it yields.
 
-use futures::Stream;
+use futures_util::Stream;
 use reqwest::header::HeaderMap;
 
 use crate::runtime::{self, Page};
@@ -85,7 +85,7 @@ impl<'a> builder::SearchAssets<'a> {
     ///
     /// ```no_run
     /// # async fn run(client: &sdk_mediagraph::Client) -> Result<(), sdk_mediagraph::Error> {
-    /// use futures::TryStreamExt;
+    /// use futures_util::TryStreamExt;
     /// let assets: Vec<_> = client.search_assets().q("sunset").per_page(100).into_stream().try_collect().await?;
     /// # Ok(()) }
     /// ```

@@ -21,7 +21,7 @@
 //! share that is missing from the listing; a share still pending when the [`PollOptions`] are
 //! spent is [`Error::Timeout`].
 
-use futures::TryStreamExt;
+use futures_util::TryStreamExt;
 
 use crate::poll::{PollOptions, Poller};
 use crate::runtime::LooseId;
@@ -201,7 +201,7 @@ impl Client {
             .sort_order(types::SortOrder::Descend)
             .page_size(100)
             .into_stream();
-        futures::pin_mut!(listing);
+        futures_util::pin_mut!(listing);
         while let Some(share) = listing.try_next().await? {
             if numeric(share.id.as_ref()) == Some(id) {
                 return Ok(Some(share));

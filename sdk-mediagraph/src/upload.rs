@@ -20,7 +20,7 @@
 
 use std::path::PathBuf;
 
-use futures::{StreamExt as _, TryStreamExt as _};
+use futures_util::{StreamExt as _, TryStreamExt as _};
 use reqwest::header::{CONTENT_LENGTH, CONTENT_TYPE};
 use serde_json::{Map, Value};
 
@@ -29,7 +29,7 @@ use crate::wrapped::Bare;
 use crate::{Client, Error, types};
 
 /// The bytes of a stream given to [`UploadFile::stream`].
-type Chunks = futures::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>;
+type Chunks = futures_util::stream::BoxStream<'static, std::io::Result<bytes::Bytes>>;
 
 enum Source {
     Path(PathBuf),
@@ -77,7 +77,7 @@ impl UploadFile {
     /// exactly `len` bytes (the storage service needs the length up front).
     pub fn stream<S>(filename: impl Into<String>, len: u64, stream: S) -> Self
     where
-        S: futures::TryStream + Send + 'static,
+        S: futures_util::TryStream + Send + 'static,
         S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
         bytes::Bytes: From<S::Ok>,
     {

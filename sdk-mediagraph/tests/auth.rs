@@ -565,7 +565,7 @@ async fn a_short_lived_token_is_not_refreshed_on_every_call() {
     let session = config(&server).exchange_code("c0de", &pkce).await.unwrap();
     let client = oauth_client(&server, &session);
     let calls = (0..20).map(|_| client.who_am_i().send());
-    for result in futures::future::join_all(calls).await {
+    for result in futures_util::future::join_all(calls).await {
         result.unwrap();
     }
     assert_eq!(

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use dam_test_server::{MockServer, Recorded, Reply};
-use futures::TryStreamExt;
+use futures_util::TryStreamExt;
 use sdk_mediagraph::runtime::Resume;
 use sdk_mediagraph::{Client, DownloadOptions, Error, RetryPolicy, UploadFile, UploadOptions, types};
 use serde_json::json;
@@ -139,7 +139,7 @@ async fn upload_from_a_stream_into_a_contribution_with_a_wrapped_prepare_answer(
     let storage = MockServer::start(|_| Reply::status(200)).await;
     let server = MockServer::start(api(json!({"asset": prepared(&storage)}))).await;
     let chunks: Vec<Result<Vec<u8>, std::io::Error>> = content.chunks(8192).map(|c| Ok(c.to_vec())).collect();
-    let file = UploadFile::stream("clip.mp4", content.len() as u64, futures::stream::iter(chunks))
+    let file = UploadFile::stream("clip.mp4", content.len() as u64, futures_util::stream::iter(chunks))
         .content_type("video/mp4")
         .attribute("description", "a clip");
     let options = UploadOptions {
@@ -545,7 +545,7 @@ async fn a_failing_page_ends_the_stream_with_its_error() {
     })
     .await;
     let items: Vec<Result<types::Tag, Error>> =
-        futures::StreamExt::collect(client(&server).list_tags().into_stream()).await;
+        futures_util::StreamExt::collect(client(&server).list_tags().into_stream()).await;
     assert_eq!(items.len(), 2);
     assert!(items[0].is_ok());
     let err = items[1].as_ref().unwrap_err();

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use dam_test_server::{MockServer, Recorded, Reply};
-use futures::TryStreamExt;
+use futures_util::TryStreamExt;
 use sdk_mediagraph::{Client, RetryPolicy, types};
 use serde_json::json;
 

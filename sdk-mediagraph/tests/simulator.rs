@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use futures::TryStreamExt;
+use futures_util::TryStreamExt;
 use sdk_mediagraph::runtime::Resume;
 use sdk_mediagraph::simulator::{Blob, Fault, Options, Simulator};
 use sdk_mediagraph::{Bare, DownloadOptions, Error, PollOptions, UploadFile, UploadOptions, types};
@@ -611,8 +611,12 @@ async fn versions_are_kept_and_served() {
     let chunks = first
         .chunks(2_000)
         .map(|c| Ok::<_, std::io::Error>(bytes::Bytes::from(c.to_vec())));
-    let file = UploadFile::stream("poster.png", 5_000, futures::stream::iter(chunks.collect::<Vec<_>>()))
-        .on_progress(move |p| log.lock().unwrap().push(p.done));
+    let file = UploadFile::stream(
+        "poster.png",
+        5_000,
+        futures_util::stream::iter(chunks.collect::<Vec<_>>()),
+    )
+    .on_progress(move |p| log.lock().unwrap().push(p.done));
     let outcome = client
         .upload_files(vec![file], &UploadOptions::default())
         .await
@@ -630,7 +634,7 @@ async fn versions_are_kept_and_served() {
             UploadFile::stream(
                 "poster-v2.png",
                 7_000,
-                futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(second.clone()))]),
+                futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from(second.clone()))]),
             ),
             None,
         )
@@ -890,7 +894,7 @@ async fn the_storage_service_checks_its_signed_urls() {
     assert!(tampered.text().await.unwrap().contains("SignatureDoesNotMatch"));
     let chunked = http
         .put(&url)
-        .body(reqwest::Body::wrap_stream(futures::stream::iter([Ok::<
+        .body(reqwest::Body::wrap_stream(futures_util::stream::iter([Ok::<
             _,
             std::io::Error,
         >(
@@ -1049,7 +1053,7 @@ async fn details_can_come_wrapped_and_the_flows_still_work() {
             vec![UploadFile::stream(
                 "note.txt",
                 3,
-                futures::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"abc"))]),
+                futures_util::stream::iter([Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"abc"))]),
             )],
             &UploadOptions::default(),
         )

@@ -12,7 +12,7 @@
 
 use std::process::ExitCode;
 
-use futures::{StreamExt, TryStreamExt};
+use futures_util::{StreamExt, TryStreamExt};
 use sdk_skyfish::types::{LocalizedKeywords, LocalizedText, MetadataText, ReturnValue, TagList};
 use sdk_skyfish::{Client, Error, PollOptions};
 

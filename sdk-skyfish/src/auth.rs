@@ -23,9 +23,9 @@ use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
-use futures::future::BoxFuture;
-use hmac::{Hmac, Mac};
+use futures_util::future::BoxFuture;
 use reqwest::header::AUTHORIZATION;
+use ring::hmac;
 
 use crate::runtime::{self, Authenticator, ClientState, RetryPolicy, Secret, Timeouts};
 use crate::{Client, Error, types};
@@ -51,13 +51,9 @@ pub type Clock = Arc<dyn Fn() -> i64 + Send + Sync>;
 /// );
 /// ```
 pub fn login_hmac(key: &str, secret: &str, ts: i64) -> String {
-    // HMAC accepts keys of any length, so `new_from_slice` cannot fail for HMAC-SHA1.
-    let mut mac = match Hmac::<sha1::Sha1>::new_from_slice(secret.as_bytes()) {
-        Ok(mac) => mac,
-        Err(_) => return String::new(),
-    };
-    mac.update(format!("{key}:{ts}").as_bytes());
-    mac.finalize().into_bytes().iter().map(|b| format!("{b:02x}")).collect()
+    let secret = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret.as_bytes());
+    let tag = hmac::sign(&secret, format!("{key}:{ts}").as_bytes());
+    tag.as_ref().iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The value of the Authorization header for a token.

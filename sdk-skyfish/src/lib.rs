@@ -10,7 +10,7 @@
 //! # Quick start
 //!
 //! ```no_run
-//! use futures::TryStreamExt;
+//! use futures_util::TryStreamExt;
 //! use sdk_skyfish::types::ReturnValue;
 //! use sdk_skyfish::{Client, PollOptions};
 //!
@@ -167,7 +167,7 @@
 //!
 //! `search_media` and `search_colourbox_downloads` page with `media_offset`/`media_count`. Their
 //! builders have `into_stream(page_size)` ([`builder::SearchMedia::into_stream`]): a
-//! `futures::Stream` of every hit that stops once `hits` are read or on an empty page. The folder
+//! `futures_util::Stream` of every hit that stops once `hits` are read or on an empty page. The folder
 //! listing is not paged.
 //!
 //! # Multi-value parameters

@@ -1,10 +1,10 @@
-//! Search pagination: a `futures::Stream` over every hit of a search, fetched page by page with
+//! Search pagination: a `futures_util::Stream` over every hit of a search, fetched page by page with
 //! `media_offset`/`media_count`.
 //!
 //! The stream ends when `media_offset` + the hits received reach the answer's `hits`, or on an
 //! empty page (or, when `hits` is missing, on a short page).
 
-use futures::Stream;
+use futures_util::Stream;
 
 use crate::runtime::{self, Page};
 use crate::{Error, builder, types};
@@ -33,7 +33,7 @@ impl<'a> builder::SearchMedia<'a> {
     ///
     /// ```no_run
     /// # async fn run(client: &sdk_skyfish::Client) -> Result<(), sdk_skyfish::Error> {
-    /// use futures::TryStreamExt;
+    /// use futures_util::TryStreamExt;
     /// use sdk_skyfish::types::ReturnValue;
     /// let hits: Vec<_> = client
     ///     .search_media()

@@ -188,13 +188,13 @@ impl<'a> Upload<'a> {
     /// stream that yields another number of bytes fails the upload. Returns the new media id.
     pub async fn stream<S>(self, file_name: impl Into<String>, length: u64, stream: S) -> Result<LooseId, Error>
     where
-        S: futures::TryStream + Send + 'static,
+        S: futures_util::TryStream + Send + 'static,
         S::Error: Into<Box<dyn std::error::Error + Send + Sync>>,
         bytes::Bytes: From<S::Ok>,
     {
         let body = match self.on_upload_progress.clone() {
             Some(report) => {
-                use futures::TryStreamExt as _;
+                use futures_util::TryStreamExt as _;
                 let chunks = stream
                     .into_stream()
                     .map_ok(bytes::Bytes::from)

@@ -259,7 +259,7 @@ async fn many_concurrent_calls_cause_one_login_and_one_relogin() {
     let client = builder(&server).build().unwrap();
 
     let calls = (0..20).map(|_| client.list_folders().send());
-    for result in futures::future::join_all(calls).await {
+    for result in futures_util::future::join_all(calls).await {
         result.unwrap();
     }
     assert_eq!(logins.load(Ordering::SeqCst), 1, "one login for 20 fresh calls");
@@ -267,7 +267,7 @@ async fn many_concurrent_calls_cause_one_login_and_one_relogin() {
     // The server now refuses tok1: every call gets a 401, and one login serves them all.
     accepted.store(2, Ordering::SeqCst);
     let calls = (0..20).map(|_| client.list_folders().send());
-    for result in futures::future::join_all(calls).await {
+    for result in futures_util::future::join_all(calls).await {
         result.unwrap();
     }
     assert_eq!(logins.load(Ordering::SeqCst), 2, "one re-login for 20 refused calls");
@@ -390,7 +390,7 @@ async fn a_short_lived_token_is_renewed_once_not_per_call() {
         .build()
         .unwrap();
     let calls = (0..20).map(|_| client.list_folders().send());
-    for r in futures::future::join_all(calls).await {
+    for r in futures_util::future::join_all(calls).await {
         r.unwrap();
     }
     assert_eq!(logins.load(Ordering::SeqCst), 1, "20 concurrent calls, one login");
@@ -399,7 +399,7 @@ async fn a_short_lived_token_is_renewed_once_not_per_call() {
     assert_eq!(logins.load(Ordering::SeqCst), 1);
     clock.store(t0 + 60, Ordering::SeqCst);
     let calls = (0..20).map(|_| client.list_folders().send());
-    for r in futures::future::join_all(calls).await {
+    for r in futures_util::future::join_all(calls).await {
         r.unwrap();
     }
     assert_eq!(logins.load(Ordering::SeqCst), 2, "renewed once at half-life");

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use dam_test_server::{MockServer, Recorded, Reply};
-use futures::TryStreamExt;
+use futures_util::TryStreamExt;
 use sdk_skyfish::types::{DownloadSize, ReturnValue};
 use sdk_skyfish::{Client, Error, PollOptions, RetryPolicy};
 use serde_json::json;
@@ -270,7 +270,7 @@ async fn upload_a_slow_stream_in_chunks() {
     let server = MockServer::start(upload_handler(false)).await;
     let data = content(40 * 64 * 1024);
     let chunks: Vec<bytes::Bytes> = data.chunks(64 * 1024).map(bytes::Bytes::copy_from_slice).collect();
-    let stream = futures::stream::unfold(chunks.into_iter(), |mut rest| async move {
+    let stream = futures_util::stream::unfold(chunks.into_iter(), |mut rest| async move {
         let chunk = rest.next()?;
         tokio::time::sleep(Duration::from_millis(3)).await;
         Some((Ok::<_, std::io::Error>(chunk), rest))
@@ -298,7 +298,7 @@ async fn upload_follows_the_303_by_hand_when_the_client_does_not() {
         .stream(
             "photo.jpg",
             1000,
-            futures::stream::iter([Ok::<_, std::io::Error>(data.clone())]),
+            futures_util::stream::iter([Ok::<_, std::io::Error>(data.clone())]),
         )
         .await
         .unwrap();
@@ -316,7 +316,7 @@ async fn a_short_stream_fails_the_upload() {
         .stream(
             "photo.jpg",
             1000,
-            futures::stream::iter([Ok::<_, std::io::Error>(vec![1u8; 10])]),
+            futures_util::stream::iter([Ok::<_, std::io::Error>(vec![1u8; 10])]),
         )
         .await
         .unwrap_err();
@@ -348,7 +348,7 @@ async fn upload_then_wait_for_the_import() {
         .stream(
             "photo.jpg",
             3,
-            futures::stream::iter([Ok::<_, std::io::Error>(vec![1u8, 2, 3])]),
+            futures_util::stream::iter([Ok::<_, std::io::Error>(vec![1u8, 2, 3])]),
         )
         .await
         .unwrap();
@@ -405,7 +405,7 @@ async fn upload_errors_are_typed_and_the_storage_post_is_not_retried() {
     .await;
     let err = client(&server)
         .upload(1)
-        .stream("a", 1, futures::stream::iter([Ok::<_, std::io::Error>(vec![0u8])]))
+        .stream("a", 1, futures_util::stream::iter([Ok::<_, std::io::Error>(vec![0u8])]))
         .await
         .unwrap_err();
     assert_eq!(err.status().map(|s| s.as_u16()), Some(403));
@@ -423,7 +423,7 @@ async fn upload_errors_are_typed_and_the_storage_post_is_not_retried() {
     .await;
     let err = client(&server)
         .upload(1)
-        .stream("a", 1, futures::stream::iter([Ok::<_, std::io::Error>(vec![0u8])]))
+        .stream("a", 1, futures_util::stream::iter([Ok::<_, std::io::Error>(vec![0u8])]))
         .await
         .unwrap_err();
     let api = err.api_error().expect("an API error");
@@ -442,7 +442,7 @@ async fn upload_errors_are_typed_and_the_storage_post_is_not_retried() {
     .await;
     let err = client(&server)
         .upload(1)
-        .stream("a", 1, futures::stream::iter([Ok::<_, std::io::Error>(vec![0u8])]))
+        .stream("a", 1, futures_util::stream::iter([Ok::<_, std::io::Error>(vec![0u8])]))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
@@ -458,7 +458,7 @@ async fn upload_errors_are_typed_and_the_storage_post_is_not_retried() {
     .await;
     let err = client(&server)
         .upload(1)
-        .stream("a", 1, futures::stream::iter([Ok::<_, std::io::Error>(vec![0u8])]))
+        .stream("a", 1, futures_util::stream::iter([Ok::<_, std::io::Error>(vec![0u8])]))
         .await
         .unwrap_err();
     assert!(matches!(err, Error::Decode { .. }), "{err:?}");
@@ -467,7 +467,7 @@ async fn upload_errors_are_typed_and_the_storage_post_is_not_retried() {
     let server = MockServer::start(|_| Reply::json(200, json!({"fields": []}))).await;
     let err = client(&server)
         .upload(1)
-        .stream("a", 1, futures::stream::iter([Ok::<_, std::io::Error>(vec![0u8])]))
+        .stream("a", 1, futures_util::stream::iter([Ok::<_, std::io::Error>(vec![0u8])]))
         .await
         .unwrap_err();
     assert!(
@@ -637,7 +637,7 @@ async fn search_stream_stops_on_an_empty_page_and_on_errors() {
         _ => Reply::json(200, json!({})).body(b"{\"response\": {\"hits\": 10".to_vec()),
     })
     .await;
-    let results: Vec<_> = futures::StreamExt::collect::<Vec<_>>(
+    let results: Vec<_> = futures_util::StreamExt::collect::<Vec<_>>(
         client(&server)
             .search_media()
             .return_values(vec![ReturnValue::UniqueMediaId])

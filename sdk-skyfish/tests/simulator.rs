@@ -10,7 +10,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use base64::Engine as _;
-use futures::TryStreamExt;
+use futures_util::TryStreamExt;
 use sdk_skyfish::runtime::{LooseId, Progress, Resume};
 use sdk_skyfish::simulator::{Blob, Fault, Options, Simulator};
 use sdk_skyfish::types::{self, DownloadSize, MediaType, ReturnValue};
@@ -589,7 +589,7 @@ async fn an_upload_from_a_stream_reports_progress_and_is_searchable_only_once_im
     let media = client
         .upload(folder)
         .on_progress(move |p| sent2.lock().unwrap().push(p.done))
-        .stream("notes.txt", data.len() as u64, futures::stream::iter(chunks))
+        .stream("notes.txt", data.len() as u64, futures_util::stream::iter(chunks))
         .await
         .unwrap();
     let media = id(&media);
@@ -612,7 +612,7 @@ async fn an_upload_from_a_stream_reports_progress_and_is_searchable_only_once_im
         .stream(
             "later.txt",
             3,
-            futures::stream::iter([Ok::<_, std::io::Error>(b"abc".to_vec())]),
+            futures_util::stream::iter([Ok::<_, std::io::Error>(b"abc".to_vec())]),
         )
         .await
         .unwrap();
@@ -1887,7 +1887,7 @@ async fn every_operation_answers_a_success_that_decodes_for_real_ids() {
         client.upload(folder).stream(
             "x.txt",
             1,
-            futures::stream::iter([Ok::<_, std::io::Error>(b"x".to_vec())])
+            futures_util::stream::iter([Ok::<_, std::io::Error>(b"x".to_vec())])
         )
     );
     let mine = check!("list_user_cliques", client.list_user_cliques().id(user).send()).into_inner();

@@ -9,7 +9,7 @@ use dam_test_server::{MockServer, Reply};
 use fixture_sdk::runtime::{self, Authenticator, ClientState};
 use fixture_sdk::types::{MediaKind, MediaType, Order};
 use fixture_sdk::{Client, Error, RetryPolicy};
-use futures::future::BoxFuture;
+use futures_util::future::BoxFuture;
 use serde_json::json;
 
 fn fast_retries() -> RetryPolicy {
@@ -278,7 +278,7 @@ async fn concurrent_401s_renew_once() {
         let c = client.clone();
         tokio::spawn(async move { c.get_media().id(i).send().await.map(|_| ()) })
     });
-    for r in futures::future::join_all(calls).await {
+    for r in futures_util::future::join_all(calls).await {
         r.unwrap().unwrap();
     }
     assert_eq!(auth.renewals.load(Ordering::SeqCst), 1);
@@ -349,7 +349,7 @@ async fn a_refused_streamed_body_is_not_resent_but_credentials_are_renewed() {
     .await;
     let auth = Arc::new(CountingAuth::default());
     let client = client_with(&server, auth.clone(), fast_retries());
-    let chunks = futures::stream::iter(vec![Ok::<_, std::io::Error>(b"abc".to_vec())]);
+    let chunks = futures_util::stream::iter(vec![Ok::<_, std::io::Error>(b"abc".to_vec())]);
     let err: Error = client
         .put_content()
         .id(1)

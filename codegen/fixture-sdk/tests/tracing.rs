@@ -16,13 +16,13 @@ impl runtime::Authenticator for StaticToken {
     fn authorize<'a>(
         &'a self,
         request: &'a mut reqwest::Request,
-    ) -> futures::future::BoxFuture<'a, Result<(), fixture_sdk::Error>> {
+    ) -> futures_util::future::BoxFuture<'a, Result<(), fixture_sdk::Error>> {
         Box::pin(async move { runtime::set_header(request, reqwest::header::AUTHORIZATION, "Token t0", true) })
     }
     fn reauthenticate<'a>(
         &'a self,
         _: &'a reqwest::Request,
-    ) -> futures::future::BoxFuture<'a, Result<(), fixture_sdk::Error>> {
+    ) -> futures_util::future::BoxFuture<'a, Result<(), fixture_sdk::Error>> {
         Box::pin(async { Ok(()) })
     }
 }

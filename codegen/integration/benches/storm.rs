@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use dam_runtime::Timeouts;
 use dam_test_server::{MockServer, Recorded, Reply};
-use futures::future::BoxFuture;
+use futures_util::future::BoxFuture;
 use serde_json::json;
 
 const CALLS: u64 = 1_000;

@@ -57,7 +57,7 @@ fn download_server_reply(r: &Recorded) -> Reply {
     match r.path.as_str() {
         "/file" => Reply::stream(200, DOWNLOAD, || {
             let chunks = (DOWNLOAD / CHUNK as u64) as usize;
-            Box::pin(futures::stream::iter(std::iter::repeat_n(
+            Box::pin(futures_util::stream::iter(std::iter::repeat_n(
                 Bytes::from_static(&ZEROS),
                 chunks,
             )))
@@ -169,7 +169,7 @@ async fn child(http: reqwest::Client, scenario: &str, url: &str, file: &Path) ->
             report.bytes
         }
         "download-raw" => {
-            use futures::StreamExt;
+            use futures_util::StreamExt;
             let response = http.get(format!("{url}/file")).send().await.expect("raw download");
             let mut body = response.bytes_stream();
             let mut sink = tokio::io::sink();

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use futures::future::BoxFuture;
+use futures_util::future::BoxFuture;
 use http::{HeaderName, HeaderValue};
 
 use crate::Error;

@@ -2,7 +2,7 @@
 
 use std::future::Future;
 
-use futures::{Stream, StreamExt, TryStreamExt};
+use futures_util::{Stream, StreamExt, TryStreamExt};
 
 use crate::Error;
 
@@ -24,14 +24,14 @@ where
     F: FnMut(C) -> Fut + Send,
     Fut: Future<Output = Result<Page<T, C>, Error>> + Send,
 {
-    futures::stream::try_unfold(Some(start), move |cursor| {
+    futures_util::stream::try_unfold(Some(start), move |cursor| {
         let next = cursor.map(&mut fetch);
         async move {
             match next {
                 None => Ok::<_, Error>(None),
                 Some(page) => {
                     let page = page.await?;
-                    let items = futures::stream::iter(page.items.into_iter().map(Ok::<T, Error>));
+                    let items = futures_util::stream::iter(page.items.into_iter().map(Ok::<T, Error>));
                     Ok(Some((items, page.next)))
                 }
             }
@@ -55,7 +55,8 @@ where
     Fut: Future<Output = Result<Page<T, C>, Error>> + Send,
 {
     if page_size == 0 {
-        futures::stream::once(async { Err(Error::InvalidInput("page_size must be at least 1".into())) }).left_stream()
+        futures_util::stream::once(async { Err(Error::InvalidInput("page_size must be at least 1".into())) })
+            .left_stream()
     } else {
         paginate(start, move |cursor| fetch(cursor, page_size)).right_stream()
     }

@@ -18,7 +18,7 @@
 
 use std::sync::Arc;
 
-use futures::{Stream, StreamExt};
+use futures_util::{Stream, StreamExt};
 use http::{HeaderMap, HeaderValue, StatusCode};
 use tokio::io::AsyncWriteExt;
 
@@ -53,7 +53,7 @@ pub fn file_chunks(
             }
         }
     });
-    futures::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) })
+    futures_util::stream::unfold(rx, |mut rx| async move { rx.recv().await.map(|chunk| (chunk, rx)) })
 }
 
 /// Opens a file to upload: its chunks, its length and its file name.

@@ -10,7 +10,7 @@ use dam_runtime::{
     download_to_file,
 };
 use dam_test_server::{Fault, MockServer, Recorded, Reply};
-use futures::future::BoxFuture;
+use futures_util::future::BoxFuture;
 
 static PROVIDER: ProviderInfo = ProviderInfo {
     name: "wire",

@@ -39,8 +39,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 
 use bytes::Bytes;
-use futures::StreamExt;
-use futures::stream::BoxStream;
+use futures_util::StreamExt;
+use futures_util::stream::BoxStream;
 use http_body_util::{BodyExt, Full, StreamBody};
 use hyper::body::Frame;
 use hyper::service::service_fn;
@@ -675,9 +675,9 @@ fn build_response(reply: Reply) -> hyper::Response<BoxBody> {
                 None => Some(chunk),
             });
             let frames = chunks
-                .take_while(|c| futures::future::ready(c.is_some()))
+                .take_while(|c| futures_util::future::ready(c.is_some()))
                 .map(|c| Ok(Frame::data(c.unwrap_or_default())))
-                .chain(futures::stream::iter(cut).then(|_| async {
+                .chain(futures_util::stream::iter(cut).then(|_| async {
                     // Let hyper flush what was sent before the connection breaks.
                     tokio::time::sleep(Duration::from_millis(50)).await;
                     Err(std::io::Error::new(
@@ -697,7 +697,7 @@ fn build_response(reply: Reply) -> hyper::Response<BoxBody> {
             // Send the head, give hyper time to flush it, then fail the body: the client sees
             // exactly `n` bytes and then a broken connection.
             let head = Bytes::from(reply.body[..n.min(reply.body.len())].to_vec());
-            let frames = futures::stream::unfold(0u8, move |step| {
+            let frames = futures_util::stream::unfold(0u8, move |step| {
                 let head = head.clone();
                 async move {
                     match step {
@@ -788,7 +788,7 @@ mod tests {
     async fn streamed_bodies_and_truncation() {
         let server = MockServer::start(|_| {
             Reply::stream(200, 1 << 20, || {
-                futures::stream::iter((0..16).map(|i| Bytes::from(vec![i as u8; 1 << 16]))).boxed()
+                futures_util::stream::iter((0..16).map(|i| Bytes::from(vec![i as u8; 1 << 16]))).boxed()
             })
         })
         .await;

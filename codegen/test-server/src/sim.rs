@@ -16,7 +16,7 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
-use futures::StreamExt;
+use futures_util::StreamExt;
 
 use crate::{Handler, MockServer, Params, Recorded, Reply, match_route, url_pairs};
 
@@ -250,10 +250,10 @@ impl Blob {
         reply
     }
     /// The bytes `start..end` as a stream of chunks of at most 256 KiB.
-    pub fn chunks(&self, start: u64, end: u64) -> futures::stream::BoxStream<'static, Bytes> {
+    pub fn chunks(&self, start: u64, end: u64) -> futures_util::stream::BoxStream<'static, Bytes> {
         const CHUNK: u64 = 256 * 1024;
         let blob = self.clone();
-        futures::stream::iter((start..end).step_by(CHUNK as usize).map(move |at| {
+        futures_util::stream::iter((start..end).step_by(CHUNK as usize).map(move |at| {
             let stop = (at + CHUNK).min(end);
             match &blob {
                 Blob::Bytes(b) => b.slice(at as usize..stop as usize),

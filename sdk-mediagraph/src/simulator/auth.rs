@@ -11,8 +11,8 @@
 use base64::Engine as _;
 use dam_test_server::sim::Call;
 use dam_test_server::{Recorded, Reply, url_pairs};
+use ring::digest::{SHA256, digest};
 use serde_json::{Value, json};
-use sha2::{Digest, Sha256};
 
 use super::Options;
 use super::assets::encode;
@@ -395,7 +395,7 @@ fn token<'a>(s: &mut State, options: &Options, now: i64, get: &impl Fn(&str) -> 
         }
         return oauth_error(400, "invalid_grant", INVALID_GRANT);
     }
-    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(Sha256::digest(verifier.as_bytes()));
+    let challenge = base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(digest(&SHA256, verifier.as_bytes()));
     if now >= grant.expires_at
         || grant.client_id != OAUTH_CLIENT_ID
         || get("redirect_uri") != Some(grant.redirect_uri.as_str())

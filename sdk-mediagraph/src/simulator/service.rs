@@ -13,8 +13,9 @@ use std::time::UNIX_EPOCH;
 
 use dam_test_server::sim::{Blob, Call, Clock, Provider};
 use dam_test_server::{Recorded, Reply};
+use ring::digest::{SHA256, digest};
+use ring::rand::{SecureRandom, SystemRandom};
 use serde_json::{Map, Value, json};
-use sha2::{Digest, Sha256};
 
 use super::assets::{self, Asset};
 use super::groups::{self, Group, GroupKind, Tag};
@@ -120,8 +121,8 @@ impl State {
     /// A fresh token of 32 hex characters, unique to this simulator.
     pub fn token(&mut self, kind: &str) -> String {
         self.next.token += 1;
-        let digest = Sha256::digest(format!("{}:{kind}:{}", self.salt, self.next.token));
-        hex(&digest[..16])
+        let digest = digest(&SHA256, format!("{}:{kind}:{}", self.salt, self.next.token).as_bytes());
+        hex(&digest.as_ref()[..16])
     }
 
     /// A GUID (`xxxxxxxx-xxxx-4xxx-8xxx-xxxxxxxxxxxx`), unique to this simulator.
@@ -139,7 +140,7 @@ impl State {
 
     /// A keyed hash for signed URLs.
     pub fn sign(&self, text: &str) -> String {
-        hex(&Sha256::digest(format!("{}|{text}", self.salt)))
+        hex(digest(&SHA256, format!("{}|{text}", self.salt).as_bytes()).as_ref())
     }
 }
 
@@ -172,7 +173,7 @@ impl Mediagraph {
     pub fn new(options: Options) -> Self {
         let mut salt = [0u8; 8];
         // Without the system's randomness the salt is only less unique; the simulator still works.
-        let _ = getrandom::fill(&mut salt);
+        let _ = SystemRandom::new().fill(&mut salt);
         let clock = Clock::new();
         let now = millis(&clock);
         let mut state = State {

@@ -459,12 +459,10 @@ pub(crate) fn hex(bytes: &[u8]) -> String {
 
 /// Hex HMAC-SHA1 of `message` keyed with `key`.
 pub(crate) fn hmac_hex(key: &[u8], message: &str) -> String {
-    use hmac::{Hmac, Mac};
-    match Hmac::<sha1::Sha1>::new_from_slice(key) {
-        Ok(mut mac) => {
-            mac.update(message.as_bytes());
-            hex(&mac.finalize().into_bytes())
-        }
-        Err(_) => String::new(),
-    }
+    use ring::hmac;
+    hex(hmac::sign(
+        &hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, key),
+        message.as_bytes(),
+    )
+    .as_ref())
 }
