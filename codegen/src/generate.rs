@@ -398,6 +398,7 @@ impl VisitMut for SendRewriter<'_> {
         InvalidRequestToInput.visit_block_mut(&mut f.block);
         FormThroughReqwest.visit_block_mut(&mut f.block);
         QueryThroughRuntime.visit_block_mut(&mut f.block);
+        UrlWithRoom.visit_block_mut(&mut f.block);
         let (ok, other, sensitive) = (&meta.ok, &meta.other, meta.sensitive);
         let op = quote! {
             &::dam_runtime::Operation { id: #id, ok: &[#(#ok),*], other: &[#(#other),*], sensitive: #sensitive }
@@ -556,6 +557,25 @@ impl VisitMut for QueryThroughRuntime {
             return;
         }
         syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// progenitor's `let url = format!("{}/path", client.baseurl, ..);` becomes
+/// `::dam_runtime::format_url!(..)` with the same arguments: the same text in a string sized for a
+/// URL at once (`format!` starts from the literal pieces and grows twice).
+struct UrlWithRoom;
+
+impl VisitMut for UrlWithRoom {
+    fn visit_local_mut(&mut self, local: &mut syn::Local) {
+        if let syn::Pat::Ident(name) = &local.pat
+            && name.ident == "url"
+            && let Some(init) = &mut local.init
+            && let syn::Expr::Macro(m) = &mut *init.expr
+            && m.mac.path.is_ident("format")
+        {
+            m.mac.path = syn::parse_quote!(::dam_runtime::format_url);
+        }
+        syn::visit_mut::visit_local_mut(self, local);
     }
 }
 

@@ -25160,7 +25160,7 @@ pub mod builder {
                     types::CopyAssetsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/assets/copy", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/assets/copy", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25239,7 +25239,9 @@ pub mod builder {
                     types::AssetDetailsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/assets/details/bulk", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/assets/details/bulk", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25299,7 +25301,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, asset_id } = self;
             let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/assets/{}", client.baseurl, encode_path(& asset_id.to_string()),
             );
             #[allow(unused_mut)]
@@ -25363,7 +25365,7 @@ pub mod builder {
         > {
             let Self { client, asset_id } = self;
             let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/assets/{}", client.baseurl, encode_path(& asset_id.to_string()),
             );
             #[allow(unused_mut)]
@@ -25427,7 +25429,7 @@ pub mod builder {
         > {
             let Self { client, asset_id } = self;
             let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/assets/{}/archive", client.baseurl, encode_path(& asset_id
                 .to_string()),
             );
@@ -25492,7 +25494,7 @@ pub mod builder {
         > {
             let Self { client, asset_id } = self;
             let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/assets/{}/download", client.baseurl, encode_path(& asset_id
                 .to_string()),
             );
@@ -25573,7 +25575,7 @@ pub mod builder {
                     types::ListEventsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/events", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/events", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25652,7 +25654,7 @@ pub mod builder {
                     types::CreateFolderRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/folders", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/folders", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25731,7 +25733,7 @@ pub mod builder {
                     types::FolderIdsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/folders/delete", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/folders/delete", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25814,7 +25816,9 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/folders/metadata/changes", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/folders/metadata/changes", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25893,7 +25897,7 @@ pub mod builder {
                     types::MoveFoldersRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/folders/move", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/folders/move", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -25972,7 +25976,7 @@ pub mod builder {
                     types::FolderIdsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/folders/trash", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/folders/trash", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26051,7 +26055,7 @@ pub mod builder {
                     types::FolderIdsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/folders/untrash", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/folders/untrash", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26111,7 +26115,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Folder>, ::dam_runtime::Error> {
             let Self { client, folder_id } = self;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folders/{}", client.baseurl, encode_path(& folder_id.to_string()),
             );
             #[allow(unused_mut)]
@@ -26203,7 +26207,7 @@ pub mod builder {
                     types::UpdateFolderRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folders/{}", client.baseurl, encode_path(& folder_id.to_string()),
             );
             #[allow(unused_mut)]
@@ -26268,7 +26272,7 @@ pub mod builder {
         > {
             let Self { client, folder_id } = self;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folders/{}", client.baseurl, encode_path(& folder_id.to_string()),
             );
             #[allow(unused_mut)]
@@ -26432,7 +26436,7 @@ pub mod builder {
             let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
             let order_direction = order_direction
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folders/{}/contents", client.baseurl, encode_path(& folder_id
                 .to_string()),
             );
@@ -26503,7 +26507,7 @@ pub mod builder {
         > {
             let Self { client, folder_id } = self;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folders/{}/stats", client.baseurl, encode_path(& folder_id
                 .to_string()),
             );
@@ -26568,7 +26572,7 @@ pub mod builder {
         > {
             let Self { client, folder_id } = self;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folders/{}/trash", client.baseurl, encode_path(& folder_id
                 .to_string()),
             );
@@ -26633,7 +26637,7 @@ pub mod builder {
         > {
             let Self { client, folder_id } = self;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folders/{}/untrash", client.baseurl, encode_path(& folder_id
                 .to_string()),
             );
@@ -26716,7 +26720,7 @@ pub mod builder {
                     types::CreateMediaBoxRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/mediaboxes", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/mediaboxes", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -26900,7 +26904,9 @@ pub mod builder {
             let query = query.map_err(::dam_runtime::Error::InvalidInput)?;
             let status = status.map_err(::dam_runtime::Error::InvalidInput)?;
             let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/mediaboxes/received", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/mediaboxes/received", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -27056,7 +27062,7 @@ pub mod builder {
             let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
             let order_direction = order_direction
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/mediaboxes/{}/contents", client.baseurl, encode_path(& mediabox_id
                 .to_string()),
             );
@@ -27126,7 +27132,7 @@ pub mod builder {
         > {
             let Self { client, mediabox_id } = self;
             let mediabox_id = mediabox_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/mediaboxes/{}/open", client.baseurl, encode_path(& mediabox_id
                 .to_string()),
             );
@@ -27274,7 +27280,7 @@ pub mod builder {
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let since = since.map_err(::dam_runtime::Error::InvalidInput)?;
             let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/networks/{}/events", client.baseurl, encode_path(& network_id
                 .to_string()),
             );
@@ -27377,7 +27383,7 @@ pub mod builder {
                     types::CreateWorkspaceRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/networks/{}/workspaces", client.baseurl, encode_path(& network_id
                 .to_string()),
             );
@@ -27457,7 +27463,7 @@ pub mod builder {
                     types::TokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/oauth2/token", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/oauth2/token", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -27538,7 +27544,9 @@ pub mod builder {
                     types::DelegateTokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/oauth2/token#delegate", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/oauth2/token#delegate", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -27661,7 +27669,7 @@ pub mod builder {
             let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
             let order_direction = order_direction
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/workspaces", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/workspaces", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -27728,7 +27736,7 @@ pub mod builder {
         > {
             let Self { client, workspace_id } = self;
             let workspace_id = workspace_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
@@ -27826,7 +27834,7 @@ pub mod builder {
                     types::UpdateWorkspaceRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
@@ -28009,7 +28017,7 @@ pub mod builder {
             let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
             let order_direction = order_direction
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/workspaces/{}/contents", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
@@ -28164,7 +28172,7 @@ pub mod builder {
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let since = since.map_err(::dam_runtime::Error::InvalidInput)?;
             let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/workspaces/{}/events", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
@@ -28234,7 +28242,7 @@ pub mod builder {
         > {
             let Self { client, workspace_id } = self;
             let workspace_id = workspace_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/workspaces/{}/purgetrash", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
@@ -28415,7 +28423,7 @@ pub mod builder {
             let order_direction = order_direction
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let query = query.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/workspaces/{}/search", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );
@@ -28587,7 +28595,7 @@ pub mod builder {
             let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
             let order_direction = order_direction
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/workspaces/{}/trashbin", client.baseurl, encode_path(& workspace_id
                 .to_string()),
             );

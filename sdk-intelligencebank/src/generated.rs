@@ -10207,7 +10207,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/v1/auth/app/getYapiAddress", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/v1/auth/app/getYapiAddress", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10269,7 +10271,7 @@ pub mod builder {
         > {
             let Self { client, token } = self;
             let token = token.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/v1/auth/app/info", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/v1/auth/app/info", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10315,7 +10317,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/v1/auth/app/token", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/v1/auth/app/token", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10377,7 +10381,9 @@ pub mod builder {
         > {
             let Self { client, fileuuid } = self;
             let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/comments", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/webapp/1.0/comments", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10468,7 +10474,9 @@ pub mod builder {
                     types::AddCommentForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/comments", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/webapp/1.0/comments", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10513,7 +10521,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/webapp/1.0/downloadpresets", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/webapp/1.0/downloadpresets", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10605,7 +10615,7 @@ pub mod builder {
             let ext = ext.map_err(::dam_runtime::Error::InvalidInput)?;
             let name = name.map_err(::dam_runtime::Error::InvalidInput)?;
             let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/icon", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/webapp/1.0/icon", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10674,7 +10684,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::LoginForm::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/login", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/webapp/1.0/login", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10750,7 +10760,7 @@ pub mod builder {
                     types::PasswordResetForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/reset", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/webapp/1.0/reset", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -10967,7 +10977,9 @@ pub mod builder {
             let preview = preview.map_err(::dam_runtime::Error::InvalidInput)?;
             let size = size.map_err(::dam_runtime::Error::InvalidInput)?;
             let version = version.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/resources#download", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/webapp/1.0/resources#download", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11065,7 +11077,9 @@ pub mod builder {
                     types::UpdateFolderForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/resources#folder", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/webapp/1.0/resources#folder", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11161,7 +11175,9 @@ pub mod builder {
                     types::CreateFolderForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/resources#folder", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/webapp/1.0/resources#folder", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11222,7 +11238,9 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, folderuuid } = self;
             let folderuuid = folderuuid.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/resources#folder", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/webapp/1.0/resources#folder", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11312,7 +11330,7 @@ pub mod builder {
             let folderuuid = folderuuid.map_err(::dam_runtime::Error::InvalidInput)?;
             let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
             let skip = skip.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/webapp/1.0/resources#folder-contents", client.baseurl,
             );
             #[allow(unused_mut)]
@@ -11379,7 +11397,9 @@ pub mod builder {
         > {
             let Self { client, folderlist } = self;
             let folderlist = folderlist.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/resources#folder-list", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/webapp/1.0/resources#folder-list", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11439,7 +11459,9 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, fileuuid } = self;
             let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/resources#resource", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/webapp/1.0/resources#resource", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11483,7 +11505,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/webapp/1.0/resources#root-folder", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/webapp/1.0/resources#root-folder", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11704,7 +11728,9 @@ pub mod builder {
             let preview = preview.map_err(::dam_runtime::Error::InvalidInput)?;
             let size = size.map_err(::dam_runtime::Error::InvalidInput)?;
             let version = version.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/resources?fileinfo=true", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/webapp/1.0/resources?fileinfo=true", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11838,7 +11864,9 @@ pub mod builder {
             let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
             let searchterm = searchterm.map_err(::dam_runtime::Error::InvalidInput)?;
             let skip = skip.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/search", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/webapp/1.0/search", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11913,7 +11941,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::SyncForm::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/webapp/1.0/sync", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/webapp/1.0/sync", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client

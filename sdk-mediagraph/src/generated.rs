@@ -63750,7 +63750,9 @@ pub mod builder {
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
             let submitted = submitted.map_err(::dam_runtime::Error::InvalidInput)?;
             let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/access_requests", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/access_requests", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -63836,7 +63838,9 @@ pub mod builder {
                     types::AccessRequestBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/access_requests", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/access_requests", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -63899,7 +63903,9 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/access_requests/find", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/access_requests/find", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -63976,7 +63982,9 @@ pub mod builder {
             let Self { client, page, parent_id } = self;
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/access_requests/tree", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/access_requests/tree", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -64037,7 +64045,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/access_requests/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -64133,7 +64141,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/access_requests/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -64196,7 +64204,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/access_requests/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -64258,7 +64266,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/access_requests/{}/submit", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -64323,7 +64331,7 @@ pub mod builder {
             let Self { client, asset_group_id } = self;
             let asset_group_id = asset_group_id
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/asset_groups/{}/share_links", client.baseurl, encode_path(&
                 asset_group_id.to_string()),
             );
@@ -64417,7 +64425,7 @@ pub mod builder {
                     types::ShareLinkBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/asset_groups/{}/share_links", client.baseurl, encode_path(&
                 asset_group_id.to_string()),
             );
@@ -64501,7 +64509,9 @@ pub mod builder {
                     types::AddAssetsToGroupBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/assets/add_group", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/assets/add_group", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -64547,7 +64557,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/assets/counts", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/assets/counts", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -64658,7 +64670,9 @@ pub mod builder {
             let dates = dates.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/assets/popular", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/assets/popular", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -65750,7 +65764,9 @@ pub mod builder {
             let user_ids = user_ids.map_err(::dam_runtime::Error::InvalidInput)?;
             let view_all = view_all.map_err(::dam_runtime::Error::InvalidInput)?;
             let vote = vote.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/assets/search", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/assets/search", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -65858,7 +65874,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/assets/trashed", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/assets/trashed", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -65950,7 +65968,9 @@ pub mod builder {
             let any_user = any_user.map_err(::dam_runtime::Error::InvalidInput)?;
             let created_via = created_via.map_err(::dam_runtime::Error::InvalidInput)?;
             let last_sync_at = last_sync_at.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/assets/updated_since_last_sync", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/assets/updated_since_last_sync", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -66028,7 +66048,7 @@ pub mod builder {
             let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let include_renditions = include_renditions
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/asset_data_versions", client.baseurl, encode_path(&
                 asset_id.to_string()),
             );
@@ -66103,7 +66123,7 @@ pub mod builder {
             let Self { client, asset_id, number } = self;
             let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let number = number.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/asset_data_versions/{}", client.baseurl, encode_path(&
                 asset_id.to_string()), encode_path(& number.to_string()),
             );
@@ -66178,7 +66198,7 @@ pub mod builder {
             let Self { client, guid, skip_meta } = self;
             let guid = guid.map_err(::dam_runtime::Error::InvalidInput)?;
             let skip_meta = skip_meta.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/set_uploaded", client.baseurl, encode_path(& guid
                 .to_string()),
             );
@@ -66270,7 +66290,7 @@ pub mod builder {
             let include_renditions = include_renditions
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let sync = sync.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -66361,7 +66381,7 @@ pub mod builder {
                     types::UpdateAssetBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -66423,7 +66443,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -66512,7 +66532,7 @@ pub mod builder {
                     types::AssetVersionBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/add_version", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -66575,7 +66595,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/auto_tags", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -66634,7 +66654,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/complete_optimization", client.baseurl, encode_path(&
                 id.to_string()),
             );
@@ -66792,7 +66812,7 @@ pub mod builder {
             let via = via.map_err(::dam_runtime::Error::InvalidInput)?;
             let watermarked = watermarked.map_err(::dam_runtime::Error::InvalidInput)?;
             let range = range.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/download", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -66855,7 +66875,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/download", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -66915,7 +66935,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/face_taggings", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -66974,7 +66994,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/remove_optimization_request", client.baseurl,
                 encode_path(& id.to_string()),
             );
@@ -67033,7 +67053,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/request_optimization", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -67123,7 +67143,7 @@ pub mod builder {
                     types::SetAssetVersionForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/revert", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -67214,7 +67234,7 @@ pub mod builder {
                     types::TagAssetBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/tag", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -67307,7 +67327,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/assets/{}/update_collective_work", client.baseurl, encode_path(&
                 id.to_string()),
             );
@@ -67373,7 +67393,7 @@ pub mod builder {
         > {
             let Self { client, q } = self;
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/auto_tags", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/auto_tags", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -67452,7 +67472,9 @@ pub mod builder {
                     types::AutoTagNamesBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/auto_tags/bulk_find", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/auto_tags/bulk_find", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -67509,7 +67531,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::AutoTag>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/auto_tags/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -67567,7 +67589,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/auto_tags/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -67672,7 +67694,7 @@ pub mod builder {
             let page_size = page_size.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/bulk_jobs", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/bulk_jobs", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -67747,7 +67769,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::BulkJobBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/bulk_jobs", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/bulk_jobs", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -67826,7 +67848,9 @@ pub mod builder {
                     types::CaiPreviewBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/bulk_jobs/cai_preview", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/bulk_jobs/cai_preview", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -67872,7 +67896,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/bulk_jobs/processing", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/bulk_jobs/processing", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -67931,7 +67957,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::BulkJob>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/bulk_jobs/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -68008,7 +68034,7 @@ pub mod builder {
             let Self { client, id, page } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/bulk_jobs/{}/assets", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -68074,7 +68100,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/bulk_jobs/{}/cancel", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -68139,7 +68165,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/bulk_jobs/{}/queue_position", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -68187,7 +68213,7 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/can_upload", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/can_upload", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -68248,7 +68274,9 @@ pub mod builder {
         > {
             let Self { client, q } = self;
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/collection_shares", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/collection_shares", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -68338,7 +68366,9 @@ pub mod builder {
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let sub_type = sub_type.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/collection_shares/tree", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/collection_shares/tree", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -68400,7 +68430,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/collection_shares/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -68493,7 +68523,7 @@ pub mod builder {
                     types::CollectionShareBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/collection_shares/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -68556,7 +68586,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/collection_shares/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -68634,7 +68664,7 @@ pub mod builder {
             let Self { client, parent_id, q } = self;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/collections", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/collections", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -68714,7 +68744,7 @@ pub mod builder {
                     types::CollectionBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/collections", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/collections", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -68794,7 +68824,9 @@ pub mod builder {
             let organization_slug = organization_slug
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let slug = slug.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/collections/find", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/collections/find", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -68856,7 +68888,9 @@ pub mod builder {
         > {
             let Self { client, parent_id } = self;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/collections/tree", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/collections/tree", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -68937,7 +68971,7 @@ pub mod builder {
                     types::VisibleAssetCountsBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/collections/visible_asset_counts", client.baseurl,
             );
             #[allow(unused_mut)]
@@ -68999,7 +69033,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/collections/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -69093,7 +69127,7 @@ pub mod builder {
                     types::CollectionUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/collections/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -69152,7 +69186,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/collections/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -69245,7 +69279,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/collections/{}/add_asset", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -69323,7 +69357,7 @@ pub mod builder {
             let Self { client, id, type_ } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/comments", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/comments", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -69396,7 +69430,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::CommentBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/comments", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/comments", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -69484,7 +69518,7 @@ pub mod builder {
                     types::CommentUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/comments/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -69546,7 +69580,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/comments/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -69713,7 +69747,9 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/contributions", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/contributions", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -69798,7 +69834,9 @@ pub mod builder {
                     types::ContributionBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/contributions", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/contributions", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -69844,7 +69882,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/contributions/featured", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/contributions/featured", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -69906,7 +69946,9 @@ pub mod builder {
         > {
             let Self { client, slug } = self;
             let slug = slug.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/contributions/find", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/contributions/find", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -69952,7 +69994,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/contributions/group", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/contributions/group", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -69997,7 +70041,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/contributions/lightbox", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/contributions/lightbox", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -70042,7 +70088,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/contributions/link", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/contributions/link", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -70139,7 +70187,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/contributions/{}/uploads", client.baseurl, encode_path(&
                 contribution_id.to_string()),
             );
@@ -70202,7 +70250,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/contributions/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -70296,7 +70344,7 @@ pub mod builder {
                     types::ContributionUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/contributions/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -70358,7 +70406,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/contributions/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -70422,7 +70470,7 @@ pub mod builder {
         > {
             let Self { client, q } = self;
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/creator_tags", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/creator_tags", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -70501,7 +70549,7 @@ pub mod builder {
                     types::CreatorTagBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/creator_tags", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/creator_tags", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -70580,7 +70628,9 @@ pub mod builder {
                     types::CreatorTagIdsBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/creator_tags/find", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/creator_tags/find", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -70640,7 +70690,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/creator_tags/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -70734,7 +70784,7 @@ pub mod builder {
                     types::CreatorTagUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/creator_tags/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -70796,7 +70846,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/creator_tags/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -70843,7 +70893,7 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/crop_presets", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/crop_presets", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -70921,7 +70971,7 @@ pub mod builder {
                     types::CropPresetBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/crop_presets", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/crop_presets", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -71002,7 +71052,9 @@ pub mod builder {
                     types::CropPresetPositionForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/crop_presets/update_position", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/crop_presets/update_position", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -71062,7 +71114,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/crop_presets/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -71156,7 +71208,7 @@ pub mod builder {
                     types::CropPresetUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/crop_presets/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -71218,7 +71270,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/crop_presets/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -71457,7 +71509,9 @@ pub mod builder {
             let value_type = value_type.map_err(::dam_runtime::Error::InvalidInput)?;
             let with_color_labels = with_color_labels
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/custom_meta_fields", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/custom_meta_fields", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -71546,7 +71600,9 @@ pub mod builder {
                     types::CustomMetaFieldBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/custom_meta_fields", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/custom_meta_fields", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -71592,7 +71648,7 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/custom_meta_fields/access_requests", client.baseurl,
             );
             #[allow(unused_mut)]
@@ -71676,7 +71732,9 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/custom_meta_fields/import", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/custom_meta_fields/import", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -71736,7 +71794,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/custom_meta_fields/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -71833,7 +71891,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/custom_meta_fields/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -71896,7 +71954,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/custom_meta_fields/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -71958,7 +72016,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/custom_meta_fields/{}/export", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -72037,7 +72095,7 @@ pub mod builder {
                     types::DownloadBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/downloads", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/downloads", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -72113,7 +72171,7 @@ pub mod builder {
             let Self { client, token, range } = self;
             let token = token.map_err(::dam_runtime::Error::InvalidInput)?;
             let range = range.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/downloads/{}", client.baseurl, encode_path(& token.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
@@ -72155,7 +72213,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/filter_groups", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/filter_groups", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -72233,7 +72293,9 @@ pub mod builder {
                     types::FilterGroupBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/filter_groups", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/filter_groups", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -72293,7 +72355,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/filter_groups/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -72387,7 +72449,7 @@ pub mod builder {
                     types::FilterGroupUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/filter_groups/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -72449,7 +72511,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/filter_groups/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -72543,7 +72605,7 @@ pub mod builder {
                     types::FilterVisibilityForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/filter_groups/{}/update_visibility", client.baseurl,
                 encode_path(& id.to_string()),
             );
@@ -72592,7 +72654,7 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/ingestions", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/ingestions", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -72715,7 +72777,7 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/invites", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/invites", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -72794,7 +72856,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::InviteBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/invites", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/invites", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -72840,7 +72902,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/invites/available_role_levels", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/invites/available_role_levels", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -72918,7 +72982,9 @@ pub mod builder {
                     types::CheckEmailForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/invites/check_email", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/invites/check_email", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -72978,7 +73044,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Invite>, ::dam_runtime::Error> {
             let Self { client, token } = self;
             let token = token.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/invites/find", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/invites/find", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -73035,7 +73101,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Invite>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/invites/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -73124,7 +73190,7 @@ pub mod builder {
                     types::InviteUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/invites/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -73186,7 +73252,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/invites/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -73247,7 +73313,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/invites/{}/resend", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -73310,7 +73376,7 @@ pub mod builder {
         > {
             let Self { client, user_id } = self;
             let user_id = user_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/lightboxes", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/lightboxes", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -73387,7 +73453,7 @@ pub mod builder {
                     types::LightboxBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/lightboxes", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/lightboxes", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -73464,7 +73530,9 @@ pub mod builder {
             let Self { client, parent_id, sub_type } = self;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let sub_type = sub_type.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/lightboxes/tree", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/lightboxes/tree", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -73541,7 +73609,7 @@ pub mod builder {
             let Self { client, id, sub_type } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let sub_type = sub_type.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/lightboxes/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -73634,7 +73702,7 @@ pub mod builder {
                     types::LightboxUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/lightboxes/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -73696,7 +73764,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/lightboxes/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -73790,7 +73858,7 @@ pub mod builder {
                     types::TransferOwnershipForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/lightboxes/{}/transfer_ownership", client.baseurl, encode_path(&
                 id.to_string()),
             );
@@ -73839,7 +73907,7 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/memberships", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/memberships", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -73898,7 +73966,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/memberships/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -73990,7 +74058,7 @@ pub mod builder {
                     types::MembershipBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/memberships/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -74085,7 +74153,7 @@ pub mod builder {
                     types::MembershipStatusForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/memberships/{}/update_status", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -74196,7 +74264,7 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/meta_imports", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/meta_imports", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -74259,7 +74327,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/meta_imports/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -74351,7 +74419,7 @@ pub mod builder {
                     types::MetaImportBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/meta_imports/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -74413,7 +74481,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/meta_imports/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -74519,7 +74587,7 @@ pub mod builder {
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/meta_imports/{}/assets", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -74617,7 +74685,7 @@ pub mod builder {
                     types::MetaImportMappingBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/meta_imports/{}/mapping", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -74680,7 +74748,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/meta_imports/{}/start_process", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -74728,7 +74796,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/notifications", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/notifications", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -74773,7 +74843,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/notifications/count", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/notifications/count", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -74836,7 +74908,9 @@ pub mod builder {
         > {
             let Self { client, slug } = self;
             let slug = slug.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/organizations/find", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/organizations/find", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -74896,7 +74970,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/organizations/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -74943,7 +75017,7 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/permissions", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/permissions", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -75021,7 +75095,7 @@ pub mod builder {
                     types::PermissionBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/permissions", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/permissions", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -75081,7 +75155,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/permissions/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -75175,7 +75249,7 @@ pub mod builder {
                     types::PermissionUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/permissions/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -75234,7 +75308,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/permissions/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -75279,7 +75353,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/personal_access_tokens", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/personal_access_tokens", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -75360,7 +75436,9 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/personal_access_tokens", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/personal_access_tokens", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -75420,7 +75498,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/personal_access_tokens/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -75482,7 +75560,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/personal_access_tokens/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -75530,7 +75608,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/rights_packages", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/rights_packages", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -75608,7 +75688,9 @@ pub mod builder {
                     types::RightsPackageBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/rights_packages", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/rights_packages", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -75689,7 +75771,9 @@ pub mod builder {
                     types::RightsPackageIdsBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/rights_packages/bulk_find", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/rights_packages/bulk_find", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -75749,7 +75833,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/rights_packages/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -75845,7 +75929,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/rights_packages/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -75908,7 +75992,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/rights_packages/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -75956,7 +76040,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/search_queries", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/search_queries", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -76034,7 +76120,9 @@ pub mod builder {
                     types::SearchQueryBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/search_queries", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/search_queries", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -76094,7 +76182,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/search_queries/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -76189,7 +76277,7 @@ pub mod builder {
                     types::SearchQueryUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/search_queries/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -76252,7 +76340,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/search_queries/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -76463,7 +76551,7 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/share_links", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/share_links", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -76532,7 +76620,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/share_links/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -76622,7 +76710,7 @@ pub mod builder {
                     types::ShareLinkBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/share_links/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -76684,7 +76772,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/share_links/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -76858,7 +76946,7 @@ pub mod builder {
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
             let user_id = user_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/shares", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/shares", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -76935,7 +77023,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::ShareBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/shares", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/shares", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -77023,7 +77111,7 @@ pub mod builder {
                     types::ShareUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/shares/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -77085,7 +77173,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/shares/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -77166,7 +77254,9 @@ pub mod builder {
             let publish_type = publish_type.map_err(::dam_runtime::Error::InvalidInput)?;
             let publish_user_id = publish_user_id
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/storage_folders", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/storage_folders", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -77246,7 +77336,9 @@ pub mod builder {
                     types::StorageFolderBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/storage_folders", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/storage_folders", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -77307,7 +77399,9 @@ pub mod builder {
         > {
             let Self { client, parent_id } = self;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/storage_folders/tree", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/storage_folders/tree", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -77367,7 +77461,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/storage_folders/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -77463,7 +77557,7 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/storage_folders/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -77526,7 +77620,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/storage_folders/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -77588,7 +77682,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/storage_folders/{}/asset_ids", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -77647,7 +77741,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Tagging>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/taggings/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -77708,7 +77802,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/taggings/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -77785,7 +77879,7 @@ pub mod builder {
             let Self { client, page, q } = self;
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/tags", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/tags", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -77854,7 +77948,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::TagBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/tags", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/tags", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -77931,7 +78025,9 @@ pub mod builder {
                     types::TagNamesBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/tags/bulk_find", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/tags/bulk_find", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -77977,7 +78073,7 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/tags/events", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/tags/events", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -78033,7 +78129,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Tag>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/tags/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -78120,7 +78216,7 @@ pub mod builder {
                     types::TagUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/tags/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -78182,7 +78278,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/tags/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -78273,7 +78369,7 @@ pub mod builder {
                     types::AddTagToTaxonomyForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/tags/{}/add_taxonomy", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -78365,7 +78461,7 @@ pub mod builder {
                     types::MergeTagForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/tags/{}/merge_into", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -78414,7 +78510,7 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/taxonomies", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/taxonomies", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -78490,7 +78586,7 @@ pub mod builder {
                     types::TaxonomyBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/taxonomies", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/taxonomies", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -78550,7 +78646,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/taxonomies/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -78640,7 +78736,7 @@ pub mod builder {
                     types::TaxonomyBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/taxonomies/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -78702,7 +78798,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/taxonomies/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -78791,7 +78887,7 @@ pub mod builder {
             let taxonomy_id = taxonomy_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/taxonomies/{}/taxonomy_tags", client.baseurl, encode_path(&
                 taxonomy_id.to_string()),
             );
@@ -78886,7 +78982,7 @@ pub mod builder {
                     types::TaxonomyTagBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/taxonomies/{}/taxonomy_tags", client.baseurl, encode_path(&
                 taxonomy_id.to_string()),
             );
@@ -78975,7 +79071,7 @@ pub mod builder {
             let taxonomy_id = taxonomy_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/taxonomies/{}/taxonomy_tags/tree", client.baseurl, encode_path(&
                 taxonomy_id.to_string()),
             );
@@ -79051,7 +79147,7 @@ pub mod builder {
             let Self { client, taxonomy_id, id } = self;
             let taxonomy_id = taxonomy_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/taxonomies/{}/taxonomy_tags/{}", client.baseurl, encode_path(&
                 taxonomy_id.to_string()), encode_path(& id.to_string()),
             );
@@ -79158,7 +79254,7 @@ pub mod builder {
                     types::TaxonomyTagUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/taxonomies/{}/taxonomy_tags/{}", client.baseurl, encode_path(&
                 taxonomy_id.to_string()), encode_path(& id.to_string()),
             );
@@ -79266,7 +79362,7 @@ pub mod builder {
                     types::DeleteTaxonomyTagForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/taxonomies/{}/taxonomy_tags/{}", client.baseurl, encode_path(&
                 taxonomy_id.to_string()), encode_path(& id.to_string()),
             );
@@ -79344,7 +79440,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::UploadBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/uploads", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/uploads", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -79437,7 +79533,7 @@ pub mod builder {
                     types::PrepareAssetUploadBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/uploads/{}/assets", client.baseurl, encode_path(& guid
                 .to_string()),
             );
@@ -79500,7 +79596,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/uploads/{}/set_done", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -79675,7 +79771,7 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/user_groups", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/user_groups", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -79759,7 +79855,7 @@ pub mod builder {
                     types::UserGroupBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/user_groups", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/user_groups", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -79819,7 +79915,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/user_groups/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -79911,7 +80007,7 @@ pub mod builder {
                     types::UserGroupUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/user_groups/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -79973,7 +80069,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/user_groups/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -80119,7 +80215,7 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/webhooks", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/webhooks", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -80196,7 +80292,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::WebhookBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/webhooks", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/webhooks", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -80261,7 +80357,9 @@ pub mod builder {
             let Self { client, webhook_request_id } = self;
             let webhook_request_id = webhook_request_id
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/webhooks/payload", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/webhooks/payload", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -80326,7 +80424,9 @@ pub mod builder {
             let Self { client, webhook_request_id } = self;
             let webhook_request_id = webhook_request_id
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/webhooks/response_data", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/webhooks/response_data", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -80405,7 +80505,9 @@ pub mod builder {
                     types::TestWebhookForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/webhooks/test", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/webhooks/test", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -80462,7 +80564,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Webhook>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/webhooks/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -80551,7 +80653,7 @@ pub mod builder {
                     types::WebhookUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/webhooks/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -80613,7 +80715,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/webhooks/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -80732,7 +80834,7 @@ pub mod builder {
             let page_size = page_size.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/webhooks/{}/logs", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -80783,7 +80885,7 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/whoami", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/whoami", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -80828,7 +80930,9 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/workflow_steps", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/api/workflow_steps", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -80887,7 +80991,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/workflow_steps/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -80980,7 +81084,7 @@ pub mod builder {
                     types::WorkflowStepBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/workflow_steps/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -81040,7 +81144,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/workflow_steps/{}", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -81131,7 +81235,7 @@ pub mod builder {
                     types::ApproveAssetsBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/workflow_steps/{}/approve", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -81180,7 +81284,7 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/api/workflows", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/workflows", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -81256,7 +81360,7 @@ pub mod builder {
                     types::WorkflowBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/api/workflows", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/api/workflows", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -81316,7 +81420,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/workflows/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -81408,7 +81512,7 @@ pub mod builder {
                     types::WorkflowUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/workflows/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -81470,7 +81574,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/api/workflows/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]

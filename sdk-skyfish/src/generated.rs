@@ -9382,7 +9382,7 @@ pub mod builder {
         > {
             let Self { client, token } = self;
             let token = token.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/authenticate/simpletoken/{}", client.baseurl, encode_path(& token
                 .to_string()),
             );
@@ -9462,7 +9462,9 @@ pub mod builder {
                     types::PasswordResetRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/authenticate/userpass/reset", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/authenticate/userpass/reset", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9537,7 +9539,9 @@ pub mod builder {
                     types::LoginRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/authenticate/userpasshmac", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/authenticate/userpasshmac", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9600,7 +9604,7 @@ pub mod builder {
         > {
             let Self { client, company_id } = self;
             let company_id = company_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/cdn/{}/company/aliases", client.baseurl, encode_path(& company_id
                 .to_string()),
             );
@@ -9708,7 +9712,7 @@ pub mod builder {
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let old_media_id = old_media_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let new_media_id = new_media_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/cdn/{}/folder/{}/replace/{}/with/{}", client.baseurl, encode_path(&
                 company_id.to_string()), encode_path(& cdn_folder_id.to_string()),
                 encode_path(& old_media_id.to_string()), encode_path(& new_media_id
@@ -9756,7 +9760,7 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/clique", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/clique", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9827,7 +9831,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::CliqueInput::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/clique", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/clique", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -9913,7 +9917,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::CliqueInput::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/clique/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -9974,7 +9978,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/clique/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -10035,7 +10039,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/clique/{}/folder", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -10144,7 +10148,7 @@ pub mod builder {
                     types::CliqueFolderInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/clique/{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
                 encode_path(& folder_id.to_string()),
             );
@@ -10221,7 +10225,7 @@ pub mod builder {
             let Self { client, id, folder_id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/clique/{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
                 encode_path(& folder_id.to_string()),
             );
@@ -10283,7 +10287,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/clique/{}/member", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -10361,7 +10365,7 @@ pub mod builder {
             let Self { client, id, user_id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let user_id = user_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/clique/{}/member/{}", client.baseurl, encode_path(& id.to_string()),
                 encode_path(& user_id.to_string()),
             );
@@ -10437,7 +10441,7 @@ pub mod builder {
             let Self { client, id, user_id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let user_id = user_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/clique/{}/member/{}", client.baseurl, encode_path(& id.to_string()),
                 encode_path(& user_id.to_string()),
             );
@@ -10499,7 +10503,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/company/{}/apiendpoint", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -10563,7 +10567,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/company/{}/apikeys", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -10626,7 +10630,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/company/{}/diskusage", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -10689,7 +10693,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/company/{}/folders", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -10752,7 +10756,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/company/{}/users", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -10922,7 +10926,7 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_by = sort_by.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/folder", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/folder", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11003,7 +11007,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::FolderInput::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/folder", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/folder", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -11062,7 +11066,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Folder>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -11149,7 +11153,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::FolderInput::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -11210,7 +11214,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -11268,7 +11272,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<ByteStream>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folder/{}/download", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -11319,7 +11323,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folder/{}/move_to_trash", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -11378,7 +11382,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folder/{}/purge", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -11436,7 +11440,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::TagList>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folder/{}/tags", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -11508,7 +11512,7 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folder/{}/tags", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -11579,7 +11583,7 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folder/{}/tags", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -11638,7 +11642,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folder/{}/tags/purge", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -11699,7 +11703,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/folder/{}/zip-file", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -11774,7 +11778,7 @@ pub mod builder {
             let Self { client, ids, body } = self;
             let ids = ids.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata/keyword", client.baseurl, encode_path(& ids
                 .to_string()),
             );
@@ -11849,7 +11853,7 @@ pub mod builder {
             let Self { client, ids, body } = self;
             let ids = ids.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata/keyword", client.baseurl, encode_path(& ids
                 .to_string()),
             );
@@ -11909,7 +11913,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Media>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -12005,7 +12009,7 @@ pub mod builder {
             let download_info = download_info
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let user = user.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/download_location", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -12119,7 +12123,7 @@ pub mod builder {
             let download_info = download_info
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let user = user.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/download_location/{}", client.baseurl, encode_path(& id
                 .to_string()), encode_path(& size.to_string()),
             );
@@ -12197,7 +12201,7 @@ pub mod builder {
             let Self { client, id, folder_id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
                 encode_path(& folder_id.to_string()),
             );
@@ -12271,7 +12275,7 @@ pub mod builder {
             let Self { client, id, folder_id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
                 encode_path(& folder_id.to_string()),
             );
@@ -12345,7 +12349,7 @@ pub mod builder {
             let Self { client, id, folder_id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/folder/{}/move_to_trash", client.baseurl, encode_path(& id
                 .to_string()), encode_path(& folder_id.to_string()),
             );
@@ -12407,7 +12411,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/folders", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -12482,7 +12486,7 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/folders", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -12544,7 +12548,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -12633,7 +12637,7 @@ pub mod builder {
                     types::MediaMetadata::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -12704,7 +12708,7 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata/byline", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -12776,7 +12780,7 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata/copyright", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -12850,7 +12854,7 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata/description", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -12913,7 +12917,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata/expiration_date", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -13007,7 +13011,7 @@ pub mod builder {
                     types::ExpirationDateUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata/expiration_date", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -13067,7 +13071,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata/expiration_date", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -13140,7 +13144,7 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata/keywords", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -13200,7 +13204,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata/keywords", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -13262,7 +13266,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata/stream_url", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -13337,7 +13341,7 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/metadata/title", client.baseurl, encode_path(& id
                 .to_string()),
             );
@@ -13422,7 +13426,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::MediaMove::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/move", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -13484,7 +13488,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/stream", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -13547,7 +13551,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/tags", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -13610,7 +13614,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/version", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -14058,7 +14062,7 @@ pub mod builder {
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let unique_media_id = unique_media_id
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/search", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/search", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14528,7 +14532,9 @@ pub mod builder {
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let unique_media_id = unique_media_id
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/search/colourbox/download", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/search/colourbox/download", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14628,7 +14634,7 @@ pub mod builder {
                     types::SignupRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/signup", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/signup", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14692,7 +14698,7 @@ pub mod builder {
         > {
             let Self { client, redirect } = self;
             let redirect = redirect.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/upload/done", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/upload/done", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14771,7 +14777,7 @@ pub mod builder {
                     types::UploadRegistration::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/upload/register", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/upload/register", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -14833,7 +14839,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/user/{}/clique", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -14896,7 +14902,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/user/{}/diskusage", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -14959,7 +14965,7 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/user/{}/folders", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -15019,7 +15025,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<ByteStream>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/user/{}/profileimage", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -15085,7 +15091,7 @@ pub mod builder {
             let Self { client, id, size } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let size = size.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/user/{}/profileimage/{}", client.baseurl, encode_path(& id
                 .to_string()), encode_path(& size.to_string()),
             );
@@ -15124,7 +15130,7 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = format!("{}/whoami", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/whoami", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -15186,7 +15192,7 @@ pub mod builder {
         > {
             let Self { client, job_id } = self;
             let job_id = job_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/zip-file/{}", client.baseurl, encode_path(& job_id.to_string()),
             );
             #[allow(unused_mut)]

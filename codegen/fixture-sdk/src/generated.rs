@@ -1059,7 +1059,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::LoginForm::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/login", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/login", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1116,7 +1116,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Media>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -1197,7 +1197,7 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::Media::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -1256,7 +1256,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Media>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -1328,7 +1328,7 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/content", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -1407,7 +1407,7 @@ pub mod builder {
             let Self { client, id, range } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let range = range.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/download", client.baseurl, encode_path(& id.to_string()),
             );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
@@ -1460,7 +1460,7 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!(
+            let url = ::dam_runtime::format_url!(
                 "{}/media/{}/trash", client.baseurl, encode_path(& id.to_string()),
             );
             #[allow(unused_mut)]
@@ -1522,7 +1522,9 @@ pub mod builder {
         > {
             let Self { client, fileuuid } = self;
             let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/resources?fileinfo=true", client.baseurl,);
+            let url = ::dam_runtime::format_url!(
+                "{}/resources?fileinfo=true", client.baseurl,
+            );
             #[allow(unused_mut)]
             let mut request = client
                 .client
@@ -1602,7 +1604,7 @@ pub mod builder {
             let Self { client, media_type, order } = self;
             let media_type = media_type.map_err(::dam_runtime::Error::InvalidInput)?;
             let order = order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = format!("{}/search", client.baseurl,);
+            let url = ::dam_runtime::format_url!("{}/search", client.baseurl,);
             #[allow(unused_mut)]
             let mut request = client
                 .client

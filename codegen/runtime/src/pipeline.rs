@@ -175,12 +175,29 @@ enum Answer {
     },
 }
 
-/// A request without its body: what an [`Authenticator`] compares after a refusal of a request
-/// whose streamed body cannot be resent.
+/// A request without its body: method, URL, headers, version and timeout — all that reqwest's
+/// `RequestBuilder` puts on a request besides the body. What an [`Authenticator`] compares after a
+/// refusal of a request whose streamed body cannot be resent, and the resend of a bodiless one.
 fn shadow_of(request: &reqwest::Request) -> reqwest::Request {
     let mut r = reqwest::Request::new(request.method().clone(), request.url().clone());
     *r.headers_mut() = request.headers().clone();
+    *r.version_mut() = request.version();
+    if let Some(timeout) = request.timeout() {
+        *r.timeout_mut() = Some(*timeout);
+    }
     r
+}
+
+/// The copy of a request kept for a possible resend: `None` for a streamed body. A bodiless request
+/// is copied part by part ([`shadow_of`]): reqwest 0.13's `try_clone` also allocates a timeout slot
+/// it then overwrites, three allocations of the six a copy costs, on every call that may be
+/// retried. (Extensions of a request converted from an `http::Request` are not carried over to a
+/// resend; the SDKs never set any.)
+fn spare_of(request: &reqwest::Request) -> Option<reqwest::Request> {
+    match request.body() {
+        None => Some(shadow_of(request)),
+        Some(_) => request.try_clone(),
+    }
 }
 
 fn auth_message(e: Error) -> String {
@@ -243,7 +260,7 @@ async fn attempts(
         let can_renew = may_renew && !renewed;
         // Keep a copy only when this attempt may be followed by another.
         let mut spare = if can_retry || can_renew {
-            current.try_clone()
+            spare_of(&current)
         } else {
             None
         };
@@ -493,6 +510,10 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 
 /// Sends a hand-written request through the same pipeline as generated operations (auth, retries,
 /// tracing): the answer with a success status and its body still streaming, or [`Error::Api`].
+///
+/// A resend (after a retryable failure or renewed credentials) carries the original's method, URL,
+/// headers, version, timeout and body, not the extensions of a request converted from an
+/// `http::Request`.
 pub async fn send(
     http: &reqwest::Client,
     state: &ClientState,
