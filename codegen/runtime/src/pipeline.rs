@@ -689,6 +689,42 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_spare_keeps_what_a_resend_needs() {
+        let http = crate::http_client(crate::Timeouts::default()).expect("an HTTP client");
+        let original = http
+            .get("http://127.0.0.1:1/folder?q=1")
+            .header("authorization", "Bearer t")
+            .header("accept", "application/json")
+            .timeout(Duration::from_secs(9))
+            .version(http::Version::HTTP_11)
+            .build()
+            .expect("a request");
+        let spare = spare_of(&original).expect("a bodiless request can be copied");
+        assert_eq!(spare.method(), original.method());
+        assert_eq!(spare.url(), original.url());
+        assert_eq!(spare.headers(), original.headers());
+        assert_eq!(spare.version(), original.version());
+        assert_eq!(spare.timeout(), Some(&Duration::from_secs(9)));
+        assert!(spare.body().is_none());
+
+        let mut with_body = http
+            .post("http://127.0.0.1:1/folder")
+            .body("{}")
+            .build()
+            .expect("a request");
+        let spare = spare_of(&with_body).expect("a buffered body can be copied");
+        assert_eq!(spare.body().and_then(|b| b.as_bytes()), Some(&b"{}"[..]));
+        assert_eq!(spare.timeout(), None);
+        *with_body.body_mut() = Some(reqwest::Body::wrap_stream(futures_util::stream::iter([Ok::<
+            _,
+            std::io::Error,
+        >(
+            Bytes::from_static(b"x"),
+        )])));
+        assert!(spare_of(&with_body).is_none(), "a stream cannot be resent");
+    }
+
+    #[test]
     fn retry_after_seconds_and_dates() {
         let mut h = HeaderMap::new();
         h.insert(http::header::RETRY_AFTER, HeaderValue::from_static("7"));
