@@ -399,6 +399,7 @@ impl VisitMut for SendRewriter<'_> {
         FormThroughReqwest.visit_block_mut(&mut f.block);
         QueryThroughRuntime.visit_block_mut(&mut f.block);
         UrlWithRoom.visit_block_mut(&mut f.block);
+        let build = make_request_again(&mut f.block);
         let (ok, other, sensitive) = (&meta.ok, &meta.other, meta.sensitive);
         let op = quote! {
             &::dam_runtime::Operation { id: #id, ok: &[#(#ok),*], other: &[#(#other),*], sensitive: #sensitive }
@@ -406,11 +407,11 @@ impl VisitMut for SendRewriter<'_> {
         let model_text = quote!(#model).to_string();
         let call: syn::Expr = match model_text.as_str() {
             "ByteStream" => {
-                syn::parse_quote!(::dam_runtime::call_stream(&client.client, &client.inner, request, #op).await)
+                syn::parse_quote!(::dam_runtime::call_stream(&client.client, &client.inner, #build, #op).await)
             }
-            "()" => syn::parse_quote!(::dam_runtime::call_empty(&client.client, &client.inner, request, #op).await),
+            "()" => syn::parse_quote!(::dam_runtime::call_empty(&client.client, &client.inner, #build, #op).await),
             _ => {
-                syn::parse_quote!(::dam_runtime::call_json::<#model>(&client.client, &client.inner, request, #op).await)
+                syn::parse_quote!(::dam_runtime::call_json::<#model>(&client.client, &client.inner, #build, #op).await)
             }
         };
         f.block.stmts.push(syn::Stmt::Expr(call, None));
@@ -557,6 +558,55 @@ impl VisitMut for QueryThroughRuntime {
             return;
         }
         syn::visit_mut::visit_expr_mut(self, expr);
+    }
+}
+
+/// The statements that make a call's request, from `let url = ..` to `let mut request = ..build()?;`,
+/// become a closure the runtime calls for the first attempt and again for a resend
+/// (`::dam_runtime::Build::Again`), so no copy of the request is kept while it is on the wire. A
+/// request whose body moves a value it cannot make twice (`.body(..)`, `.multipart(..)`) stays as
+/// it is (`Build::Once`). The argument to hand to `call_*`.
+fn make_request_again(block: &mut syn::Block) -> syn::Expr {
+    let once: syn::Expr = syn::parse_quote!(::dam_runtime::Build::Once(request));
+    let Some(at) = block
+        .stmts
+        .iter()
+        .position(|s| matches!(s, syn::Stmt::Local(l) if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "url")))
+    else {
+        return once;
+    };
+    let made = &block.stmts[at..];
+    let text = quote!(#(#made)*).to_string();
+    if text.contains(". body (") || text.contains(". multipart (") || !text.contains("let mut request =") {
+        return once;
+    }
+    let mut made: Vec<syn::Stmt> = block.stmts.drain(at..).collect();
+    for stmt in &mut made {
+        BorrowOptionalHeaders.visit_stmt_mut(stmt);
+    }
+    block.stmts.push(syn::parse_quote! {
+        let request = || -> ::std::result::Result<::reqwest::Request, ::dam_runtime::Error> {
+            #(#made)*
+            Ok(request)
+        };
+    });
+    syn::parse_quote!(::dam_runtime::Build::Again(&request))
+}
+
+/// progenitor's `if let Some(value) = name { header_map.append(..) }` for an optional header
+/// parameter moves `name`; inside [`make_request_again`]'s closure it borrows it instead
+/// (`= &name`): the closure is called once per attempt.
+struct BorrowOptionalHeaders;
+
+impl VisitMut for BorrowOptionalHeaders {
+    fn visit_expr_let_mut(&mut self, binding: &mut syn::ExprLet) {
+        if let syn::Expr::Path(p) = &*binding.expr
+            && p.path.get_ident().is_some()
+        {
+            let name = p.clone();
+            *binding.expr = syn::parse_quote!(&#name);
+        }
+        syn::visit_mut::visit_expr_let_mut(self, binding);
     }
 }
 

@@ -25160,23 +25160,29 @@ pub mod builder {
                     types::CopyAssetsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/assets/copy", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/assets/copy", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::BulkResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "copy_assets",
                         ok: &[200u16],
@@ -25239,25 +25245,31 @@ pub mod builder {
                     types::AssetDetailsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/assets/details/bulk", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/assets/details/bulk", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AssetList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_assets_details",
                         ok: &[200u16],
@@ -25301,24 +25313,30 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, asset_id } = self;
             let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/assets/{}", client.baseurl, encode_path(& asset_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/assets/{}", client.baseurl, encode_path(& asset_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Asset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_asset",
                         ok: &[200u16],
@@ -25365,24 +25383,30 @@ pub mod builder {
         > {
             let Self { client, asset_id } = self;
             let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/assets/{}", client.baseurl, encode_path(& asset_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/assets/{}", client.baseurl, encode_path(& asset_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MessageResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_asset",
                         ok: &[200u16],
@@ -25429,25 +25453,31 @@ pub mod builder {
         > {
             let Self { client, asset_id } = self;
             let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/assets/{}/archive", client.baseurl, encode_path(& asset_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/assets/{}/archive", client.baseurl, encode_path(& asset_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MessageResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "archive_asset",
                         ok: &[200u16],
@@ -25494,25 +25524,31 @@ pub mod builder {
         > {
             let Self { client, asset_id } = self;
             let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/assets/{}/download", client.baseurl, encode_path(& asset_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/assets/{}/download", client.baseurl, encode_path(& asset_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AssetDownload,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_asset_download",
                         ok: &[200u16],
@@ -25575,23 +25611,29 @@ pub mod builder {
                     types::ListEventsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/events", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/events", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EventList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_events",
                         ok: &[200u16],
@@ -25654,23 +25696,29 @@ pub mod builder {
                     types::CreateFolderRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/folders", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/folders", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CreatedFolder,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_folder",
                         ok: &[200u16],
@@ -25733,23 +25781,31 @@ pub mod builder {
                     types::FolderIdsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/folders/delete", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folders/delete", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::BulkResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_folders",
                         ok: &[200u16],
@@ -25816,25 +25872,31 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folders/metadata/changes", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folders/metadata/changes", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::BulkResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "change_folders_metadata",
                         ok: &[200u16],
@@ -25897,23 +25959,29 @@ pub mod builder {
                     types::MoveFoldersRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/folders/move", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/folders/move", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::BulkResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "move_folders",
                         ok: &[200u16],
@@ -25976,23 +26044,31 @@ pub mod builder {
                     types::FolderIdsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/folders/trash", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folders/trash", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::BulkResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "trash_folders",
                         ok: &[200u16],
@@ -26055,23 +26131,31 @@ pub mod builder {
                     types::FolderIdsRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/folders/untrash", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folders/untrash", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::BulkResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "untrash_folders",
                         ok: &[200u16],
@@ -26115,24 +26199,31 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Folder>, ::dam_runtime::Error> {
             let Self { client, folder_id } = self;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folders/{}", client.baseurl, encode_path(& folder_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folders/{}", client.baseurl, encode_path(& folder_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Folder,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_folder",
                         ok: &[200u16],
@@ -26207,25 +26298,32 @@ pub mod builder {
                     types::UpdateFolderRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folders/{}", client.baseurl, encode_path(& folder_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folders/{}", client.baseurl, encode_path(& folder_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Folder,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_folder",
                         ok: &[200u16],
@@ -26272,24 +26370,31 @@ pub mod builder {
         > {
             let Self { client, folder_id } = self;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folders/{}", client.baseurl, encode_path(& folder_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folders/{}", client.baseurl, encode_path(& folder_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MessageResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_folder",
                         ok: &[200u16],
@@ -26436,31 +26541,37 @@ pub mod builder {
             let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
             let order_direction = order_direction
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folders/{}/contents", client.baseurl, encode_path(& folder_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("fields", &fields)
-                .query_param("kind", &kind)
-                .query_param("limit", &limit)
-                .query_param("offset", &offset)
-                .query_param("orderBy", &order_by)
-                .query_param("orderDirection", &order_direction)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folders/{}/contents", client.baseurl, encode_path(& folder_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("fields", &fields)
+                    .query_param("kind", &kind)
+                    .query_param("limit", &limit)
+                    .query_param("offset", &offset)
+                    .query_param("orderBy", &order_by)
+                    .query_param("orderDirection", &order_direction)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::ContentList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_folder_contents",
                         ok: &[200u16],
@@ -26507,25 +26618,31 @@ pub mod builder {
         > {
             let Self { client, folder_id } = self;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folders/{}/stats", client.baseurl, encode_path(& folder_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folders/{}/stats", client.baseurl, encode_path(& folder_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::FolderStorageStats,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_folder_stats",
                         ok: &[200u16],
@@ -26572,25 +26689,31 @@ pub mod builder {
         > {
             let Self { client, folder_id } = self;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folders/{}/trash", client.baseurl, encode_path(& folder_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folders/{}/trash", client.baseurl, encode_path(& folder_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MessageResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "trash_folder",
                         ok: &[200u16],
@@ -26637,25 +26760,31 @@ pub mod builder {
         > {
             let Self { client, folder_id } = self;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folders/{}/untrash", client.baseurl, encode_path(& folder_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folders/{}/untrash", client.baseurl, encode_path(& folder_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MessageResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "untrash_folder",
                         ok: &[200u16],
@@ -26720,23 +26849,29 @@ pub mod builder {
                     types::CreateMediaBoxRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/mediaboxes", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/mediaboxes", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CreatedMediaBox,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_mediabox",
                         ok: &[200u16],
@@ -26904,32 +27039,38 @@ pub mod builder {
             let query = query.map_err(::dam_runtime::Error::InvalidInput)?;
             let status = status.map_err(::dam_runtime::Error::InvalidInput)?;
             let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/mediaboxes/received", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("fields", &fields)
-                .query_param("limit", &limit)
-                .query_param("offset", &offset)
-                .query_param("orderBy", &order_by)
-                .query_param("orderDirection", &order_direction)
-                .query_param("query", &query)
-                .query_param("status", &status)
-                .query_param("type", &type_)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/mediaboxes/received", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("fields", &fields)
+                    .query_param("limit", &limit)
+                    .query_param("offset", &offset)
+                    .query_param("orderBy", &order_by)
+                    .query_param("orderDirection", &order_direction)
+                    .query_param("query", &query)
+                    .query_param("status", &status)
+                    .query_param("type", &type_)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::ReceivedMediaBoxList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_received_mediaboxes",
                         ok: &[200u16],
@@ -27062,30 +27203,36 @@ pub mod builder {
             let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
             let order_direction = order_direction
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/mediaboxes/{}/contents", client.baseurl, encode_path(& mediabox_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("kind", &kind)
-                .query_param("limit", &limit)
-                .query_param("offset", &offset)
-                .query_param("orderBy", &order_by)
-                .query_param("orderDirection", &order_direction)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/mediaboxes/{}/contents", client.baseurl, encode_path(&
+                    mediabox_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("kind", &kind)
+                    .query_param("limit", &limit)
+                    .query_param("offset", &offset)
+                    .query_param("orderBy", &order_by)
+                    .query_param("orderDirection", &order_direction)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MediaBoxContentList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_mediabox_contents",
                         ok: &[200u16],
@@ -27132,25 +27279,31 @@ pub mod builder {
         > {
             let Self { client, mediabox_id } = self;
             let mediabox_id = mediabox_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/mediaboxes/{}/open", client.baseurl, encode_path(& mediabox_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/mediaboxes/{}/open", client.baseurl, encode_path(& mediabox_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MediaBox,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "open_mediabox",
                         ok: &[200u16],
@@ -27280,30 +27433,36 @@ pub mod builder {
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let since = since.map_err(::dam_runtime::Error::InvalidInput)?;
             let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/networks/{}/events", client.baseurl, encode_path(& network_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("limit", &limit)
-                .query_param("offset", &offset)
-                .query_param("orderDirection", &order_direction)
-                .query_param("since", &since)
-                .query_param("type", &type_)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/networks/{}/events", client.baseurl, encode_path(& network_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("limit", &limit)
+                    .query_param("offset", &offset)
+                    .query_param("orderDirection", &order_direction)
+                    .query_param("since", &since)
+                    .query_param("type", &type_)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::NetworkEventList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_network_events",
                         ok: &[200u16],
@@ -27383,26 +27542,32 @@ pub mod builder {
                     types::CreateWorkspaceRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/networks/{}/workspaces", client.baseurl, encode_path(& network_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/networks/{}/workspaces", client.baseurl, encode_path(& network_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Workspace,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_workspace",
                         ok: &[200u16],
@@ -27463,23 +27628,29 @@ pub mod builder {
                     types::TokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/oauth2/token", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/oauth2/token", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::TokenResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_token",
                         ok: &[200u16],
@@ -27544,25 +27715,31 @@ pub mod builder {
                     types::DelegateTokenRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/oauth2/token#delegate", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/oauth2/token#delegate", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::DelegateTokenResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_delegate_token",
                         ok: &[200u16],
@@ -27669,27 +27846,33 @@ pub mod builder {
             let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
             let order_direction = order_direction
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/workspaces", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("fields", &fields)
-                .query_param("limit", &limit)
-                .query_param("offset", &offset)
-                .query_param("orderBy", &order_by)
-                .query_param("orderDirection", &order_direction)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/workspaces", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("fields", &fields)
+                    .query_param("limit", &limit)
+                    .query_param("offset", &offset)
+                    .query_param("orderBy", &order_by)
+                    .query_param("orderDirection", &order_direction)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::WorkspaceList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_workspaces",
                         ok: &[200u16],
@@ -27736,25 +27919,31 @@ pub mod builder {
         > {
             let Self { client, workspace_id } = self;
             let workspace_id = workspace_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Workspace,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_workspace",
                         ok: &[200u16],
@@ -27834,26 +28023,32 @@ pub mod builder {
                     types::UpdateWorkspaceRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/workspaces/{}", client.baseurl, encode_path(& workspace_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Workspace,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_workspace",
                         ok: &[200u16],
@@ -28017,32 +28212,38 @@ pub mod builder {
             let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
             let order_direction = order_direction
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/workspaces/{}/contents", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("extraFields", &extra_fields)
-                .query_param("fields", &fields)
-                .query_param("kind", &kind)
-                .query_param("limit", &limit)
-                .query_param("offset", &offset)
-                .query_param("orderBy", &order_by)
-                .query_param("orderDirection", &order_direction)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/workspaces/{}/contents", client.baseurl, encode_path(&
+                    workspace_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("extraFields", &extra_fields)
+                    .query_param("fields", &fields)
+                    .query_param("kind", &kind)
+                    .query_param("limit", &limit)
+                    .query_param("offset", &offset)
+                    .query_param("orderBy", &order_by)
+                    .query_param("orderDirection", &order_direction)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::ContentList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_workspace_contents",
                         ok: &[200u16],
@@ -28172,30 +28373,36 @@ pub mod builder {
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let since = since.map_err(::dam_runtime::Error::InvalidInput)?;
             let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/workspaces/{}/events", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("limit", &limit)
-                .query_param("offset", &offset)
-                .query_param("orderDirection", &order_direction)
-                .query_param("since", &since)
-                .query_param("type", &type_)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/workspaces/{}/events", client.baseurl, encode_path(& workspace_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("limit", &limit)
+                    .query_param("offset", &offset)
+                    .query_param("orderDirection", &order_direction)
+                    .query_param("since", &since)
+                    .query_param("type", &type_)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::WorkspaceEventList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_workspace_events",
                         ok: &[200u16],
@@ -28242,25 +28449,31 @@ pub mod builder {
         > {
             let Self { client, workspace_id } = self;
             let workspace_id = workspace_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/workspaces/{}/purgetrash", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/workspaces/{}/purgetrash", client.baseurl, encode_path(&
+                    workspace_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MessageResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "purge_trash",
                         ok: &[200u16],
@@ -28423,32 +28636,38 @@ pub mod builder {
             let order_direction = order_direction
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let query = query.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/workspaces/{}/search", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("fields", &fields)
-                .query_param("kind", &kind)
-                .query_param("limit", &limit)
-                .query_param("offset", &offset)
-                .query_param("orderBy", &order_by)
-                .query_param("orderDirection", &order_direction)
-                .query_param("query", &query)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/workspaces/{}/search", client.baseurl, encode_path(& workspace_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("fields", &fields)
+                    .query_param("kind", &kind)
+                    .query_param("limit", &limit)
+                    .query_param("offset", &offset)
+                    .query_param("orderBy", &order_by)
+                    .query_param("orderDirection", &order_direction)
+                    .query_param("query", &query)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::SearchResultList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "search_workspace_contents",
                         ok: &[200u16],
@@ -28595,31 +28814,37 @@ pub mod builder {
             let order_by = order_by.map_err(::dam_runtime::Error::InvalidInput)?;
             let order_direction = order_direction
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/workspaces/{}/trashbin", client.baseurl, encode_path(& workspace_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("fields", &fields)
-                .query_param("kind", &kind)
-                .query_param("limit", &limit)
-                .query_param("offset", &offset)
-                .query_param("orderBy", &order_by)
-                .query_param("orderDirection", &order_direction)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/workspaces/{}/trashbin", client.baseurl, encode_path(&
+                    workspace_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("fields", &fields)
+                    .query_param("kind", &kind)
+                    .query_param("limit", &limit)
+                    .query_param("offset", &offset)
+                    .query_param("orderBy", &order_by)
+                    .query_param("orderDirection", &order_direction)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::ContentList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_trash_bin_contents",
                         ok: &[200u16],

@@ -10207,24 +10207,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/v1/auth/app/getYapiAddress", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/v1/auth/app/getYapiAddress", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::ApiAddressResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_api_address",
                         ok: &[200u16],
@@ -10271,23 +10277,31 @@ pub mod builder {
         > {
             let Self { client, token } = self;
             let token = token.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/v1/auth/app/info", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("token", &token)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/v1/auth/app/info", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("token", &token)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::SsoInfoResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "sso_get_session_info",
                         ok: &[200u16],
@@ -10317,24 +10331,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/v1/auth/app/token", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/v1/auth/app/token", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::SsoTokenResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "sso_create_token",
                         ok: &[200u16],
@@ -10381,25 +10401,31 @@ pub mod builder {
         > {
             let Self { client, fileuuid } = self;
             let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/comments", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("fileuuid", &fileuuid)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/comments", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("fileuuid", &fileuuid)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CommentResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_comments",
                         ok: &[200u16],
@@ -10474,24 +10500,30 @@ pub mod builder {
                     types::AddCommentForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/comments", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .query_param("fileuuid", &fileuuid)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/comments", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .query_param("fileuuid", &fileuuid)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "add_comment",
                         ok: &[204u16],
@@ -10521,24 +10553,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/downloadpresets", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/downloadpresets", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::DownloadPresetsResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_download_presets",
                         ok: &[200u16],
@@ -10615,19 +10653,27 @@ pub mod builder {
             let ext = ext.map_err(::dam_runtime::Error::InvalidInput)?;
             let name = name.map_err(::dam_runtime::Error::InvalidInput)?;
             let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/webapp/1.0/icon", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .query_param("ext", &ext)
-                .query_param("name", &name)
-                .query_param("type", &type_)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/icon", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .query_param("ext", &ext)
+                    .query_param("name", &name)
+                    .query_param("type", &type_)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_stream(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_icon",
                         ok: &[200u16],
@@ -10684,23 +10730,31 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::LoginForm::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/webapp/1.0/login", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/login", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::LoginResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "login",
                         ok: &[200u16],
@@ -10760,21 +10814,29 @@ pub mod builder {
                     types::PasswordResetForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/webapp/1.0/reset", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/reset", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "reset_password",
                         ok: &[204u16],
@@ -10977,29 +11039,35 @@ pub mod builder {
             let preview = preview.map_err(::dam_runtime::Error::InvalidInput)?;
             let size = size.map_err(::dam_runtime::Error::InvalidInput)?;
             let version = version.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/resources#download", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .query_param("compression", &compression)
-                .query_param("compressiontype", &compressiontype)
-                .query_param("cropheight", &cropheight)
-                .query_param("cropwidth", &cropwidth)
-                .query_param("cropx", &cropx)
-                .query_param("cropy", &cropy)
-                .query_param("ext", &ext)
-                .query_param("fileuuid", &fileuuid)
-                .query_param("preview", &preview)
-                .query_param("size", &size)
-                .query_param("version", &version)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/resources#download", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .query_param("compression", &compression)
+                    .query_param("compressiontype", &compressiontype)
+                    .query_param("cropheight", &cropheight)
+                    .query_param("cropwidth", &cropwidth)
+                    .query_param("cropx", &cropx)
+                    .query_param("cropy", &cropy)
+                    .query_param("ext", &ext)
+                    .query_param("fileuuid", &fileuuid)
+                    .query_param("preview", &preview)
+                    .query_param("size", &size)
+                    .query_param("version", &version)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_stream(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "download_resource",
                         ok: &[200u16],
@@ -11077,26 +11145,32 @@ pub mod builder {
                     types::UpdateFolderForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/resources#folder", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .query_param("folderuuid", &folderuuid)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/resources#folder", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .query_param("folderuuid", &folderuuid)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::FolderResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_folder",
                         ok: &[200u16],
@@ -11175,26 +11249,32 @@ pub mod builder {
                     types::CreateFolderForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/resources#folder", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .query_param("folderuuid", &folderuuid)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/resources#folder", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .query_param("folderuuid", &folderuuid)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::FolderResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_folder",
                         ok: &[200u16],
@@ -11238,23 +11318,29 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, folderuuid } = self;
             let folderuuid = folderuuid.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/resources#folder", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("folderuuid", &folderuuid)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/resources#folder", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("folderuuid", &folderuuid)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_folder",
                         ok: &[204u16],
@@ -11330,27 +11416,33 @@ pub mod builder {
             let folderuuid = folderuuid.map_err(::dam_runtime::Error::InvalidInput)?;
             let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
             let skip = skip.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/resources#folder-contents", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("folderuuid", &folderuuid)
-                .query_param("limit", &limit)
-                .query_param("skip", &skip)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/resources#folder-contents", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("folderuuid", &folderuuid)
+                    .query_param("limit", &limit)
+                    .query_param("skip", &skip)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::FolderResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_folder_contents",
                         ok: &[200u16],
@@ -11397,25 +11489,31 @@ pub mod builder {
         > {
             let Self { client, folderlist } = self;
             let folderlist = folderlist.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/resources#folder-list", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("folderlist", &folderlist)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/resources#folder-list", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("folderlist", &folderlist)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::FolderResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_folders_by_uuid",
                         ok: &[200u16],
@@ -11459,23 +11557,29 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, fileuuid } = self;
             let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/resources#resource", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("fileuuid", &fileuuid)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/resources#resource", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("fileuuid", &fileuuid)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_resource",
                         ok: &[204u16],
@@ -11505,24 +11609,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/resources#root-folder", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/resources#root-folder", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::FolderResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_root_folder",
                         ok: &[200u16],
@@ -11728,35 +11838,41 @@ pub mod builder {
             let preview = preview.map_err(::dam_runtime::Error::InvalidInput)?;
             let size = size.map_err(::dam_runtime::Error::InvalidInput)?;
             let version = version.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/resources?fileinfo=true", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("compression", &compression)
-                .query_param("compressiontype", &compressiontype)
-                .query_param("cropheight", &cropheight)
-                .query_param("cropwidth", &cropwidth)
-                .query_param("cropx", &cropx)
-                .query_param("cropy", &cropy)
-                .query_param("ext", &ext)
-                .query_param("fileuuid", &fileuuid)
-                .query_param("preview", &preview)
-                .query_param("size", &size)
-                .query_param("version", &version)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/resources?fileinfo=true", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("compression", &compression)
+                    .query_param("compressiontype", &compressiontype)
+                    .query_param("cropheight", &cropheight)
+                    .query_param("cropwidth", &cropwidth)
+                    .query_param("cropx", &cropx)
+                    .query_param("cropy", &cropy)
+                    .query_param("ext", &ext)
+                    .query_param("fileuuid", &fileuuid)
+                    .query_param("preview", &preview)
+                    .query_param("size", &size)
+                    .query_param("version", &version)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::FileSizeEstimate,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "estimate_resource_file_size",
                         ok: &[200u16],
@@ -11864,29 +11980,35 @@ pub mod builder {
             let limit = limit.map_err(::dam_runtime::Error::InvalidInput)?;
             let searchterm = searchterm.map_err(::dam_runtime::Error::InvalidInput)?;
             let skip = skip.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/webapp/1.0/search", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("folderuuid", &folderuuid)
-                .query_param("fromDate", &from_date)
-                .query_param("limit", &limit)
-                .query_param("searchterm", &searchterm)
-                .query_param("skip", &skip)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/search", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("folderuuid", &folderuuid)
+                    .query_param("fromDate", &from_date)
+                    .query_param("limit", &limit)
+                    .query_param("searchterm", &searchterm)
+                    .query_param("skip", &skip)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::SearchResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "search",
                         ok: &[200u16],
@@ -11941,23 +12063,31 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::SyncForm::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/webapp/1.0/sync", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/sync", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::SyncResponse,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "sync_changes",
                         ok: &[200u16],

@@ -63750,32 +63750,38 @@ pub mod builder {
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
             let submitted = submitted.map_err(::dam_runtime::Error::InvalidInput)?;
             let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/access_requests", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("aasm_state", &aasm_state)
-                .query_param("current", &current)
-                .query_param("pageSize", &page_size)
-                .query_param("q", &q)
-                .query_param("sortField", &sort_field)
-                .query_param("sortOrder", &sort_order)
-                .query_param("submitted", &submitted)
-                .query_param("type", &type_)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/access_requests", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("aasm_state", &aasm_state)
+                    .query_param("current", &current)
+                    .query_param("pageSize", &page_size)
+                    .query_param("q", &q)
+                    .query_param("sortField", &sort_field)
+                    .query_param("sortOrder", &sort_order)
+                    .query_param("submitted", &submitted)
+                    .query_param("type", &type_)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Lightbox>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_access_requests",
                         ok: &[200u16],
@@ -63838,25 +63844,31 @@ pub mod builder {
                     types::AccessRequestBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/access_requests", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/access_requests", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AccessRequest,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_access_request",
                         ok: &[200u16],
@@ -63903,25 +63915,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/access_requests/find", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("id", &id)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/access_requests/find", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("id", &id)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AccessRequestLookup,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "find_access_request",
                         ok: &[200u16],
@@ -63982,26 +64000,32 @@ pub mod builder {
             let Self { client, page, parent_id } = self;
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/access_requests/tree", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("page", &page)
-                .query_param("parent_id", &parent_id)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/access_requests/tree", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("page", &page)
+                    .query_param("parent_id", &parent_id)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::AccessRequestTreeNode>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_access_requests_tree",
                         ok: &[200u16],
@@ -64045,25 +64069,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/access_requests/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/access_requests/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AccessRequest,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_access_request",
                         ok: &[200u16],
@@ -64141,26 +64171,32 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/access_requests/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/access_requests/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AccessRequest,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_access_request",
                         ok: &[200u16],
@@ -64204,25 +64240,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/access_requests/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/access_requests/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_access_request",
                         ok: &[200u16],
@@ -64266,25 +64308,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/access_requests/{}/submit", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/access_requests/{}/submit", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AccessRequest,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "submit_access_request",
                         ok: &[200u16],
@@ -64331,25 +64379,31 @@ pub mod builder {
             let Self { client, asset_group_id } = self;
             let asset_group_id = asset_group_id
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/asset_groups/{}/share_links", client.baseurl, encode_path(&
-                asset_group_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/asset_groups/{}/share_links", client.baseurl, encode_path(&
+                    asset_group_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::ShareLink>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_asset_group_share_links",
                         ok: &[200u16],
@@ -64425,26 +64479,32 @@ pub mod builder {
                     types::ShareLinkBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/asset_groups/{}/share_links", client.baseurl, encode_path(&
-                asset_group_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/asset_groups/{}/share_links", client.baseurl, encode_path(&
+                    asset_group_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::ShareLink,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_share_link",
                         ok: &[200u16],
@@ -64509,25 +64569,31 @@ pub mod builder {
                     types::AddAssetsToGroupBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/add_group", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/add_group", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AddAssetsToGroupResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "add_assets_to_group",
                         ok: &[200u16],
@@ -64557,24 +64623,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/counts", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/counts", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AssetCounts,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_asset_counts",
                         ok: &[200u16],
@@ -64670,28 +64742,34 @@ pub mod builder {
             let dates = dates.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/popular", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("asset_type", &asset_type)
-                .query_param("dates[]", &dates)
-                .query_param("sortField", &sort_field)
-                .query_param("sortOrder", &sort_order)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/popular", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("asset_type", &asset_type)
+                    .query_param("dates[]", &dates)
+                    .query_param("sortField", &sort_field)
+                    .query_param("sortOrder", &sort_order)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::PopularAsset>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_popular_assets",
                         ok: &[200u16],
@@ -65764,87 +65842,99 @@ pub mod builder {
             let user_ids = user_ids.map_err(::dam_runtime::Error::InvalidInput)?;
             let view_all = view_all.map_err(::dam_runtime::Error::InvalidInput)?;
             let vote = vote.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/search", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("aasm_state", &aasm_state)
-                .query_param("all_ids", &all_ids)
-                .query_param("as_filters", &as_filters)
-                .query_param("aspect", &aspect)
-                .query_param("bounds", &bounds)
-                .query_param("captured_at", &captured_at)
-                .query_param("collection_id", &collection_id)
-                .query_param("contract_asset_id[]", &contract_asset_id)
-                .query_param("contracts", &contracts)
-                .query_param("contribution_id", &contribution_id)
-                .query_param("created_at", &created_at)
-                .query_param("creator_tag_id[]", &creator_tag_id)
-                .query_param("custom_meta", &custom_meta)
-                .query_param("expired", &expired)
-                .query_param("exts[]", &exts)
-                .query_param("file_size_range", &file_size_range)
-                .query_param("gps", &gps)
-                .query_param("guids[]", &guids)
-                .query_param("has_alt_text", &has_alt_text)
-                .query_param("has_people", &has_people)
-                .query_param("hide_tags[]", &hide_tags)
-                .query_param("hide_taxonomy", &hide_taxonomy)
-                .query_param("ids[]", &ids)
-                .query_param("include_meta", &include_meta)
-                .query_param("include_renditions", &include_renditions)
-                .query_param("include_totals", &include_totals)
-                .query_param("lightbox_folder_id", &lightbox_folder_id)
-                .query_param("lightbox_id", &lightbox_id)
-                .query_param("missing_captured_at", &missing_captured_at)
-                .query_param("my_contribution_id", &my_contribution_id)
-                .query_param("no_collections", &no_collections)
-                .query_param("omit_child_collections", &omit_child_collections)
-                .query_param("omit_child_lightbox_folders", &omit_child_lightbox_folders)
-                .query_param("omit_child_lightboxes", &omit_child_lightboxes)
-                .query_param("omit_child_storage_folders", &omit_child_storage_folders)
-                .query_param("optimization_request", &optimization_request)
-                .query_param("page", &page)
-                .query_param("per_page", &per_page)
-                .query_param("proximity_field", &proximity_field)
-                .query_param("proximity_max_gaps", &proximity_max_gaps)
-                .query_param("proximity_word_1", &proximity_word_1)
-                .query_param("proximity_word_2", &proximity_word_2)
-                .query_param("q", &q)
-                .query_param("rating[]", &rating)
-                .query_param("release_ids[]", &release_ids)
-                .query_param("releases", &releases)
-                .query_param("rights[]", &rights)
-                .query_param("rights_code[]", &rights_code)
-                .query_param("snapshot_timestamp", &snapshot_timestamp)
-                .query_param("sort", &sort)
-                .query_param("storage_folder_id", &storage_folder_id)
-                .query_param("submitted", &submitted)
-                .query_param("sync", &sync)
-                .query_param("tags[]", &tags)
-                .query_param("taxonomy", &taxonomy)
-                .query_param("taxonomy_filter_mode", &taxonomy_filter_mode)
-                .query_param("updated_at", &updated_at)
-                .query_param("upload_guid", &upload_guid)
-                .query_param("upload_id", &upload_id)
-                .query_param("upload_type", &upload_type)
-                .query_param("user_ids[]", &user_ids)
-                .query_param("view_all", &view_all)
-                .query_param("vote", &vote)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/search", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("aasm_state", &aasm_state)
+                    .query_param("all_ids", &all_ids)
+                    .query_param("as_filters", &as_filters)
+                    .query_param("aspect", &aspect)
+                    .query_param("bounds", &bounds)
+                    .query_param("captured_at", &captured_at)
+                    .query_param("collection_id", &collection_id)
+                    .query_param("contract_asset_id[]", &contract_asset_id)
+                    .query_param("contracts", &contracts)
+                    .query_param("contribution_id", &contribution_id)
+                    .query_param("created_at", &created_at)
+                    .query_param("creator_tag_id[]", &creator_tag_id)
+                    .query_param("custom_meta", &custom_meta)
+                    .query_param("expired", &expired)
+                    .query_param("exts[]", &exts)
+                    .query_param("file_size_range", &file_size_range)
+                    .query_param("gps", &gps)
+                    .query_param("guids[]", &guids)
+                    .query_param("has_alt_text", &has_alt_text)
+                    .query_param("has_people", &has_people)
+                    .query_param("hide_tags[]", &hide_tags)
+                    .query_param("hide_taxonomy", &hide_taxonomy)
+                    .query_param("ids[]", &ids)
+                    .query_param("include_meta", &include_meta)
+                    .query_param("include_renditions", &include_renditions)
+                    .query_param("include_totals", &include_totals)
+                    .query_param("lightbox_folder_id", &lightbox_folder_id)
+                    .query_param("lightbox_id", &lightbox_id)
+                    .query_param("missing_captured_at", &missing_captured_at)
+                    .query_param("my_contribution_id", &my_contribution_id)
+                    .query_param("no_collections", &no_collections)
+                    .query_param("omit_child_collections", &omit_child_collections)
+                    .query_param(
+                        "omit_child_lightbox_folders",
+                        &omit_child_lightbox_folders,
+                    )
+                    .query_param("omit_child_lightboxes", &omit_child_lightboxes)
+                    .query_param(
+                        "omit_child_storage_folders",
+                        &omit_child_storage_folders,
+                    )
+                    .query_param("optimization_request", &optimization_request)
+                    .query_param("page", &page)
+                    .query_param("per_page", &per_page)
+                    .query_param("proximity_field", &proximity_field)
+                    .query_param("proximity_max_gaps", &proximity_max_gaps)
+                    .query_param("proximity_word_1", &proximity_word_1)
+                    .query_param("proximity_word_2", &proximity_word_2)
+                    .query_param("q", &q)
+                    .query_param("rating[]", &rating)
+                    .query_param("release_ids[]", &release_ids)
+                    .query_param("releases", &releases)
+                    .query_param("rights[]", &rights)
+                    .query_param("rights_code[]", &rights_code)
+                    .query_param("snapshot_timestamp", &snapshot_timestamp)
+                    .query_param("sort", &sort)
+                    .query_param("storage_folder_id", &storage_folder_id)
+                    .query_param("submitted", &submitted)
+                    .query_param("sync", &sync)
+                    .query_param("tags[]", &tags)
+                    .query_param("taxonomy", &taxonomy)
+                    .query_param("taxonomy_filter_mode", &taxonomy_filter_mode)
+                    .query_param("updated_at", &updated_at)
+                    .query_param("upload_guid", &upload_guid)
+                    .query_param("upload_id", &upload_id)
+                    .query_param("upload_type", &upload_type)
+                    .query_param("user_ids[]", &user_ids)
+                    .query_param("view_all", &view_all)
+                    .query_param("vote", &vote)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::SearchAssetsResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "search_assets",
                         ok: &[200u16],
@@ -65874,24 +65964,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/trashed", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/trashed", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::TrashedCount,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_trashed_asset_count",
                         ok: &[200u16],
@@ -65968,27 +66064,33 @@ pub mod builder {
             let any_user = any_user.map_err(::dam_runtime::Error::InvalidInput)?;
             let created_via = created_via.map_err(::dam_runtime::Error::InvalidInput)?;
             let last_sync_at = last_sync_at.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/updated_since_last_sync", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("any_user", &any_user)
-                .query_param("created_via", &created_via)
-                .query_param("last_sync_at", &last_sync_at)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/updated_since_last_sync", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("any_user", &any_user)
+                    .query_param("created_via", &created_via)
+                    .query_param("last_sync_at", &last_sync_at)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<::dam_runtime::LooseId>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_asset_ids_updated_since_last_sync",
                         ok: &[200u16],
@@ -66048,26 +66150,32 @@ pub mod builder {
             let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let include_renditions = include_renditions
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/asset_data_versions", client.baseurl, encode_path(&
-                asset_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("include_renditions", &include_renditions)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/asset_data_versions", client.baseurl, encode_path(&
+                    asset_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("include_renditions", &include_renditions)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::AssetDataVersion>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_asset_data_versions",
                         ok: &[200u16],
@@ -66123,25 +66231,32 @@ pub mod builder {
             let Self { client, asset_id, number } = self;
             let asset_id = asset_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let number = number.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/asset_data_versions/{}", client.baseurl, encode_path(&
-                asset_id.to_string()), encode_path(& number.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/asset_data_versions/{}", client.baseurl,
+                    encode_path(& asset_id.to_string()), encode_path(& number
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AssetDataVersion,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_asset_data_version",
                         ok: &[200u16],
@@ -66198,26 +66313,32 @@ pub mod builder {
             let Self { client, guid, skip_meta } = self;
             let guid = guid.map_err(::dam_runtime::Error::InvalidInput)?;
             let skip_meta = skip_meta.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/set_uploaded", client.baseurl, encode_path(& guid
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("skip_meta", &skip_meta)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/set_uploaded", client.baseurl, encode_path(& guid
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("skip_meta", &skip_meta)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Asset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "set_asset_upload_complete",
                         ok: &[200u16],
@@ -66290,26 +66411,32 @@ pub mod builder {
             let include_renditions = include_renditions
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let sync = sync.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("include_renditions", &include_renditions)
-                .query_param("sync", &sync)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("include_renditions", &include_renditions)
+                    .query_param("sync", &sync)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Asset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_asset",
                         ok: &[200u16],
@@ -66381,25 +66508,31 @@ pub mod builder {
                     types::UpdateAssetBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Asset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_asset",
                         ok: &[200u16],
@@ -66443,24 +66576,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_asset",
                         ok: &[200u16],
@@ -66532,26 +66671,32 @@ pub mod builder {
                     types::AssetVersionBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/add_version", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/add_version", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Asset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "add_asset_version",
                         ok: &[200u16],
@@ -66595,25 +66740,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/auto_tags", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/auto_tags", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::AutoTag>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_asset_auto_tags",
                         ok: &[200u16],
@@ -66654,25 +66805,31 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/complete_optimization", client.baseurl, encode_path(&
-                id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/complete_optimization", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Asset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "complete_asset_optimization",
                         ok: &[200u16],
@@ -66812,29 +66969,35 @@ pub mod builder {
             let via = via.map_err(::dam_runtime::Error::InvalidInput)?;
             let watermarked = watermarked.map_err(::dam_runtime::Error::InvalidInput)?;
             let range = range.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/download", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            if let Some(value) = range {
-                header_map.append("Range", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .query_param("size", &size)
-                .query_param("skip_meta", &skip_meta)
-                .query_param("version_number", &version_number)
-                .query_param("via", &via)
-                .query_param("watermarked", &watermarked)
-                .headers(header_map)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/download", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                if let Some(value) = &range {
+                    header_map.append("Range", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .query_param("size", &size)
+                    .query_param("skip_meta", &skip_meta)
+                    .query_param("version_number", &version_number)
+                    .query_param("via", &via)
+                    .query_param("watermarked", &watermarked)
+                    .headers(header_map)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_stream(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "download_asset",
                         ok: &[200u16, 206u16],
@@ -66875,23 +67038,29 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/download", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .head(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/download", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .head(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "head_download_asset",
                         ok: &[200u16],
@@ -66935,25 +67104,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/face_taggings", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/face_taggings", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::FaceTagging>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_asset_face_taggings",
                         ok: &[200u16],
@@ -66994,25 +67169,31 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/remove_optimization_request", client.baseurl,
-                encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/remove_optimization_request", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Asset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "remove_asset_optimization_request",
                         ok: &[200u16],
@@ -67053,25 +67234,31 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Asset>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/request_optimization", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/request_optimization", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Asset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "request_asset_optimization",
                         ok: &[200u16],
@@ -67143,25 +67330,32 @@ pub mod builder {
                     types::SetAssetVersionForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/revert", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/revert", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Asset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "set_asset_version",
                         ok: &[200u16],
@@ -67234,25 +67428,32 @@ pub mod builder {
                     types::TagAssetBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/tag", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/tag", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AssetTags,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "tag_asset",
                         ok: &[200u16],
@@ -67327,26 +67528,32 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/assets/{}/update_collective_work", client.baseurl, encode_path(&
-                id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/assets/{}/update_collective_work", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Asset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_asset_collective_work",
                         ok: &[200u16],
@@ -67393,23 +67600,31 @@ pub mod builder {
         > {
             let Self { client, q } = self;
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/auto_tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("q", &q)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/auto_tags", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("q", &q)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::AutoTag>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_auto_tags",
                         ok: &[200u16],
@@ -67472,25 +67687,31 @@ pub mod builder {
                     types::AutoTagNamesBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/auto_tags/bulk_find", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/auto_tags/bulk_find", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::AutoTag>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "bulk_find_auto_tags",
                         ok: &[200u16],
@@ -67531,24 +67752,30 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::AutoTag>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/auto_tags/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/auto_tags/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AutoTag,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_auto_tag",
                         ok: &[200u16],
@@ -67589,22 +67816,28 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/auto_tags/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/auto_tags/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_auto_tag",
                         ok: &[204u16],
@@ -67694,26 +67927,34 @@ pub mod builder {
             let page_size = page_size.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/bulk_jobs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("current", &current)
-                .query_param("pageSize", &page_size)
-                .query_param("sortField", &sort_field)
-                .query_param("sortOrder", &sort_order)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/bulk_jobs", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("current", &current)
+                    .query_param("pageSize", &page_size)
+                    .query_param("sortField", &sort_field)
+                    .query_param("sortOrder", &sort_order)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::BulkJob>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_bulk_jobs",
                         ok: &[200u16],
@@ -67769,23 +68010,31 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::BulkJobBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/bulk_jobs", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/bulk_jobs", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::BulkJob,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_bulk_job",
                         ok: &[200u16],
@@ -67848,25 +68097,31 @@ pub mod builder {
                     types::CaiPreviewBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/bulk_jobs/cai_preview", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/bulk_jobs/cai_preview", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CaiPreview,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "preview_bulk_job_ai_fields",
                         ok: &[200u16],
@@ -67896,24 +68151,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/bulk_jobs/processing", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/bulk_jobs/processing", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::BulkJob>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_processing_bulk_jobs",
                         ok: &[200u16],
@@ -67957,24 +68218,30 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::BulkJob>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/bulk_jobs/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/bulk_jobs/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::BulkJob,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_bulk_job",
                         ok: &[200u16],
@@ -68034,26 +68301,32 @@ pub mod builder {
             let Self { client, id, page } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/bulk_jobs/{}/assets", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("page", &page)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/bulk_jobs/{}/assets", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("page", &page)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Asset>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_bulk_job_assets",
                         ok: &[200u16],
@@ -68100,25 +68373,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/bulk_jobs/{}/cancel", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/bulk_jobs/{}/cancel", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "cancel_bulk_job",
                         ok: &[200u16],
@@ -68165,25 +68444,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/bulk_jobs/{}/queue_position", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/bulk_jobs/{}/queue_position", client.baseurl, encode_path(&
+                    id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::BulkJobQueuePosition,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_bulk_job_queue_position",
                         ok: &[200u16],
@@ -68213,22 +68498,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!("{}/api/can_upload", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/can_upload", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::UploadPermissions,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "can_upload",
                         ok: &[200u16],
@@ -68274,25 +68567,31 @@ pub mod builder {
         > {
             let Self { client, q } = self;
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/collection_shares", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("q", &q)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collection_shares", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("q", &q)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Collection>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "search_collection_shares",
                         ok: &[200u16],
@@ -68366,27 +68665,33 @@ pub mod builder {
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let sub_type = sub_type.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/collection_shares/tree", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("page", &page)
-                .query_param("parent_id", &parent_id)
-                .query_param("sub_type", &sub_type)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collection_shares/tree", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("page", &page)
+                    .query_param("parent_id", &parent_id)
+                    .query_param("sub_type", &sub_type)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Collection>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_collection_shares_tree",
                         ok: &[200u16],
@@ -68430,25 +68735,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/collection_shares/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collection_shares/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CollectionShare,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_collection_share",
                         ok: &[200u16],
@@ -68523,26 +68834,32 @@ pub mod builder {
                     types::CollectionShareBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/collection_shares/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collection_shares/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CollectionShare,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_collection_share",
                         ok: &[200u16],
@@ -68586,25 +68903,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/collection_shares/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collection_shares/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_collection_share",
                         ok: &[200u16],
@@ -68664,24 +68987,32 @@ pub mod builder {
             let Self { client, parent_id, q } = self;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/collections", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("parent_id", &parent_id)
-                .query_param("q", &q)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collections", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("parent_id", &parent_id)
+                    .query_param("q", &q)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Collection>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_collections",
                         ok: &[200u16],
@@ -68744,23 +69075,31 @@ pub mod builder {
                     types::CollectionBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/collections", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collections", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Collection,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_collection",
                         ok: &[200u16],
@@ -68824,26 +69163,32 @@ pub mod builder {
             let organization_slug = organization_slug
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let slug = slug.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/collections/find", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("organization_slug", &organization_slug)
-                .query_param("slug", &slug)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collections/find", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("organization_slug", &organization_slug)
+                    .query_param("slug", &slug)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Collection,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "find_collection_by_slug",
                         ok: &[200u16],
@@ -68888,25 +69233,31 @@ pub mod builder {
         > {
             let Self { client, parent_id } = self;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/collections/tree", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("parent_id", &parent_id)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collections/tree", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("parent_id", &parent_id)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Collection>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_collections_tree",
                         ok: &[200u16],
@@ -68971,25 +69322,31 @@ pub mod builder {
                     types::VisibleAssetCountsBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/collections/visible_asset_counts", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collections/visible_asset_counts", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::VisibleAssetCount>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_visible_asset_counts",
                         ok: &[200u16],
@@ -69033,24 +69390,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/collections/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collections/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Collection,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_collection",
                         ok: &[200u16],
@@ -69127,25 +69491,32 @@ pub mod builder {
                     types::CollectionUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/collections/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collections/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Collection,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_collection",
                         ok: &[200u16],
@@ -69186,22 +69557,29 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/collections/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collections/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_collection",
                         ok: &[204u16],
@@ -69279,26 +69657,32 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/collections/{}/add_asset", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/collections/{}/add_asset", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CollectionAsset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "add_asset_to_collection",
                         ok: &[200u16],
@@ -69357,24 +69741,30 @@ pub mod builder {
             let Self { client, id, type_ } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let type_ = type_.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/comments", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("id", &id)
-                .query_param("type", &type_)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/api/comments", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("id", &id)
+                    .query_param("type", &type_)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Comment>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_comments",
                         ok: &[200u16],
@@ -69430,23 +69820,29 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::CommentBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/comments", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/api/comments", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Comment,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_comment",
                         ok: &[200u16],
@@ -69518,25 +69914,31 @@ pub mod builder {
                     types::CommentUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/comments/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/comments/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Comment,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_comment",
                         ok: &[200u16],
@@ -69580,24 +69982,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/comments/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/comments/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_comment",
                         ok: &[200u16],
@@ -69747,31 +70155,37 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/contributions", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("enable_public[]", &enable_public)
-                .query_param("enabled[]", &enabled)
-                .query_param("featured[]", &featured)
-                .query_param("page", &page)
-                .query_param("q", &q)
-                .query_param("sortField", &sort_field)
-                .query_param("sortOrder", &sort_order)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/contributions", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("enable_public[]", &enable_public)
+                    .query_param("enabled[]", &enabled)
+                    .query_param("featured[]", &featured)
+                    .query_param("page", &page)
+                    .query_param("q", &q)
+                    .query_param("sortField", &sort_field)
+                    .query_param("sortOrder", &sort_order)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Contribution>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_contributions",
                         ok: &[200u16],
@@ -69834,25 +70248,31 @@ pub mod builder {
                     types::ContributionBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/contributions", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/contributions", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Contribution,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_contribution",
                         ok: &[200u16],
@@ -69882,24 +70302,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/contributions/featured", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/contributions/featured", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Contribution>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_featured_contributions",
                         ok: &[200u16],
@@ -69946,25 +70372,31 @@ pub mod builder {
         > {
             let Self { client, slug } = self;
             let slug = slug.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/contributions/find", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("slug", &slug)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/contributions/find", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("slug", &slug)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Contribution,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "find_contribution_by_slug",
                         ok: &[200u16],
@@ -69994,24 +70426,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/contributions/group", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/contributions/group", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Contribution>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_group_contributions",
                         ok: &[200u16],
@@ -70041,24 +70479,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/contributions/lightbox", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/contributions/lightbox", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Contribution>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_lightbox_contributions",
                         ok: &[200u16],
@@ -70088,24 +70532,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/contributions/link", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/contributions/link", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Contribution>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_link_contributions",
                         ok: &[200u16],
@@ -70187,26 +70637,32 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/contributions/{}/uploads", client.baseurl, encode_path(&
-                contribution_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/contributions/{}/uploads", client.baseurl, encode_path(&
+                    contribution_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::UploadSession,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_upload_session_from_contribution",
                         ok: &[200u16],
@@ -70250,24 +70706,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/contributions/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/contributions/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Contribution,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_contribution",
                         ok: &[200u16],
@@ -70344,25 +70807,32 @@ pub mod builder {
                     types::ContributionUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/contributions/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/contributions/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Contribution,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_contribution",
                         ok: &[200u16],
@@ -70406,24 +70876,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/contributions/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/contributions/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_contribution",
                         ok: &[200u16],
@@ -70470,23 +70947,31 @@ pub mod builder {
         > {
             let Self { client, q } = self;
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/creator_tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("q", &q)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/creator_tags", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("q", &q)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::CreatorTag>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_creator_tags",
                         ok: &[200u16],
@@ -70549,23 +71034,31 @@ pub mod builder {
                     types::CreatorTagBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/creator_tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/creator_tags", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CreatorTag,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_creator_tag",
                         ok: &[201u16],
@@ -70628,25 +71121,31 @@ pub mod builder {
                     types::CreatorTagIdsBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/creator_tags/find", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/creator_tags/find", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::CreatorTag>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "find_creator_tags",
                         ok: &[200u16],
@@ -70690,24 +71189,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/creator_tags/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/creator_tags/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CreatorTag,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_creator_tag",
                         ok: &[200u16],
@@ -70784,25 +71290,32 @@ pub mod builder {
                     types::CreatorTagUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/creator_tags/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/creator_tags/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CreatorTag,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_creator_tag",
                         ok: &[200u16],
@@ -70846,24 +71359,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/creator_tags/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/creator_tags/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_creator_tag",
                         ok: &[200u16],
@@ -70893,22 +71413,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!("{}/api/crop_presets", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/crop_presets", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::CropPreset>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_crop_presets",
                         ok: &[200u16],
@@ -70971,23 +71499,31 @@ pub mod builder {
                     types::CropPresetBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/crop_presets", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/crop_presets", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CropPreset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_crop_preset",
                         ok: &[200u16],
@@ -71052,25 +71588,31 @@ pub mod builder {
                     types::CropPresetPositionForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/crop_presets/update_position", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/crop_presets/update_position", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "move_crop_preset",
                         ok: &[200u16],
@@ -71114,24 +71656,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/crop_presets/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/crop_presets/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CropPreset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_crop_preset",
                         ok: &[200u16],
@@ -71208,25 +71757,32 @@ pub mod builder {
                     types::CropPresetUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/crop_presets/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/crop_presets/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CropPreset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_crop_preset",
                         ok: &[200u16],
@@ -71270,24 +71826,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/crop_presets/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/crop_presets/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_crop_preset",
                         ok: &[200u16],
@@ -71509,35 +72072,41 @@ pub mod builder {
             let value_type = value_type.map_err(::dam_runtime::Error::InvalidInput)?;
             let with_color_labels = with_color_labels
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/custom_meta_fields", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("action_menu", &action_menu)
-                .query_param("enable_action_menu[]", &enable_action_menu)
-                .query_param("enable_ai[]", &enable_ai)
-                .query_param("enabled[]", &enabled)
-                .query_param("filter_by_role", &filter_by_role)
-                .query_param("free[]", &free)
-                .query_param("multi[]", &multi)
-                .query_param("owner_type", &owner_type)
-                .query_param("q", &q)
-                .query_param("value_type", &value_type)
-                .query_param("with_color_labels", &with_color_labels)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/custom_meta_fields", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("action_menu", &action_menu)
+                    .query_param("enable_action_menu[]", &enable_action_menu)
+                    .query_param("enable_ai[]", &enable_ai)
+                    .query_param("enabled[]", &enabled)
+                    .query_param("filter_by_role", &filter_by_role)
+                    .query_param("free[]", &free)
+                    .query_param("multi[]", &multi)
+                    .query_param("owner_type", &owner_type)
+                    .query_param("q", &q)
+                    .query_param("value_type", &value_type)
+                    .query_param("with_color_labels", &with_color_labels)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::CustomMetaField>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_custom_meta_fields",
                         ok: &[200u16],
@@ -71600,25 +72169,31 @@ pub mod builder {
                     types::CustomMetaFieldBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/custom_meta_fields", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/custom_meta_fields", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CustomMetaField,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_custom_meta_field",
                         ok: &[200u16],
@@ -71648,24 +72223,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/custom_meta_fields/access_requests", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/custom_meta_fields/access_requests", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::CustomMetaField>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_access_request_custom_meta_fields",
                         ok: &[200u16],
@@ -71732,25 +72313,31 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/custom_meta_fields/import", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/custom_meta_fields/import", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CustomMetaField,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "import_custom_meta_field",
                         ok: &[201u16],
@@ -71794,25 +72381,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/custom_meta_fields/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/custom_meta_fields/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CustomMetaField,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_custom_meta_field",
                         ok: &[200u16],
@@ -71891,26 +72484,32 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/custom_meta_fields/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/custom_meta_fields/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CustomMetaField,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_custom_meta_field",
                         ok: &[200u16],
@@ -71954,25 +72553,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/custom_meta_fields/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/custom_meta_fields/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_custom_meta_field",
                         ok: &[200u16],
@@ -72016,25 +72621,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/custom_meta_fields/{}/export", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/custom_meta_fields/{}/export", client.baseurl, encode_path(&
+                    id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CustomMetaFieldExport,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "export_custom_meta_field",
                         ok: &[200u16],
@@ -72095,23 +72706,31 @@ pub mod builder {
                     types::DownloadBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/downloads", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/downloads", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::DownloadToken,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "prepare_download",
                         ok: &[200u16],
@@ -72171,19 +72790,26 @@ pub mod builder {
             let Self { client, token, range } = self;
             let token = token.map_err(::dam_runtime::Error::InvalidInput)?;
             let range = range.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/downloads/{}", client.baseurl, encode_path(& token.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            if let Some(value) = range {
-                header_map.append("Range", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/downloads/{}", client.baseurl, encode_path(& token
+                    .to_string()),
+                );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                if let Some(value) = &range {
+                    header_map.append("Range", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client.client.get(url).headers(header_map).build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_stream(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "start_download",
                         ok: &[200u16, 206u16],
@@ -72213,24 +72839,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/filter_groups", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/filter_groups", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::FilterGroup>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_filter_groups",
                         ok: &[200u16],
@@ -72293,25 +72925,31 @@ pub mod builder {
                     types::FilterGroupBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/filter_groups", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/filter_groups", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::FilterGroup,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_filter_group",
                         ok: &[200u16],
@@ -72355,24 +72993,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/filter_groups/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/filter_groups/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::FilterGroup,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_filter_group",
                         ok: &[200u16],
@@ -72449,25 +73094,32 @@ pub mod builder {
                     types::FilterGroupUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/filter_groups/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/filter_groups/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::FilterGroup,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_filter_group",
                         ok: &[200u16],
@@ -72511,24 +73163,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/filter_groups/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/filter_groups/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_filter_group",
                         ok: &[200u16],
@@ -72605,26 +73264,32 @@ pub mod builder {
                     types::FilterVisibilityForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/filter_groups/{}/update_visibility", client.baseurl,
-                encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/filter_groups/{}/update_visibility", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_filter_visibility",
                         ok: &[200u16],
@@ -72654,22 +73319,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!("{}/api/ingestions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/ingestions", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Ingestion>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_ingestions",
                         ok: &[200u16],
@@ -72777,27 +73450,33 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/invites", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("aasm_state", &aasm_state)
-                .query_param("page", &page)
-                .query_param("q", &q)
-                .query_param("sortField", &sort_field)
-                .query_param("sortOrder", &sort_order)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/api/invites", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("aasm_state", &aasm_state)
+                    .query_param("page", &page)
+                    .query_param("q", &q)
+                    .query_param("sortField", &sort_field)
+                    .query_param("sortOrder", &sort_order)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Invite>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_invites",
                         ok: &[200u16],
@@ -72856,23 +73535,29 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::InviteBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/invites", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/api/invites", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::InviteBatch,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_invite",
                         ok: &[200u16],
@@ -72902,24 +73587,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/invites/available_role_levels", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/invites/available_role_levels", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<crate::generated::types::RoleLevel>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_invite_role_levels",
                         ok: &[200u16],
@@ -72982,25 +73673,31 @@ pub mod builder {
                     types::CheckEmailForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/invites/check_email", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/invites/check_email", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmailCheck,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "check_invite_email",
                         ok: &[200u16],
@@ -73044,23 +73741,31 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Invite>, ::dam_runtime::Error> {
             let Self { client, token } = self;
             let token = token.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/invites/find", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("token", &token)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/invites/find", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("token", &token)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Invite,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "find_invite_by_token",
                         ok: &[200u16],
@@ -73101,24 +73806,30 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Invite>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/invites/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/invites/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Invite,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_invite",
                         ok: &[200u16],
@@ -73190,25 +73901,31 @@ pub mod builder {
                     types::InviteUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/invites/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/invites/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Invite,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_invite",
                         ok: &[200u16],
@@ -73252,24 +73969,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/invites/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/invites/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_invite",
                         ok: &[200u16],
@@ -73313,25 +74036,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/invites/{}/resend", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/invites/{}/resend", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "resend_invite",
                         ok: &[200u16],
@@ -73376,23 +74105,31 @@ pub mod builder {
         > {
             let Self { client, user_id } = self;
             let user_id = user_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/lightboxes", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("user_id", &user_id)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/lightboxes", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("user_id", &user_id)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Lightbox>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_lightboxes",
                         ok: &[200u16],
@@ -73453,23 +74190,31 @@ pub mod builder {
                     types::LightboxBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/lightboxes", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/lightboxes", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Lightbox,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_lightbox",
                         ok: &[200u16],
@@ -73530,26 +74275,32 @@ pub mod builder {
             let Self { client, parent_id, sub_type } = self;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let sub_type = sub_type.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/lightboxes/tree", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("parent_id", &parent_id)
-                .query_param("sub_type", &sub_type)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/lightboxes/tree", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("parent_id", &parent_id)
+                    .query_param("sub_type", &sub_type)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Lightbox>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_lightboxes_tree",
                         ok: &[200u16],
@@ -73609,25 +74360,32 @@ pub mod builder {
             let Self { client, id, sub_type } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let sub_type = sub_type.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/lightboxes/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("sub_type", &sub_type)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/lightboxes/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("sub_type", &sub_type)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Lightbox,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_lightbox",
                         ok: &[200u16],
@@ -73702,25 +74460,32 @@ pub mod builder {
                     types::LightboxUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/lightboxes/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/lightboxes/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Lightbox,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_lightbox",
                         ok: &[200u16],
@@ -73764,24 +74529,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/lightboxes/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/lightboxes/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_lightbox",
                         ok: &[200u16],
@@ -73858,26 +74630,32 @@ pub mod builder {
                     types::TransferOwnershipForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/lightboxes/{}/transfer_ownership", client.baseurl, encode_path(&
-                id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/lightboxes/{}/transfer_ownership", client.baseurl,
+                    encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "transfer_lightbox_ownership",
                         ok: &[200u16],
@@ -73907,22 +74685,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!("{}/api/memberships", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/memberships", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Membership>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_memberships",
                         ok: &[200u16],
@@ -73966,24 +74752,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/memberships/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/memberships/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Membership,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_membership",
                         ok: &[200u16],
@@ -74058,25 +74851,32 @@ pub mod builder {
                     types::MembershipBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/memberships/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/memberships/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Membership,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_membership",
                         ok: &[200u16],
@@ -74153,26 +74953,32 @@ pub mod builder {
                     types::MembershipStatusForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/memberships/{}/update_status", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/memberships/{}/update_status", client.baseurl, encode_path(&
+                    id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Membership,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_membership_status",
                         ok: &[200u16],
@@ -74264,26 +75070,34 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/meta_imports", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("page", &page)
-                .query_param("q", &q)
-                .query_param("sortField", &sort_field)
-                .query_param("sortOrder", &sort_order)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/meta_imports", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("page", &page)
+                    .query_param("q", &q)
+                    .query_param("sortField", &sort_field)
+                    .query_param("sortOrder", &sort_order)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::MetaImport>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_meta_imports",
                         ok: &[200u16],
@@ -74327,24 +75141,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/meta_imports/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/meta_imports/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MetaImport,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_meta_import",
                         ok: &[200u16],
@@ -74419,25 +75240,32 @@ pub mod builder {
                     types::MetaImportBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/meta_imports/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/meta_imports/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MetaImport,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_meta_import",
                         ok: &[200u16],
@@ -74481,24 +75309,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/meta_imports/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/meta_imports/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_meta_import",
                         ok: &[200u16],
@@ -74587,28 +75422,34 @@ pub mod builder {
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/meta_imports/{}/assets", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("page", &page)
-                .query_param("sortField", &sort_field)
-                .query_param("sortOrder", &sort_order)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/meta_imports/{}/assets", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("page", &page)
+                    .query_param("sortField", &sort_field)
+                    .query_param("sortOrder", &sort_order)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::MetaImportAsset>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_meta_import_assets",
                         ok: &[200u16],
@@ -74685,26 +75526,32 @@ pub mod builder {
                     types::MetaImportMappingBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/meta_imports/{}/mapping", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/meta_imports/{}/mapping", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MetaImport,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_meta_import_mapping",
                         ok: &[200u16],
@@ -74748,25 +75595,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/meta_imports/{}/start_process", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/meta_imports/{}/start_process", client.baseurl, encode_path(&
+                    id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "start_meta_import",
                         ok: &[200u16],
@@ -74796,24 +75649,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/notifications", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/notifications", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Notification>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_notifications",
                         ok: &[200u16],
@@ -74843,24 +75702,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/notifications/count", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/notifications/count", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::NotificationCount,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "count_unseen_notifications",
                         ok: &[200u16],
@@ -74908,25 +75773,31 @@ pub mod builder {
         > {
             let Self { client, slug } = self;
             let slug = slug.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/organizations/find", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("slug", &slug)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/organizations/find", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("slug", &slug)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::OrganizationWithAbilities,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "find_organization_by_slug",
                         ok: &[200u16],
@@ -74970,24 +75841,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/organizations/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/organizations/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Organization,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_organization",
                         ok: &[200u16],
@@ -75017,22 +75895,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!("{}/api/permissions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/permissions", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Permission>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_permissions",
                         ok: &[200u16],
@@ -75095,23 +75981,31 @@ pub mod builder {
                     types::PermissionBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/permissions", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/permissions", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Permission,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_permission",
                         ok: &[201u16],
@@ -75155,24 +76049,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/permissions/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/permissions/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Permission,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_permission",
                         ok: &[200u16],
@@ -75249,25 +76150,32 @@ pub mod builder {
                     types::PermissionUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/permissions/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/permissions/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Permission,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_permission",
                         ok: &[200u16],
@@ -75308,22 +76216,29 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/permissions/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/permissions/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_permission",
                         ok: &[204u16],
@@ -75353,24 +76268,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/personal_access_tokens", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/personal_access_tokens", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::PersonalAccessToken>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_personal_access_tokens",
                         ok: &[200u16],
@@ -75436,25 +76357,31 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/personal_access_tokens", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/personal_access_tokens", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::PersonalAccessToken,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_personal_access_token",
                         ok: &[200u16],
@@ -75498,25 +76425,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/personal_access_tokens/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/personal_access_tokens/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::PersonalAccessToken,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_personal_access_token",
                         ok: &[200u16],
@@ -75560,25 +76493,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/personal_access_tokens/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/personal_access_tokens/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_personal_access_token",
                         ok: &[200u16],
@@ -75608,24 +76547,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/rights_packages", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/rights_packages", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::RightsPackage>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_rights_packages",
                         ok: &[200u16],
@@ -75688,25 +76633,31 @@ pub mod builder {
                     types::RightsPackageBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/rights_packages", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/rights_packages", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::RightsPackage,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_rights_package",
                         ok: &[200u16],
@@ -75771,25 +76722,31 @@ pub mod builder {
                     types::RightsPackageIdsBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/rights_packages/bulk_find", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/rights_packages/bulk_find", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::RightsPackage>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "bulk_find_rights_packages",
                         ok: &[200u16],
@@ -75833,25 +76790,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/rights_packages/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/rights_packages/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::RightsPackage,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_rights_package",
                         ok: &[200u16],
@@ -75929,26 +76892,32 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/rights_packages/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/rights_packages/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::RightsPackage,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_rights_package",
                         ok: &[200u16],
@@ -75992,25 +76961,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/rights_packages/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/rights_packages/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_rights_package",
                         ok: &[200u16],
@@ -76040,24 +77015,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/search_queries", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/search_queries", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::SearchQuery>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_search_queries",
                         ok: &[200u16],
@@ -76120,25 +77101,31 @@ pub mod builder {
                     types::SearchQueryBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/search_queries", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/search_queries", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::SearchQuery,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_search_query",
                         ok: &[200u16],
@@ -76182,25 +77169,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/search_queries/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/search_queries/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::SearchQuery,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_search_query",
                         ok: &[200u16],
@@ -76277,26 +77270,32 @@ pub mod builder {
                     types::SearchQueryUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/search_queries/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/search_queries/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::SearchQuery,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_search_query",
                         ok: &[200u16],
@@ -76340,25 +77339,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/search_queries/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/search_queries/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_search_query",
                         ok: &[200u16],
@@ -76551,32 +77556,43 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/share_links", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("current", &current)
-                .query_param("dates[]", &dates)
-                .query_param("enabled", &enabled)
-                .query_param("expired", &expired)
-                .query_param("image_and_video_permission", &image_and_video_permission)
-                .query_param("other_permission", &other_permission)
-                .query_param("pageSize", &page_size)
-                .query_param("q", &q)
-                .query_param("sortField", &sort_field)
-                .query_param("sortOrder", &sort_order)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/share_links", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("current", &current)
+                    .query_param("dates[]", &dates)
+                    .query_param("enabled", &enabled)
+                    .query_param("expired", &expired)
+                    .query_param(
+                        "image_and_video_permission",
+                        &image_and_video_permission,
+                    )
+                    .query_param("other_permission", &other_permission)
+                    .query_param("pageSize", &page_size)
+                    .query_param("q", &q)
+                    .query_param("sortField", &sort_field)
+                    .query_param("sortOrder", &sort_order)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::ShareLink>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_share_links",
                         ok: &[200u16],
@@ -76620,24 +77636,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/share_links/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/share_links/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::ShareLink,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_share_link",
                         ok: &[200u16],
@@ -76710,25 +77733,32 @@ pub mod builder {
                     types::ShareLinkBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/share_links/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/share_links/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::ShareLink,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_share_link",
                         ok: &[200u16],
@@ -76772,24 +77802,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/share_links/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/share_links/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_share_link",
                         ok: &[200u16],
@@ -76946,30 +77983,36 @@ pub mod builder {
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
             let user_id = user_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/shares", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("asset_group_id", &asset_group_id)
-                .query_param("asset_id", &asset_id)
-                .query_param("current", &current)
-                .query_param("pageSize", &page_size)
-                .query_param("q", &q)
-                .query_param("sortField", &sort_field)
-                .query_param("sortOrder", &sort_order)
-                .query_param("user_id", &user_id)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/api/shares", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("asset_group_id", &asset_group_id)
+                    .query_param("asset_id", &asset_id)
+                    .query_param("current", &current)
+                    .query_param("pageSize", &page_size)
+                    .query_param("q", &q)
+                    .query_param("sortField", &sort_field)
+                    .query_param("sortOrder", &sort_order)
+                    .query_param("user_id", &user_id)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Share>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_shares",
                         ok: &[200u16],
@@ -77023,23 +78066,29 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::ShareBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/shares", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/api/shares", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Share,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_share",
                         ok: &[200u16],
@@ -77111,25 +78160,31 @@ pub mod builder {
                     types::ShareUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/shares/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/shares/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Share,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_share",
                         ok: &[200u16],
@@ -77173,24 +78228,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/shares/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/shares/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_share",
                         ok: &[200u16],
@@ -77254,26 +78315,32 @@ pub mod builder {
             let publish_type = publish_type.map_err(::dam_runtime::Error::InvalidInput)?;
             let publish_user_id = publish_user_id
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/storage_folders", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("publish_type", &publish_type)
-                .query_param("publish_user_id", &publish_user_id)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/storage_folders", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("publish_type", &publish_type)
+                    .query_param("publish_user_id", &publish_user_id)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::StorageFolder>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_storage_folders",
                         ok: &[200u16],
@@ -77336,25 +78403,31 @@ pub mod builder {
                     types::StorageFolderBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/storage_folders", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/storage_folders", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::StorageFolder,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_storage_folder",
                         ok: &[200u16],
@@ -77399,25 +78472,31 @@ pub mod builder {
         > {
             let Self { client, parent_id } = self;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/storage_folders/tree", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("parent_id", &parent_id)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/storage_folders/tree", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("parent_id", &parent_id)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::StorageFolder>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_storage_folders_tree",
                         ok: &[200u16],
@@ -77461,25 +78540,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/storage_folders/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/storage_folders/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::StorageFolder,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_storage_folder",
                         ok: &[200u16],
@@ -77557,26 +78642,32 @@ pub mod builder {
                         .map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/storage_folders/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/storage_folders/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::StorageFolder,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_storage_folder",
                         ok: &[200u16],
@@ -77620,25 +78711,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/storage_folders/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/storage_folders/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_storage_folder",
                         ok: &[200u16],
@@ -77682,25 +78779,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/storage_folders/{}/asset_ids", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/storage_folders/{}/asset_ids", client.baseurl, encode_path(&
+                    id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<::dam_runtime::LooseId>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_storage_folder_asset_ids",
                         ok: &[200u16],
@@ -77741,24 +78844,30 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Tagging>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/taggings/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taggings/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Tagging,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_tagging",
                         ok: &[200u16],
@@ -77802,24 +78911,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/taggings/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taggings/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_tagging",
                         ok: &[200u16],
@@ -77879,24 +78994,30 @@ pub mod builder {
             let Self { client, page, q } = self;
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("page", &page)
-                .query_param("q", &q)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/api/tags", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("page", &page)
+                    .query_param("q", &q)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Tag>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_tags",
                         ok: &[200u16],
@@ -77948,23 +79069,29 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::TagBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/tags", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/api/tags", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Tag,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_tag",
                         ok: &[200u16],
@@ -78025,25 +79152,31 @@ pub mod builder {
                     types::TagNamesBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/tags/bulk_find", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/tags/bulk_find", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Tag>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "bulk_find_tags",
                         ok: &[200u16],
@@ -78073,22 +79206,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!("{}/api/tags/events", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/tags/events", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::TagEvent>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_tag_events",
                         ok: &[200u16],
@@ -78129,24 +79270,30 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Tag>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/tags/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/tags/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Tag,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_tag",
                         ok: &[200u16],
@@ -78216,25 +79363,31 @@ pub mod builder {
                     types::TagUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/tags/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/tags/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Tag,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_tag",
                         ok: &[200u16],
@@ -78278,24 +79431,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/tags/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/tags/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_tag",
                         ok: &[200u16],
@@ -78369,26 +79528,32 @@ pub mod builder {
                     types::AddTagToTaxonomyForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/tags/{}/add_taxonomy", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/tags/{}/add_taxonomy", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Tag,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "add_tag_to_taxonomy",
                         ok: &[200u16],
@@ -78461,26 +79626,32 @@ pub mod builder {
                     types::MergeTagForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/tags/{}/merge_into", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/tags/{}/merge_into", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "merge_tag",
                         ok: &[200u16],
@@ -78510,22 +79681,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!("{}/api/taxonomies", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taxonomies", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Taxonomy>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_taxonomies",
                         ok: &[200u16],
@@ -78586,23 +79765,31 @@ pub mod builder {
                     types::TaxonomyBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/taxonomies", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taxonomies", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Taxonomy,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_taxonomy",
                         ok: &[200u16],
@@ -78646,24 +79833,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/taxonomies/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taxonomies/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Taxonomy,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_taxonomy",
                         ok: &[200u16],
@@ -78736,25 +79930,32 @@ pub mod builder {
                     types::TaxonomyBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/taxonomies/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taxonomies/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Taxonomy,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_taxonomy",
                         ok: &[200u16],
@@ -78798,24 +79999,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/taxonomies/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taxonomies/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_taxonomy",
                         ok: &[200u16],
@@ -78887,27 +80095,33 @@ pub mod builder {
             let taxonomy_id = taxonomy_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/taxonomies/{}/taxonomy_tags", client.baseurl, encode_path(&
-                taxonomy_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("page", &page)
-                .query_param("q", &q)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taxonomies/{}/taxonomy_tags", client.baseurl, encode_path(&
+                    taxonomy_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("page", &page)
+                    .query_param("q", &q)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::TaxonomyTag>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_taxonomy_tags",
                         ok: &[200u16],
@@ -78982,26 +80196,32 @@ pub mod builder {
                     types::TaxonomyTagBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/taxonomies/{}/taxonomy_tags", client.baseurl, encode_path(&
-                taxonomy_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taxonomies/{}/taxonomy_tags", client.baseurl, encode_path(&
+                    taxonomy_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::TaxonomyTag,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_taxonomy_tag",
                         ok: &[200u16],
@@ -79071,27 +80291,33 @@ pub mod builder {
             let taxonomy_id = taxonomy_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let page = page.map_err(::dam_runtime::Error::InvalidInput)?;
             let parent_id = parent_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/taxonomies/{}/taxonomy_tags/tree", client.baseurl, encode_path(&
-                taxonomy_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("page", &page)
-                .query_param("parent_id", &parent_id)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taxonomies/{}/taxonomy_tags/tree", client.baseurl,
+                    encode_path(& taxonomy_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("page", &page)
+                    .query_param("parent_id", &parent_id)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::TaxonomyTag>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_taxonomy_tags_tree",
                         ok: &[200u16],
@@ -79147,25 +80373,32 @@ pub mod builder {
             let Self { client, taxonomy_id, id } = self;
             let taxonomy_id = taxonomy_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/taxonomies/{}/taxonomy_tags/{}", client.baseurl, encode_path(&
-                taxonomy_id.to_string()), encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taxonomies/{}/taxonomy_tags/{}", client.baseurl,
+                    encode_path(& taxonomy_id.to_string()), encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::TaxonomyTag,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_taxonomy_tag",
                         ok: &[200u16],
@@ -79254,26 +80487,33 @@ pub mod builder {
                     types::TaxonomyTagUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/taxonomies/{}/taxonomy_tags/{}", client.baseurl, encode_path(&
-                taxonomy_id.to_string()), encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taxonomies/{}/taxonomy_tags/{}", client.baseurl,
+                    encode_path(& taxonomy_id.to_string()), encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::TaxonomyTag,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_taxonomy_tag",
                         ok: &[200u16],
@@ -79362,26 +80602,33 @@ pub mod builder {
                     types::DeleteTaxonomyTagForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/taxonomies/{}/taxonomy_tags/{}", client.baseurl, encode_path(&
-                taxonomy_id.to_string()), encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/taxonomies/{}/taxonomy_tags/{}", client.baseurl,
+                    encode_path(& taxonomy_id.to_string()), encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_taxonomy_tag",
                         ok: &[200u16],
@@ -79440,23 +80687,29 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::UploadBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/uploads", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/api/uploads", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::UploadSession,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_upload_session",
                         ok: &[200u16],
@@ -79533,26 +80786,32 @@ pub mod builder {
                     types::PrepareAssetUploadBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/uploads/{}/assets", client.baseurl, encode_path(& guid
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/uploads/{}/assets", client.baseurl, encode_path(& guid
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Asset,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "prepare_asset_upload",
                         ok: &[200u16],
@@ -79596,25 +80855,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/uploads/{}/set_done", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/uploads/{}/set_done", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::UploadSession,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "set_upload_session_done",
                         ok: &[200u16],
@@ -79771,30 +81036,38 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/user_groups", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("aasm_state", &aasm_state)
-                .query_param("assignable", &assignable)
-                .query_param("current", &current)
-                .query_param("omit_public", &omit_public)
-                .query_param("pageSize", &page_size)
-                .query_param("q", &q)
-                .query_param("sortField", &sort_field)
-                .query_param("sortOrder", &sort_order)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/user_groups", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("aasm_state", &aasm_state)
+                    .query_param("assignable", &assignable)
+                    .query_param("current", &current)
+                    .query_param("omit_public", &omit_public)
+                    .query_param("pageSize", &page_size)
+                    .query_param("q", &q)
+                    .query_param("sortField", &sort_field)
+                    .query_param("sortOrder", &sort_order)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::UserGroup>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_user_groups",
                         ok: &[200u16],
@@ -79855,23 +81128,31 @@ pub mod builder {
                     types::UserGroupBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/user_groups", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/user_groups", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::UserGroup,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_user_group",
                         ok: &[200u16],
@@ -79915,24 +81196,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/user_groups/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/user_groups/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::UserGroup,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_user_group",
                         ok: &[200u16],
@@ -80007,25 +81295,32 @@ pub mod builder {
                     types::UserGroupUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/user_groups/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/user_groups/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::UserGroup,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_user_group",
                         ok: &[200u16],
@@ -80069,24 +81364,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/user_groups/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/user_groups/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_user_group",
                         ok: &[200u16],
@@ -80215,28 +81517,34 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/webhooks", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("current", &current)
-                .query_param("enabled[]", &enabled)
-                .query_param("pageSize", &page_size)
-                .query_param("q", &q)
-                .query_param("sortField", &sort_field)
-                .query_param("sortOrder", &sort_order)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/api/webhooks", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("current", &current)
+                    .query_param("enabled[]", &enabled)
+                    .query_param("pageSize", &page_size)
+                    .query_param("q", &q)
+                    .query_param("sortField", &sort_field)
+                    .query_param("sortOrder", &sort_order)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Webhook>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_webhooks",
                         ok: &[200u16],
@@ -80292,23 +81600,29 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::WebhookBody::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/webhooks", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/api/webhooks", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Webhook,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_webhook",
                         ok: &[200u16],
@@ -80357,25 +81671,31 @@ pub mod builder {
             let Self { client, webhook_request_id } = self;
             let webhook_request_id = webhook_request_id
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/webhooks/payload", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("webhook_request_id", &webhook_request_id)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/webhooks/payload", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("webhook_request_id", &webhook_request_id)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::JsonObject,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_webhook_request_payload",
                         ok: &[200u16],
@@ -80424,25 +81744,31 @@ pub mod builder {
             let Self { client, webhook_request_id } = self;
             let webhook_request_id = webhook_request_id
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/webhooks/response_data", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("webhook_request_id", &webhook_request_id)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/webhooks/response_data", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("webhook_request_id", &webhook_request_id)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::JsonObject,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_webhook_response_data",
                         ok: &[200u16],
@@ -80505,25 +81831,31 @@ pub mod builder {
                     types::TestWebhookForm::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/webhooks/test", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/webhooks/test", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::WebhookTestResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "test_webhook_url",
                         ok: &[200u16],
@@ -80564,24 +81896,30 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Webhook>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/webhooks/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/webhooks/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Webhook,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_webhook",
                         ok: &[200u16],
@@ -80653,25 +81991,31 @@ pub mod builder {
                     types::WebhookUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/webhooks/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/webhooks/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Webhook,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_webhook",
                         ok: &[200u16],
@@ -80715,24 +82059,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/webhooks/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/webhooks/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_webhook",
                         ok: &[200u16],
@@ -80834,28 +82184,35 @@ pub mod builder {
             let page_size = page_size.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_field = sort_field.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/webhooks/{}/logs", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("current", &current)
-                .query_param("pageSize", &page_size)
-                .query_param("sortField", &sort_field)
-                .query_param("sortOrder", &sort_order)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/webhooks/{}/logs", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("current", &current)
+                    .query_param("pageSize", &page_size)
+                    .query_param("sortField", &sort_field)
+                    .query_param("sortOrder", &sort_order)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::WebhookRequestLog>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_webhook_logs",
                         ok: &[200u16],
@@ -80885,22 +82242,28 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!("{}/api/whoami", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/api/whoami", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CurrentUser,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "who_am_i",
                         ok: &[200u16],
@@ -80930,24 +82293,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/workflow_steps", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/workflow_steps", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::WorkflowStep>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_workflow_steps",
                         ok: &[200u16],
@@ -80991,25 +82360,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/workflow_steps/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/workflow_steps/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::WorkflowStep,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_workflow_step",
                         ok: &[200u16],
@@ -81084,26 +82459,32 @@ pub mod builder {
                     types::WorkflowStepBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/workflow_steps/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/workflow_steps/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::WorkflowStep,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_workflow_step",
                         ok: &[200u16],
@@ -81144,23 +82525,29 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/workflow_steps/{}", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/workflow_steps/{}", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_workflow_step",
                         ok: &[204u16],
@@ -81235,26 +82622,32 @@ pub mod builder {
                     types::ApproveAssetsBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/workflow_steps/{}/approve", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/workflow_steps/{}/approve", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::WorkflowApproval>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "approve_workflow_step",
                         ok: &[200u16],
@@ -81284,22 +82677,30 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!("{}/api/workflows", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/workflows", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Workflow>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_workflows",
                         ok: &[200u16],
@@ -81360,23 +82761,31 @@ pub mod builder {
                     types::WorkflowBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/api/workflows", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/workflows", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Workflow,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_workflow",
                         ok: &[200u16],
@@ -81420,24 +82829,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/workflows/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/workflows/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Workflow,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_workflow",
                         ok: &[200u16],
@@ -81512,25 +82927,31 @@ pub mod builder {
                     types::WorkflowUpdateBody::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/workflows/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/workflows/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Workflow,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_workflow",
                         ok: &[200u16],
@@ -81574,24 +82995,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/api/workflows/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/api/workflows/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::EmptyResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_workflow",
                         ok: &[200u16],

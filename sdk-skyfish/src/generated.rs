@@ -9382,25 +9382,31 @@ pub mod builder {
         > {
             let Self { client, token } = self;
             let token = token.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/authenticate/simpletoken/{}", client.baseurl, encode_path(& token
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/authenticate/simpletoken/{}", client.baseurl, encode_path(& token
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::TokenValidation,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "validate_token",
                         ok: &[200u16],
@@ -9462,23 +9468,29 @@ pub mod builder {
                     types::PasswordResetRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/authenticate/userpass/reset", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/authenticate/userpass/reset", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "reset_password",
                         ok: &[204u16],
@@ -9539,25 +9551,31 @@ pub mod builder {
                     types::LoginRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/authenticate/userpasshmac", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/authenticate/userpasshmac", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::AuthToken,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "authenticate_userpasshmac",
                         ok: &[200u16],
@@ -9604,25 +9622,31 @@ pub mod builder {
         > {
             let Self { client, company_id } = self;
             let company_id = company_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/cdn/{}/company/aliases", client.baseurl, encode_path(& company_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/cdn/{}/company/aliases", client.baseurl, encode_path(& company_id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CdnAliasList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_cdn_aliases",
                         ok: &[200u16],
@@ -9712,25 +9736,31 @@ pub mod builder {
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let old_media_id = old_media_id.map_err(::dam_runtime::Error::InvalidInput)?;
             let new_media_id = new_media_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/cdn/{}/folder/{}/replace/{}/with/{}", client.baseurl, encode_path(&
-                company_id.to_string()), encode_path(& cdn_folder_id.to_string()),
-                encode_path(& old_media_id.to_string()), encode_path(& new_media_id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/cdn/{}/folder/{}/replace/{}/with/{}", client.baseurl,
+                    encode_path(& company_id.to_string()), encode_path(& cdn_folder_id
+                    .to_string()), encode_path(& old_media_id.to_string()), encode_path(&
+                    new_media_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "replace_cdn_file",
                         ok: &[200u16, 204u16],
@@ -9760,22 +9790,28 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!("{}/clique", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/clique", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Clique>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_cliques",
                         ok: &[200u16],
@@ -9831,23 +9867,29 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::CliqueInput::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/clique", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/clique", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Clique,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_clique",
                         ok: &[200u16, 201u16],
@@ -9917,25 +9959,31 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::CliqueInput::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/clique/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/clique/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Clique,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_clique",
                         ok: &[200u16],
@@ -9978,22 +10026,28 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/clique/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/clique/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_clique",
                         ok: &[200u16, 204u16],
@@ -10039,24 +10093,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/clique/{}/folder", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/clique/{}/folder", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::CliqueFolder>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_clique_folders",
                         ok: &[200u16],
@@ -10148,26 +10208,32 @@ pub mod builder {
                     types::CliqueFolderInput::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/clique/{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
-                encode_path(& folder_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/clique/{}/folder/{}", client.baseurl, encode_path(& id
+                    .to_string()), encode_path(& folder_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CliqueFolder,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "add_clique_folder",
                         ok: &[200u16, 201u16],
@@ -10225,23 +10291,29 @@ pub mod builder {
             let Self { client, id, folder_id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/clique/{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
-                encode_path(& folder_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/clique/{}/folder/{}", client.baseurl, encode_path(& id
+                    .to_string()), encode_path(& folder_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "remove_clique_folder",
                         ok: &[200u16, 204u16],
@@ -10287,24 +10359,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/clique/{}/member", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/clique/{}/member", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::CliqueMember>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_clique_members",
                         ok: &[200u16],
@@ -10365,25 +10443,31 @@ pub mod builder {
             let Self { client, id, user_id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let user_id = user_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/clique/{}/member/{}", client.baseurl, encode_path(& id.to_string()),
-                encode_path(& user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/clique/{}/member/{}", client.baseurl, encode_path(& id
+                    .to_string()), encode_path(& user_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CliqueMember,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "add_clique_member",
                         ok: &[200u16, 201u16],
@@ -10441,23 +10525,29 @@ pub mod builder {
             let Self { client, id, user_id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let user_id = user_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/clique/{}/member/{}", client.baseurl, encode_path(& id.to_string()),
-                encode_path(& user_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/clique/{}/member/{}", client.baseurl, encode_path(& id
+                    .to_string()), encode_path(& user_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "remove_clique_member",
                         ok: &[200u16, 204u16],
@@ -10503,25 +10593,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/company/{}/apiendpoint", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/company/{}/apiendpoint", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::ApiEndpoint,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_company_apiendpoint",
                         ok: &[200u16],
@@ -10567,24 +10663,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/company/{}/apikeys", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/company/{}/apikeys", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::ApiKey>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_company_apikeys",
                         ok: &[200u16],
@@ -10630,24 +10733,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/company/{}/diskusage", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/company/{}/diskusage", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CompanyDiskUsage,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_company_diskusage",
                         ok: &[200u16],
@@ -10693,24 +10803,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/company/{}/folders", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/company/{}/folders", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Folder>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_company_folders",
                         ok: &[200u16],
@@ -10756,24 +10873,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/company/{}/users", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/company/{}/users", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::CompanyUser>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_company_users",
                         ok: &[200u16],
@@ -10926,32 +11049,38 @@ pub mod builder {
             let q = q.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_by = sort_by.map_err(::dam_runtime::Error::InvalidInput)?;
             let sort_order = sort_order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/folder", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("company_id", &company_id)
-                .query_param(
-                    "exclude_per_user_system_folders",
-                    &exclude_per_user_system_folders,
-                )
-                .query_param("id", &id)
-                .query_param("parent", &parent)
-                .query_param("q", &q)
-                .query_param("sort_by", &sort_by)
-                .query_param("sort_order", &sort_order)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/folder", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("company_id", &company_id)
+                    .query_param(
+                        "exclude_per_user_system_folders",
+                        &exclude_per_user_system_folders,
+                    )
+                    .query_param("id", &id)
+                    .query_param("parent", &parent)
+                    .query_param("q", &q)
+                    .query_param("sort_by", &sort_by)
+                    .query_param("sort_order", &sort_order)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Folder>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_folders",
                         ok: &[200u16],
@@ -11007,23 +11136,29 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::FolderInput::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/folder", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/folder", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Folder,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_folder",
                         ok: &[200u16, 201u16],
@@ -11066,24 +11201,30 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Folder>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Folder,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_folder",
                         ok: &[200u16],
@@ -11153,25 +11294,31 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::FolderInput::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Folder,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_folder",
                         ok: &[200u16],
@@ -11214,22 +11361,28 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_folder",
                         ok: &[200u16, 204u16],
@@ -11272,15 +11425,22 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<ByteStream>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folder/{}/download", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folder/{}/download", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client.client.get(url).build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_stream(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "download_folder",
                         ok: &[200u16],
@@ -11323,23 +11483,29 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folder/{}/move_to_trash", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folder/{}/move_to_trash", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "move_folder_to_trash",
                         ok: &[200u16, 204u16],
@@ -11382,22 +11548,28 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folder/{}/purge", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folder/{}/purge", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "purge_folder",
                         ok: &[200u16, 204u16],
@@ -11440,24 +11612,30 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::TagList>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folder/{}/tags", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folder/{}/tags", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::TagList,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_folder_tags",
                         ok: &[200u16],
@@ -11512,23 +11690,29 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folder/{}/tags", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folder/{}/tags", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "add_folder_tags",
                         ok: &[200u16, 204u16],
@@ -11583,23 +11767,29 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folder/{}/tags", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folder/{}/tags", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "remove_folder_tags",
                         ok: &[200u16, 204u16],
@@ -11642,22 +11832,29 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folder/{}/tags/purge", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folder/{}/tags/purge", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "purge_folder_tags",
                         ok: &[200u16, 204u16],
@@ -11703,24 +11900,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/folder/{}/zip-file", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/folder/{}/zip-file", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::ZipFileJob,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_folder_zip",
                         ok: &[200u16, 202u16],
@@ -11778,24 +11982,30 @@ pub mod builder {
             let Self { client, ids, body } = self;
             let ids = ids.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata/keyword", client.baseurl, encode_path(& ids
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata/keyword", client.baseurl, encode_path(& ids
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "add_media_keywords",
                         ok: &[200u16, 204u16],
@@ -11853,24 +12063,30 @@ pub mod builder {
             let Self { client, ids, body } = self;
             let ids = ids.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata/keyword", client.baseurl, encode_path(& ids
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata/keyword", client.baseurl, encode_path(& ids
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "remove_media_keywords",
                         ok: &[200u16, 204u16],
@@ -11913,24 +12129,30 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Media>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Media,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_media",
                         ok: &[200u16],
@@ -12009,27 +12231,33 @@ pub mod builder {
             let download_info = download_info
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let user = user.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/download_location", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("download_info", &download_info)
-                .query_param("user", &user)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/download_location", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("download_info", &download_info)
+                    .query_param("user", &user)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::DownloadLocation,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_media_download_location",
                         ok: &[200u16],
@@ -12123,27 +12351,33 @@ pub mod builder {
             let download_info = download_info
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let user = user.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/download_location/{}", client.baseurl, encode_path(& id
-                .to_string()), encode_path(& size.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("download_info", &download_info)
-                .query_param("user", &user)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/download_location/{}", client.baseurl, encode_path(& id
+                    .to_string()), encode_path(& size.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("download_info", &download_info)
+                    .query_param("user", &user)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::DownloadLocation,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_media_download_location_size",
                         ok: &[200u16],
@@ -12201,23 +12435,29 @@ pub mod builder {
             let Self { client, id, folder_id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
-                encode_path(& folder_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/folder/{}", client.baseurl, encode_path(& id
+                    .to_string()), encode_path(& folder_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "copy_media_to_folder",
                         ok: &[200u16, 204u16],
@@ -12275,23 +12515,29 @@ pub mod builder {
             let Self { client, id, folder_id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/folder/{}", client.baseurl, encode_path(& id.to_string()),
-                encode_path(& folder_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/folder/{}", client.baseurl, encode_path(& id
+                    .to_string()), encode_path(& folder_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "remove_media_from_folder",
                         ok: &[200u16, 204u16],
@@ -12349,23 +12595,29 @@ pub mod builder {
             let Self { client, id, folder_id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let folder_id = folder_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/folder/{}/move_to_trash", client.baseurl, encode_path(& id
-                .to_string()), encode_path(& folder_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/folder/{}/move_to_trash", client.baseurl, encode_path(&
+                    id.to_string()), encode_path(& folder_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "move_media_to_trash",
                         ok: &[200u16, 204u16],
@@ -12411,24 +12663,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/folders", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/folders", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::MediaFolderLink>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_media_folders",
                         ok: &[200u16],
@@ -12486,23 +12744,29 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/folders", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/folders", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_media_folders",
                         ok: &[200u16],
@@ -12548,24 +12812,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MediaMetadata,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_media_metadata",
                         ok: &[200u16],
@@ -12637,23 +12908,30 @@ pub mod builder {
                     types::MediaMetadata::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_media_metadata",
                         ok: &[200u16],
@@ -12708,24 +12986,30 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata/byline", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata/byline", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "set_media_byline",
                         ok: &[200u16, 204u16],
@@ -12780,24 +13064,30 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata/copyright", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata/copyright", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "set_media_copyright",
                         ok: &[200u16, 204u16],
@@ -12854,24 +13144,30 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata/description", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata/description", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "set_media_description",
                         ok: &[200u16, 204u16],
@@ -12917,25 +13213,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata/expiration_date", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata/expiration_date", client.baseurl, encode_path(&
+                    id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::ExpirationDate,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_media_expiration_date",
                         ok: &[200u16],
@@ -13011,24 +13313,30 @@ pub mod builder {
                     types::ExpirationDateUpdate::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata/expiration_date", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata/expiration_date", client.baseurl, encode_path(&
+                    id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_media_expiration_date",
                         ok: &[200u16],
@@ -13071,23 +13379,29 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata/expiration_date", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata/expiration_date", client.baseurl, encode_path(&
+                    id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_media_expiration_date",
                         ok: &[200u16],
@@ -13144,24 +13458,30 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata/keywords", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata/keywords", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "replace_media_keywords",
                         ok: &[200u16, 204u16],
@@ -13204,23 +13524,29 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata/keywords", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata/keywords", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "clear_media_keywords",
                         ok: &[200u16, 204u16],
@@ -13266,25 +13592,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata/stream_url", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata/stream_url", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::StreamUrl,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_media_stream_url",
                         ok: &[200u16],
@@ -13341,24 +13673,30 @@ pub mod builder {
             let Self { client, id, body } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let body = body.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/metadata/title", client.baseurl, encode_path(& id
-                .to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/metadata/title", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "set_media_title",
                         ok: &[200u16, 204u16],
@@ -13426,23 +13764,29 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::MediaMove::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/move", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/move", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "move_media",
                         ok: &[200u16, 204u16],
@@ -13488,24 +13832,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/stream", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/stream", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::StreamStatus,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "create_media_stream",
                         ok: &[200u16, 201u16],
@@ -13551,24 +13901,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/tags", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/tags", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MediaTags,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_media_tags",
                         ok: &[200u16],
@@ -13614,24 +13970,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/version", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/version", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::MediaVersion,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_media_version",
                         ok: &[200u16],
@@ -14062,46 +14424,52 @@ pub mod builder {
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let unique_media_id = unique_media_id
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/search", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("date_filter_field", &date_filter_field)
-                .query_param("direction", &direction)
-                .query_param("exclude_expired_media", &exclude_expired_media)
-                .query_param("folder_ids", &folder_ids)
-                .query_param("latitude", &latitude)
-                .query_param("longitude", &longitude)
-                .query_param("max_date", &max_date)
-                .query_param("max_expiration_date", &max_expiration_date)
-                .query_param("media_count", &media_count)
-                .query_param("media_offset", &media_offset)
-                .query_param("media_type", &media_type)
-                .query_param("min_date", &min_date)
-                .query_param("min_expiration_date", &min_expiration_date)
-                .query_param("min_height", &min_height)
-                .query_param("min_width", &min_width)
-                .query_param("order", &order)
-                .query_param("orientation", &orientation)
-                .query_param("q", &q)
-                .query_param("query_type", &query_type)
-                .query_param("recursive", &recursive)
-                .query_param("resolution", &resolution)
-                .query_param("return_values", &return_values)
-                .query_param("thumbnail_size", &thumbnail_size)
-                .query_param("unique_media_id", &unique_media_id)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/search", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("date_filter_field", &date_filter_field)
+                    .query_param("direction", &direction)
+                    .query_param("exclude_expired_media", &exclude_expired_media)
+                    .query_param("folder_ids", &folder_ids)
+                    .query_param("latitude", &latitude)
+                    .query_param("longitude", &longitude)
+                    .query_param("max_date", &max_date)
+                    .query_param("max_expiration_date", &max_expiration_date)
+                    .query_param("media_count", &media_count)
+                    .query_param("media_offset", &media_offset)
+                    .query_param("media_type", &media_type)
+                    .query_param("min_date", &min_date)
+                    .query_param("min_expiration_date", &min_expiration_date)
+                    .query_param("min_height", &min_height)
+                    .query_param("min_width", &min_width)
+                    .query_param("order", &order)
+                    .query_param("orientation", &orientation)
+                    .query_param("q", &q)
+                    .query_param("query_type", &query_type)
+                    .query_param("recursive", &recursive)
+                    .query_param("resolution", &resolution)
+                    .query_param("return_values", &return_values)
+                    .query_param("thumbnail_size", &thumbnail_size)
+                    .query_param("unique_media_id", &unique_media_id)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::SearchResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "search_media",
                         ok: &[200u16],
@@ -14532,48 +14900,54 @@ pub mod builder {
                 .map_err(::dam_runtime::Error::InvalidInput)?;
             let unique_media_id = unique_media_id
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/search/colourbox/download", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("date_filter_field", &date_filter_field)
-                .query_param("direction", &direction)
-                .query_param("exclude_expired_media", &exclude_expired_media)
-                .query_param("lang", &lang)
-                .query_param("latitude", &latitude)
-                .query_param("longitude", &longitude)
-                .query_param("max_date", &max_date)
-                .query_param("max_expiration_date", &max_expiration_date)
-                .query_param("media_count", &media_count)
-                .query_param("media_offset", &media_offset)
-                .query_param("media_type", &media_type)
-                .query_param("min_date", &min_date)
-                .query_param("min_expiration_date", &min_expiration_date)
-                .query_param("min_height", &min_height)
-                .query_param("min_width", &min_width)
-                .query_param("order", &order)
-                .query_param("orientation", &orientation)
-                .query_param("q", &q)
-                .query_param("query_type", &query_type)
-                .query_param("recursive", &recursive)
-                .query_param("resolution", &resolution)
-                .query_param("return_values", &return_values)
-                .query_param("thumbnail_size", &thumbnail_size)
-                .query_param("unique_media_id", &unique_media_id)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/search/colourbox/download", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("date_filter_field", &date_filter_field)
+                    .query_param("direction", &direction)
+                    .query_param("exclude_expired_media", &exclude_expired_media)
+                    .query_param("lang", &lang)
+                    .query_param("latitude", &latitude)
+                    .query_param("longitude", &longitude)
+                    .query_param("max_date", &max_date)
+                    .query_param("max_expiration_date", &max_expiration_date)
+                    .query_param("media_count", &media_count)
+                    .query_param("media_offset", &media_offset)
+                    .query_param("media_type", &media_type)
+                    .query_param("min_date", &min_date)
+                    .query_param("min_expiration_date", &min_expiration_date)
+                    .query_param("min_height", &min_height)
+                    .query_param("min_width", &min_width)
+                    .query_param("order", &order)
+                    .query_param("orientation", &orientation)
+                    .query_param("q", &q)
+                    .query_param("query_type", &query_type)
+                    .query_param("recursive", &recursive)
+                    .query_param("resolution", &resolution)
+                    .query_param("return_values", &return_values)
+                    .query_param("thumbnail_size", &thumbnail_size)
+                    .query_param("unique_media_id", &unique_media_id)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::SearchResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "search_colourbox_downloads",
                         ok: &[200u16],
@@ -14634,23 +15008,29 @@ pub mod builder {
                     types::SignupRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/signup", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/signup", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::SignupResult,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "signup",
                         ok: &[200u16, 201u16],
@@ -14698,23 +15078,29 @@ pub mod builder {
         > {
             let Self { client, redirect } = self;
             let redirect = redirect.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/upload/done", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("redirect", &redirect)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/upload/done", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("redirect", &redirect)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::UploadDone,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "finalize_upload",
                         ok: &[200u16],
@@ -14777,23 +15163,31 @@ pub mod builder {
                     types::UploadRegistration::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/upload/register", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/upload/register", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::UploadForm,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "register_upload",
                         ok: &[200u16],
@@ -14839,24 +15233,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/user/{}/clique", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/user/{}/clique", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Clique>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_user_cliques",
                         ok: &[200u16],
@@ -14902,24 +15302,31 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/user/{}/diskusage", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/user/{}/diskusage", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::UserDiskUsage>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_user_diskusage",
                         ok: &[200u16],
@@ -14965,24 +15372,30 @@ pub mod builder {
         > {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/user/{}/folders", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/user/{}/folders", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Folder>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "list_user_folders",
                         ok: &[200u16],
@@ -15025,15 +15438,22 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<ByteStream>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/user/{}/profileimage", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/user/{}/profileimage", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client.client.get(url).build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_stream(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_user_profile_image",
                         ok: &[200u16],
@@ -15091,16 +15511,22 @@ pub mod builder {
             let Self { client, id, size } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let size = size.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/user/{}/profileimage/{}", client.baseurl, encode_path(& id
-                .to_string()), encode_path(& size.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/user/{}/profileimage/{}", client.baseurl, encode_path(& id
+                    .to_string()), encode_path(& size.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client.client.get(url).build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_stream(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_user_profile_image_size",
                         ok: &[200u16],
@@ -15130,22 +15556,28 @@ pub mod builder {
             ::dam_runtime::Error,
         > {
             let Self { client } = self;
-            let url = ::dam_runtime::format_url!("{}/whoami", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/whoami", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::CurrentUser,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_whoami",
                         ok: &[200u16],
@@ -15192,24 +15624,30 @@ pub mod builder {
         > {
             let Self { client, job_id } = self;
             let job_id = job_id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/zip-file/{}", client.baseurl, encode_path(& job_id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/zip-file/{}", client.baseurl, encode_path(& job_id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::ZipFileJob,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_zip_file",
                         ok: &[200u16, 202u16],

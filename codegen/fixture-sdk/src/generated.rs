@@ -1059,23 +1059,29 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::LoginForm::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/login", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .form(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/login", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .form(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Session,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "login",
                         ok: &[200u16],
@@ -1116,24 +1122,30 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Media>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Media,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "get_media",
                         ok: &[200u16],
@@ -1197,25 +1209,31 @@ pub mod builder {
             let body = body
                 .and_then(|v| types::Media::try_from(v).map_err(|e| e.to_string()))
                 .map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .put(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .json(&body)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Media,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "update_media",
                         ok: &[200u16],
@@ -1256,24 +1274,30 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<types::Media>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .delete(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .delete(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Media,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "delete_media",
                         ok: &[200u16],
@@ -1350,7 +1374,7 @@ pub mod builder {
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Once(request),
                     &::dam_runtime::Operation {
                         id: "put_content",
                         ok: &[204u16],
@@ -1407,19 +1431,26 @@ pub mod builder {
             let Self { client, id, range } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
             let range = range.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/download", client.baseurl, encode_path(& id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
-            if let Some(value) = range {
-                header_map.append("Range", value.to_string().try_into()?);
-            }
-            #[allow(unused_mut)]
-            let mut request = client.client.get(url).headers(header_map).build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/download", client.baseurl, encode_path(& id
+                    .to_string()),
+                );
+                let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
+                if let Some(value) = &range {
+                    header_map.append("Range", value.to_string().try_into()?);
+                }
+                #[allow(unused_mut)]
+                let mut request = client.client.get(url).headers(header_map).build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_stream(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "download_media",
                         ok: &[200u16, 206u16],
@@ -1460,22 +1491,28 @@ pub mod builder {
         ) -> ::std::result::Result<ResponseValue<()>, ::dam_runtime::Error> {
             let Self { client, id } = self;
             let id = id.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/media/{}/trash", client.baseurl, encode_path(& id.to_string()),
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/media/{}/trash", client.baseurl, encode_path(& id.to_string()),
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .post(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "trash_media",
                         ok: &[204u16],
@@ -1522,25 +1559,31 @@ pub mod builder {
         > {
             let Self { client, fileuuid } = self;
             let fileuuid = fileuuid.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!(
-                "{}/resources?fileinfo=true", client.baseurl,
-            );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("fileuuid", &fileuuid)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!(
+                    "{}/resources?fileinfo=true", client.baseurl,
+                );
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("fileuuid", &fileuuid)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 types::Progress,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "file_info",
                         ok: &[200u16],
@@ -1604,24 +1647,30 @@ pub mod builder {
             let Self { client, media_type, order } = self;
             let media_type = media_type.map_err(::dam_runtime::Error::InvalidInput)?;
             let order = order.map_err(::dam_runtime::Error::InvalidInput)?;
-            let url = ::dam_runtime::format_url!("{}/search", client.baseurl,);
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query_param("media_type", &media_type)
-                .query_param("order", &order)
-                .build()?;
+            let request = || -> ::std::result::Result<
+                ::reqwest::Request,
+                ::dam_runtime::Error,
+            > {
+                let url = ::dam_runtime::format_url!("{}/search", client.baseurl,);
+                #[allow(unused_mut)]
+                let mut request = client
+                    .client
+                    .get(url)
+                    .header(
+                        ::reqwest::header::ACCEPT,
+                        ::reqwest::header::HeaderValue::from_static("application/json"),
+                    )
+                    .query_param("media_type", &media_type)
+                    .query_param("order", &order)
+                    .build()?;
+                Ok(request)
+            };
             ::dam_runtime::call_json::<
                 ::std::vec::Vec<types::Media>,
             >(
                     &client.client,
                     &client.inner,
-                    request,
+                    ::dam_runtime::Build::Again(&request),
                     &::dam_runtime::Operation {
                         id: "search",
                         ok: &[200u16],

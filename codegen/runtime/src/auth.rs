@@ -23,6 +23,10 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
     /// Called after the service refused `rejected` with one of the provider's re-auth statuses.
     /// Obtains fresh credentials unless another caller already did (compare what `rejected`
     /// carried with the current credentials), so many concurrent failures cause one refresh.
+    ///
+    /// `rejected` has the refused request's method and URL and its *sensitive* headers only (the
+    /// first three): the pipeline keeps those instead of a copy of every request, so credentials
+    /// an authenticator puts in headers must be marked sensitive (as [`set_header`] does).
     fn reauthenticate<'a>(&'a self, rejected: &'a reqwest::Request) -> BoxFuture<'a, Result<(), Error>>;
 
     /// Whether this authenticator adds credentials at all. A client without any (token endpoints,

@@ -98,8 +98,8 @@ pub use lists::open_enum_schema;
 pub use lists::{deserialize_open_string, join_display, split_parse};
 pub use paging::{Page, paginate, paginate_sized};
 pub use pipeline::{
-    ClientState, Idempotency, call_empty, call_json, call_stream, decode_json, execute, json_body, prepare,
-    retry_after, send,
+    Build, ClientState, Idempotency, MakeRequest, call_empty, call_json, call_stream, decode_json, execute, json_body,
+    prepare, retry_after, send,
 };
 pub use provider::{Operation, ProviderInfo};
 pub use query::{QueryParams, URL_ROOM};

@@ -176,8 +176,7 @@ enum Answer {
 }
 
 /// A request without its body: method, URL, headers, version and timeout — all that reqwest's
-/// `RequestBuilder` puts on a request besides the body. What an [`Authenticator`] compares after a
-/// refusal of a request whose streamed body cannot be resent, and the resend of a bodiless one.
+/// `RequestBuilder` puts on a request besides the body. The resend of a bodiless one.
 fn shadow_of(request: &reqwest::Request) -> reqwest::Request {
     let mut r = reqwest::Request::new(request.method().clone(), request.url().clone());
     *r.headers_mut() = request.headers().clone();
@@ -200,6 +199,86 @@ fn spare_of(request: &reqwest::Request) -> Option<reqwest::Request> {
     }
 }
 
+/// How a generated call hands its request to the runtime.
+// Passed by value once per call and taken apart at once: boxing the request would cost an
+// allocation per call to save a move.
+#[allow(clippy::large_enum_variant)]
+pub enum Build<'a> {
+    /// A request made once: its body moves a value that cannot be made twice (a stream, a
+    /// multipart form). It is copied for a resend when its body can be.
+    Once(reqwest::Request),
+    /// The statements that make the request, as a closure: called for the first attempt and again
+    /// for a resend, so no copy of the request is kept while it is on the wire.
+    Again(&'a MakeRequest<'a>),
+}
+
+/// The closure of [`Build::Again`].
+pub type MakeRequest<'a> = dyn Fn() -> Result<reqwest::Request, Error> + Sync + 'a;
+
+impl fmt::Debug for Build<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Build::Once(r) => f.debug_tuple("Once").field(&r.url().path()).finish(),
+            Build::Again(_) => f.write_str("Again(..)"),
+        }
+    }
+}
+
+/// What a request carried to authenticate itself: its sensitive headers (an [`Authenticator`]
+/// marks the headers it sets sensitive), the first [`SENT_CREDENTIALS`] of them, as cheap clones.
+/// After a refusal they make the request [`Authenticator::reauthenticate`] compares with the
+/// current credentials, without a copy of the whole request kept on every call.
+#[derive(Default)]
+struct SentCredentials([Option<(http::HeaderName, HeaderValue)>; SENT_CREDENTIALS]);
+
+/// How many credential headers [`SentCredentials`] keeps (IntelligenceBank sends two).
+const SENT_CREDENTIALS: usize = 3;
+
+impl SentCredentials {
+    fn of(headers: &HeaderMap) -> Self {
+        let mut sent = Self::default();
+        let credentials = headers.iter().filter(|(_, v)| v.is_sensitive());
+        for (slot, (name, value)) in sent.0.iter_mut().zip(credentials) {
+            *slot = Some((name.clone(), value.clone()));
+        }
+        sent
+    }
+
+    /// The refused request as [`Authenticator::reauthenticate`] sees it: method, URL and the
+    /// credential headers.
+    fn request(&self, method: reqwest::Method, url: reqwest::Url) -> reqwest::Request {
+        let mut r = reqwest::Request::new(method, url);
+        for (name, value) in self.0.iter().flatten() {
+            r.headers_mut().append(name.clone(), value.clone());
+        }
+        r
+    }
+}
+
+/// The next attempt's request: made again ([`Build::Again`], credentials added as for the first),
+/// or the spare copy (`authorize` again after a renewal). `None` when neither exists (a streamed
+/// body).
+async fn next_request(
+    spare: &mut Option<reqwest::Request>,
+    rebuild: Option<&MakeRequest<'_>>,
+    state: &ClientState,
+    operation: &str,
+    renewed: bool,
+) -> Result<Option<reqwest::Request>, Error> {
+    if let Some(make) = rebuild {
+        let mut again = make()?;
+        prepare(state, &mut again, operation).await?;
+        return Ok(Some(again));
+    }
+    let Some(mut again) = spare.take() else {
+        return Ok(None);
+    };
+    if renewed {
+        state.auth.authorize(&mut again).await?;
+    }
+    Ok(Some(again))
+}
+
 fn auth_message(e: Error) -> String {
     match e {
         Error::Auth(m) => m,
@@ -216,6 +295,7 @@ fn round_trip<'a>(
     http: &'a reqwest::Client,
     state: &'a ClientState,
     request: reqwest::Request,
+    rebuild: Option<&'a MakeRequest<'a>>,
     operation: &'a str,
     mode: Idempotency,
     buffer: bool,
@@ -233,14 +313,16 @@ fn round_trip<'a>(
     );
     // Without a subscriber listening, no clock is read and nothing is recorded.
     let traced = !span.is_disabled();
-    attempts(http, state, request, operation, mode, buffer, traced).instrument(span)
+    attempts(http, state, request, rebuild, operation, mode, buffer, traced).instrument(span)
 }
 
 /// The attempts of [`round_trip`], inside its span.
+#[allow(clippy::too_many_arguments)]
 async fn attempts(
     http: &reqwest::Client,
     state: &ClientState,
     mut current: reqwest::Request,
+    rebuild: Option<&MakeRequest<'_>>,
     operation: &str,
     mode: Idempotency,
     buffer: bool,
@@ -258,40 +340,48 @@ async fn attempts(
         attempt += 1;
         let can_retry = may_retry && attempt < policy.max_attempts;
         let can_renew = may_renew && !renewed;
-        // Keep a copy only when this attempt may be followed by another.
-        let mut spare = if can_retry || can_renew {
+        // Keep a copy only when this attempt may be followed by another and the request cannot
+        // be made again.
+        let mut spare = if rebuild.is_none() && (can_retry || can_renew) {
             spare_of(&current)
         } else {
             None
         };
-        // A streamed body cannot be resent, but after a refusal the credentials must still be
-        // renewed for later calls: keep what the authenticator compares.
-        let shadow = (can_renew && spare.is_none()).then(|| Box::new(shadow_of(&current)));
+        // What a refusal is compared with (a streamed body cannot be resent, but the credentials
+        // must still be renewed for later calls).
+        let sent = if can_renew {
+            SentCredentials::of(current.headers())
+        } else {
+            SentCredentials::default()
+        };
         let carried = redirect_headers(current.headers());
         let method = current.method().clone();
         if let Some(wait) = state.auth.pace() {
             wait.await;
         }
         let had_body = current.body().is_some();
-        let sent = match http.execute(current).await {
+        let answered = match http.execute(current).await {
             // Redirects the HTTP client stopped at (to another origin) are followed here.
             Ok(r) if r.status().is_redirection() => {
-                Box::pin(follow_redirects(http, r, method, carried, had_body)).await
+                Box::pin(follow_redirects(http, r, method.clone(), carried, had_body)).await
             }
             other => other,
         };
-        let response = match sent {
+        let response = match answered {
             Ok(r) => r,
             Err(e) => {
-                if can_retry
-                    && is_resendable(&e)
-                    && let Some(again) = spare.take()
-                {
+                if can_retry && is_resendable(&e) && (rebuild.is_some() || spare.is_some()) {
                     let wait = policy.backoff(attempt);
                     tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, error = %transport_kind(&e), "resending after a connection failure");
                     pause(wait).await;
-                    current = again;
-                    continue;
+                    match Box::pin(next_request(&mut spare, rebuild, state, operation, false)).await {
+                        Ok(Some(again)) => {
+                            current = again;
+                            continue;
+                        }
+                        Ok(None) => {}
+                        Err(e) => break Err(e),
+                    }
                 }
                 tracing::debug!(error = %transport_kind(&e), "request failed");
                 break Err(Error::from(e));
@@ -301,39 +391,30 @@ async fn attempts(
         last_status = Some(status);
         if can_renew && provider.reauth_statuses.contains(&status.as_u16()) {
             renewed = true;
-            let renewal = match (spare.take(), &shadow) {
-                (Some(again), _) => {
-                    let renewed = Box::pin(async move {
-                        let mut again = again;
-                        state.auth.reauthenticate(&again).await?;
-                        state.auth.authorize(&mut again).await?;
-                        Ok::<_, Error>(again)
-                    });
-                    match renewed.await {
-                        Ok(again) => {
-                            tracing::debug!("credentials renewed; resending");
-                            current = again;
-                            continue;
-                        }
-                        Err(e) => Err(e),
-                    }
+            let rejected = sent.request(method, response.url().clone());
+            let renewal = Box::pin(async {
+                state.auth.reauthenticate(&rejected).await?;
+                next_request(&mut spare, rebuild, state, operation, true).await
+            });
+            match renewal.await {
+                Ok(Some(again)) => {
+                    tracing::debug!("credentials renewed; resending");
+                    current = again;
+                    continue;
                 }
-                (None, Some(rejected)) => state.auth.reauthenticate(rejected).await,
-                (None, None) => Ok(()),
-            };
-            if let Err(e) = renewal {
-                tracing::warn!(error = %e, "could not renew credentials");
-                break Err(Error::Auth(format!(
-                    "{} (after the service answered {status})",
-                    auth_message(e)
-                )));
+                // Renewed for later calls; this answer (of a streamed body) is returned.
+                Ok(None) => {}
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not renew credentials");
+                    break Err(Error::Auth(format!(
+                        "{} (after the service answered {status})",
+                        auth_message(e)
+                    )));
+                }
             }
         }
         let throttled = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
-        if throttled
-            && can_retry
-            && let Some(again) = spare.take()
-        {
+        if throttled && can_retry && (rebuild.is_some() || spare.is_some()) {
             let wait = match retry_after(response.headers()) {
                 Some(w) if w > policy.max_retry_after => None,
                 Some(w) => Some(w),
@@ -343,8 +424,15 @@ async fn attempts(
                 tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "throttled; retrying");
                 drop(response);
                 pause(wait).await;
-                current = again;
-                continue;
+                match Box::pin(next_request(&mut spare, rebuild, state, operation, false)).await {
+                    Ok(Some(again)) => {
+                        current = again;
+                        continue;
+                    }
+                    // (Not reached: a resend was possible above.)
+                    Ok(None) => break Err(Error::InvalidInput("the request cannot be sent again".into())),
+                    Err(e) => break Err(e),
+                }
             }
         }
         if status.is_client_error() || status.is_server_error() {
@@ -364,10 +452,7 @@ async fn attempts(
                 });
             }
             Err(e) => {
-                if can_retry
-                    && is_resendable(&e)
-                    && let Some(again) = spare.take()
-                {
+                if can_retry && is_resendable(&e) && (rebuild.is_some() || spare.is_some()) {
                     let wait = policy.backoff(attempt);
                     tracing::debug!(
                         wait_ms = wait.as_millis() as u64,
@@ -375,8 +460,14 @@ async fn attempts(
                         "answer broke off; resending"
                     );
                     pause(wait).await;
-                    current = again;
-                    continue;
+                    match Box::pin(next_request(&mut spare, rebuild, state, operation, false)).await {
+                        Ok(Some(again)) => {
+                            current = again;
+                            continue;
+                        }
+                        Ok(None) => {}
+                        Err(e) => break Err(e),
+                    }
                 }
                 break Err(Error::from(e));
             }
@@ -522,7 +613,7 @@ pub async fn send(
     mode: Idempotency,
 ) -> Result<reqwest::Response, Error> {
     prepare(state, &mut request, operation).await?;
-    match round_trip(http, state, request, operation, mode, false).await? {
+    match round_trip(http, state, request, None, operation, mode, false).await? {
         Answer::Streaming(r) => Ok(r),
         Answer::Buffered { .. } => unreachable!("round_trip buffers only when asked"),
     }
@@ -538,7 +629,7 @@ pub async fn execute(
     mode: Idempotency,
 ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
     prepare(state, &mut request, operation).await?;
-    match round_trip(http, state, request, operation, mode, true).await? {
+    match round_trip(http, state, request, None, operation, mode, true).await? {
         Answer::Buffered { status, headers, body } => Ok((status, headers, body)),
         Answer::Streaming(_) => unreachable!("round_trip streams only when asked"),
     }
@@ -620,14 +711,43 @@ fn models(op: &Operation, status: StatusCode) -> bool {
     op.ok.contains(&code) || (status.is_success() && !op.other.contains(&code))
 }
 
+/// The first attempt's request of a generated call, made and readied ([`prepare`]), and the
+/// closure that makes it again, if there is one.
+async fn first_request<'a>(
+    state: &ClientState,
+    build: Build<'a>,
+    operation: &str,
+) -> Result<(reqwest::Request, Option<&'a MakeRequest<'a>>), Error> {
+    let (mut request, rebuild) = match build {
+        Build::Once(request) => (request, None),
+        Build::Again(make) => (make()?, Some(make)),
+    };
+    prepare(state, &mut request, operation).await?;
+    Ok((request, rebuild))
+}
+
+/// [`execute`] for a generated call.
+async fn execute_built(
+    http: &reqwest::Client,
+    state: &ClientState,
+    build: Build<'_>,
+    operation: &str,
+) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+    let (request, rebuild) = first_request(state, build, operation).await?;
+    match round_trip(http, state, request, rebuild, operation, Idempotency::FromMethod, true).await? {
+        Answer::Buffered { status, headers, body } => Ok((status, headers, body)),
+        Answer::Streaming(_) => unreachable!("round_trip streams only when asked"),
+    }
+}
+
 /// Sends a generated operation's request and decodes its JSON answer into `T`.
 pub async fn call_json<T: DeserializeOwned>(
     http: &reqwest::Client,
     state: &ClientState,
-    request: reqwest::Request,
+    build: Build<'_>,
     op: &'static Operation,
 ) -> Result<ResponseValue<T>, Error> {
-    let (status, headers, body) = execute(http, state, request, op.id, Idempotency::FromMethod).await?;
+    let (status, headers, body) = execute_built(http, state, build, op.id).await?;
     if models(op, status) {
         let blank = body.iter().all(u8::is_ascii_whitespace);
         if !blank {
@@ -653,10 +773,10 @@ pub async fn call_json<T: DeserializeOwned>(
 pub async fn call_empty(
     http: &reqwest::Client,
     state: &ClientState,
-    request: reqwest::Request,
+    build: Build<'_>,
     op: &'static Operation,
 ) -> Result<ResponseValue<()>, Error> {
-    let (status, headers, body) = execute(http, state, request, op.id, Idempotency::FromMethod).await?;
+    let (status, headers, body) = execute_built(http, state, build, op.id).await?;
     if models(op, status) {
         Ok(ResponseValue::new((), status, headers))
     } else {
@@ -668,11 +788,11 @@ pub async fn call_empty(
 pub async fn call_stream(
     http: &reqwest::Client,
     state: &ClientState,
-    mut request: reqwest::Request,
+    build: Build<'_>,
     op: &'static Operation,
 ) -> Result<ResponseValue<ByteStream>, Error> {
-    prepare(state, &mut request, op.id).await?;
-    match round_trip(http, state, request, op.id, Idempotency::FromMethod, false).await? {
+    let (request, rebuild) = first_request(state, build, op.id).await?;
+    match round_trip(http, state, request, rebuild, op.id, Idempotency::FromMethod, false).await? {
         Answer::Streaming(response) if models(op, response.status()) => Ok(ResponseValue::stream(response)),
         Answer::Streaming(response) => {
             let status = response.status();
