@@ -46,6 +46,14 @@ fn generates_open_enums_lists_and_replacements() {
     assert!(code.contains("::dam_runtime::call_json::<"));
     assert!(code.contains("::dam_runtime::call_stream("));
     assert!(code.contains("::dam_runtime::call_empty("));
+    // Requests are handed over as the closure that makes them (made again for a resend), except
+    // one whose body is a stream of bytes, made once.
+    assert!(code.contains("::dam_runtime::Build::Again(&request)"));
+    let once = code
+        .find("::dam_runtime::Build::Once(request)")
+        .expect("the upload is made once");
+    let before = &code[..once];
+    assert!(before[before.rfind("pub async fn send").unwrap()..].contains(".body(body)"));
     assert!(!code.contains("Error<::dam_runtime::ErrorBody>") && !code.contains("client.exec("));
     assert!(
         !code.contains("\"api-version\""),

@@ -10,6 +10,12 @@
 //! 3. for generated operations ([`call_json`], [`call_stream`], [`call_empty`]): the success status
 //!    is checked against the spec and the body decoded into the model, with the field path of any
 //!    mismatch ([`Error::Decode`]).
+//!
+//! A resend needs the request again. A generated operation hands over the statements that make it
+//! ([`Build::Again`]) and the runtime makes it again, credentials included, only when it resends;
+//! a hand-written request ([`send`], [`execute`]) is copied before each attempt that may be followed
+//! by another. After a refusal the authenticator compares the credentials the request carried
+//! (its sensitive headers, kept as cheap clones) with the current ones.
 
 use std::fmt;
 use std::future::Future;
@@ -807,6 +813,38 @@ pub async fn call_stream(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_refusal_is_compared_with_the_credential_headers_sent() {
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::ACCEPT, HeaderValue::from_static("application/json"));
+        for (name, value) in [
+            ("cookie", "_aid=a"),
+            ("sid", "s1"),
+            ("authorization", "Bearer t"),
+            ("x-4", "4"),
+        ] {
+            let mut value = HeaderValue::from_static(value);
+            value.set_sensitive(true);
+            headers.insert(http::HeaderName::from_static(name), value);
+        }
+        let sent = SentCredentials::of(&headers);
+        let url = reqwest::Url::parse("https://api.example.com/x?p10=k").expect("a URL");
+        let rejected = sent.request(reqwest::Method::GET, url.clone());
+        assert_eq!(rejected.url(), &url);
+        assert!(rejected.headers().get("accept").is_none(), "only credentials");
+        assert_eq!(rejected.headers().len(), SENT_CREDENTIALS);
+        for (name, value) in rejected.headers() {
+            assert!(value.is_sensitive(), "{name}");
+            assert_eq!(headers.get(name), Some(value));
+        }
+        assert!(
+            SentCredentials::default()
+                .request(reqwest::Method::GET, url)
+                .headers()
+                .is_empty()
+        );
+    }
 
     #[test]
     fn a_spare_keeps_what_a_resend_needs() {
