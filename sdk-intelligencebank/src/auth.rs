@@ -243,6 +243,16 @@ impl Session {
         runtime::set_header(request, SID_HEADER, self.sid.expose(), true)
     }
 
+    /// Appends `p10`, `p20` (and `p60`) to the query of `url`.
+    fn append_query(&self, url: &mut Url) {
+        let mut query = url.query_pairs_mut();
+        query.append_pair("p10", self.apikey.expose());
+        query.append_pair("p20", &self.useruuid);
+        if let Some(key) = &self.product_key {
+            query.append_pair("p60", key);
+        }
+    }
+
     /// Puts this session on a request: appends `p10`, `p20` (and `p60`) to its query, replacing
     /// earlier session parameters but keeping every other one, and sets the `_aid` cookie as a
     /// sensitive header.
@@ -259,14 +269,7 @@ impl Session {
                 url.query_pairs_mut().extend_pairs(kept);
             }
         }
-        {
-            let mut query = url.query_pairs_mut();
-            query.append_pair("p10", self.apikey.expose());
-            query.append_pair("p20", &self.useruuid);
-            if let Some(key) = &self.product_key {
-                query.append_pair("p60", key);
-            }
-        }
+        self.append_query(url);
         let cookie = format!("_aid={}", self.aid_cookie().expose());
         runtime::set_header(request, COOKIE, &cookie, true)
     }
@@ -370,7 +373,6 @@ pub struct SessionAuth {
 /// calls go (those take the full path).
 struct Ready {
     session: Session,
-    query: String,
     cookie: reqwest::header::HeaderValue,
     /// Scheme, host, port and path prefix of the session's v3 calls.
     v3: Option<(String, Option<String>, Option<u16>, String)>,
@@ -378,15 +380,6 @@ struct Ready {
 
 impl Ready {
     fn new(session: &Session) -> Option<Arc<Ready>> {
-        let mut scratch = Url::parse("http://localhost/").ok()?;
-        {
-            let mut query = scratch.query_pairs_mut();
-            query.append_pair("p10", session.apikey.expose());
-            query.append_pair("p20", &session.useruuid);
-            if let Some(key) = &session.product_key {
-                query.append_pair("p60", key);
-            }
-        }
         let mut cookie =
             reqwest::header::HeaderValue::from_str(&format!("_aid={}", session.aid_cookie().expose())).ok()?;
         cookie.set_sensitive(true);
@@ -400,7 +393,6 @@ impl Ready {
         });
         Some(Arc::new(Ready {
             session: session.clone(),
-            query: scratch.query()?.to_string(),
             cookie,
             v3,
         }))
@@ -513,11 +505,9 @@ impl Authenticator for SessionAuth {
         if ready.maybe_v3(url) || url.query_pairs().any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref())) {
             return None;
         }
-        let query = match url.query() {
-            Some(q) if !q.is_empty() => format!("{q}&{}", ready.query),
-            _ => ready.query.clone(),
-        };
-        url.set_query(Some(&query));
+        // Appended to the query as it is (not `set_query`, which would parse the whole query again):
+        // the same bytes as `Session::apply`.
+        ready.session.append_query(url);
         request.headers_mut().insert(COOKIE, ready.cookie.clone());
         Some(Ok(()))
     }
