@@ -181,28 +181,23 @@ enum Answer {
     },
 }
 
-/// A request without its body: method, URL, headers, version and timeout — all that reqwest's
-/// `RequestBuilder` puts on a request besides the body. The resend of a bodiless one.
-fn shadow_of(request: &reqwest::Request) -> reqwest::Request {
+/// The copy of a request kept for a possible resend: `None` for a streamed body. A bodiless request
+/// is copied part by part — method, URL, headers, version and timeout, all that reqwest's
+/// `RequestBuilder` puts on a request besides the body: reqwest 0.13's `try_clone` also allocates
+/// a timeout slot it then overwrites, three allocations of the six a copy costs. (Extensions of a
+/// request converted from an `http::Request` are not carried over to a resend; the SDKs never set
+/// any.)
+fn spare_of(request: &reqwest::Request) -> Option<reqwest::Request> {
+    if request.body().is_some() {
+        return request.try_clone();
+    }
     let mut r = reqwest::Request::new(request.method().clone(), request.url().clone());
     *r.headers_mut() = request.headers().clone();
     *r.version_mut() = request.version();
     if let Some(timeout) = request.timeout() {
         *r.timeout_mut() = Some(*timeout);
     }
-    r
-}
-
-/// The copy of a request kept for a possible resend: `None` for a streamed body. A bodiless request
-/// is copied part by part ([`shadow_of`]): reqwest 0.13's `try_clone` also allocates a timeout slot
-/// it then overwrites, three allocations of the six a copy costs, on every call that may be
-/// retried. (Extensions of a request converted from an `http::Request` are not carried over to a
-/// resend; the SDKs never set any.)
-fn spare_of(request: &reqwest::Request) -> Option<reqwest::Request> {
-    match request.body() {
-        None => Some(shadow_of(request)),
-        Some(_) => request.try_clone(),
-    }
+    Some(r)
 }
 
 /// How a generated call hands its request to the runtime.
@@ -261,28 +256,35 @@ impl SentCredentials {
     }
 }
 
-/// The next attempt's request: made again ([`Build::Again`], credentials added as for the first),
-/// or the spare copy (`authorize` again after a renewal). `None` when neither exists (a streamed
-/// body).
-async fn next_request(
-    spare: &mut Option<reqwest::Request>,
-    rebuild: Option<&MakeRequest<'_>>,
-    state: &ClientState,
-    operation: &str,
-    renewed: bool,
-) -> Result<Option<reqwest::Request>, Error> {
-    if let Some(make) = rebuild {
-        let mut again = make()?;
-        prepare(state, &mut again, operation).await?;
-        return Ok(Some(again));
+/// How an attempt's request can be sent again, when it can.
+// The size of the `Option<reqwest::Request>` copy it replaces; boxing the copy would add an
+// allocation to every hand-written call that may be retried.
+#[allow(clippy::large_enum_variant)]
+enum Resend<'a> {
+    /// Made again by the generated call's closure ([`Build::Again`]).
+    Make(&'a MakeRequest<'a>),
+    /// A copy kept while the request is on the wire ([`spare_of`]).
+    Copy(reqwest::Request),
+}
+
+impl Resend<'_> {
+    /// The next attempt's request: made again and readied like the first ([`prepare`]), or the
+    /// copy, given fresh credentials after a renewal.
+    async fn request(self, state: &ClientState, operation: &str, renewed: bool) -> Result<reqwest::Request, Error> {
+        match self {
+            Resend::Make(make) => {
+                let mut again = make()?;
+                prepare(state, &mut again, operation).await?;
+                Ok(again)
+            }
+            Resend::Copy(mut again) => {
+                if renewed {
+                    state.auth.authorize(&mut again).await?;
+                }
+                Ok(again)
+            }
+        }
     }
-    let Some(mut again) = spare.take() else {
-        return Ok(None);
-    };
-    if renewed {
-        state.auth.authorize(&mut again).await?;
-    }
-    Ok(Some(again))
 }
 
 fn auth_message(e: Error) -> String {
@@ -346,12 +348,12 @@ async fn attempts(
         attempt += 1;
         let can_retry = may_retry && attempt < policy.max_attempts;
         let can_renew = may_renew && !renewed;
-        // Keep a copy only when this attempt may be followed by another and the request cannot
-        // be made again.
-        let mut spare = if rebuild.is_none() && (can_retry || can_renew) {
-            spare_of(&current)
-        } else {
-            None
+        // How this attempt may be followed by another: the closure, or a copy kept only when
+        // another attempt is possible and the request cannot be made again.
+        let mut resend = match rebuild {
+            Some(make) => Some(Resend::Make(make)),
+            None if can_retry || can_renew => spare_of(&current).map(Resend::Copy),
+            None => None,
         };
         // What a refusal is compared with (a streamed body cannot be resent, but the credentials
         // must still be renewed for later calls).
@@ -376,16 +378,18 @@ async fn attempts(
         let response = match answered {
             Ok(r) => r,
             Err(e) => {
-                if can_retry && is_resendable(&e) && (rebuild.is_some() || spare.is_some()) {
+                if can_retry
+                    && is_resendable(&e)
+                    && let Some(again) = resend.take()
+                {
                     let wait = policy.backoff(attempt);
                     tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, error = %transport_kind(&e), "resending after a connection failure");
                     pause(wait).await;
-                    match Box::pin(next_request(&mut spare, rebuild, state, operation, false)).await {
-                        Ok(Some(again)) => {
+                    match Box::pin(again.request(state, operation, false)).await {
+                        Ok(again) => {
                             current = again;
                             continue;
                         }
-                        Ok(None) => {}
                         Err(e) => break Err(e),
                     }
                 }
@@ -398,9 +402,13 @@ async fn attempts(
         if can_renew && provider.reauth_statuses.contains(&status.as_u16()) {
             renewed = true;
             let rejected = sent.request(method, response.url().clone());
+            let again = resend.take();
             let renewal = Box::pin(async {
                 state.auth.reauthenticate(&rejected).await?;
-                next_request(&mut spare, rebuild, state, operation, true).await
+                match again {
+                    Some(again) => again.request(state, operation, true).await.map(Some),
+                    None => Ok(None),
+                }
             });
             match renewal.await {
                 Ok(Some(again)) => {
@@ -420,7 +428,10 @@ async fn attempts(
             }
         }
         let throttled = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
-        if throttled && can_retry && (rebuild.is_some() || spare.is_some()) {
+        if throttled
+            && can_retry
+            && let Some(again) = resend.take()
+        {
             let wait = match retry_after(response.headers()) {
                 Some(w) if w > policy.max_retry_after => None,
                 Some(w) => Some(w),
@@ -430,13 +441,11 @@ async fn attempts(
                 tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "throttled; retrying");
                 drop(response);
                 pause(wait).await;
-                match Box::pin(next_request(&mut spare, rebuild, state, operation, false)).await {
-                    Ok(Some(again)) => {
+                match Box::pin(again.request(state, operation, false)).await {
+                    Ok(again) => {
                         current = again;
                         continue;
                     }
-                    // (Not reached: a resend was possible above.)
-                    Ok(None) => break Err(Error::InvalidInput("the request cannot be sent again".into())),
                     Err(e) => break Err(e),
                 }
             }
@@ -458,7 +467,10 @@ async fn attempts(
                 });
             }
             Err(e) => {
-                if can_retry && is_resendable(&e) && (rebuild.is_some() || spare.is_some()) {
+                if can_retry
+                    && is_resendable(&e)
+                    && let Some(again) = resend.take()
+                {
                     let wait = policy.backoff(attempt);
                     tracing::debug!(
                         wait_ms = wait.as_millis() as u64,
@@ -466,12 +478,11 @@ async fn attempts(
                         "answer broke off; resending"
                     );
                     pause(wait).await;
-                    match Box::pin(next_request(&mut spare, rebuild, state, operation, false)).await {
-                        Ok(Some(again)) => {
+                    match Box::pin(again.request(state, operation, false)).await {
+                        Ok(again) => {
                             current = again;
                             continue;
                         }
-                        Ok(None) => {}
                         Err(e) => break Err(e),
                     }
                 }
@@ -614,15 +625,11 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
 pub async fn send(
     http: &reqwest::Client,
     state: &ClientState,
-    mut request: reqwest::Request,
+    request: reqwest::Request,
     operation: &str,
     mode: Idempotency,
 ) -> Result<reqwest::Response, Error> {
-    prepare(state, &mut request, operation).await?;
-    match round_trip(http, state, request, None, operation, mode, false).await? {
-        Answer::Streaming(r) => Ok(r),
-        Answer::Buffered { .. } => unreachable!("round_trip buffers only when asked"),
-    }
+    send_built(http, state, Build::Once(request), operation, mode).await
 }
 
 /// The same as [`send`], with the body read completely (an idempotent request whose answer broke
@@ -630,15 +637,11 @@ pub async fn send(
 pub async fn execute(
     http: &reqwest::Client,
     state: &ClientState,
-    mut request: reqwest::Request,
+    request: reqwest::Request,
     operation: &str,
     mode: Idempotency,
 ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
-    prepare(state, &mut request, operation).await?;
-    match round_trip(http, state, request, None, operation, mode, true).await? {
-        Answer::Buffered { status, headers, body } => Ok((status, headers, body)),
-        Answer::Streaming(_) => unreachable!("round_trip streams only when asked"),
-    }
+    execute_built(http, state, Build::Once(request), operation, mode).await
 }
 
 /// Reads a JSON success body of a hand-written step into `T` ([`Error::Decode`] with the field
@@ -732,15 +735,31 @@ async fn first_request<'a>(
     Ok((request, rebuild))
 }
 
-/// [`execute`] for a generated call.
+/// [`send`] of a request or of the closure that makes it.
+async fn send_built(
+    http: &reqwest::Client,
+    state: &ClientState,
+    build: Build<'_>,
+    operation: &str,
+    mode: Idempotency,
+) -> Result<reqwest::Response, Error> {
+    let (request, rebuild) = first_request(state, build, operation).await?;
+    match round_trip(http, state, request, rebuild, operation, mode, false).await? {
+        Answer::Streaming(r) => Ok(r),
+        Answer::Buffered { .. } => unreachable!("round_trip buffers only when asked"),
+    }
+}
+
+/// [`execute`] of a request or of the closure that makes it.
 async fn execute_built(
     http: &reqwest::Client,
     state: &ClientState,
     build: Build<'_>,
     operation: &str,
+    mode: Idempotency,
 ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
     let (request, rebuild) = first_request(state, build, operation).await?;
-    match round_trip(http, state, request, rebuild, operation, Idempotency::FromMethod, true).await? {
+    match round_trip(http, state, request, rebuild, operation, mode, true).await? {
         Answer::Buffered { status, headers, body } => Ok((status, headers, body)),
         Answer::Streaming(_) => unreachable!("round_trip streams only when asked"),
     }
@@ -753,7 +772,7 @@ pub async fn call_json<T: DeserializeOwned>(
     build: Build<'_>,
     op: &'static Operation,
 ) -> Result<ResponseValue<T>, Error> {
-    let (status, headers, body) = execute_built(http, state, build, op.id).await?;
+    let (status, headers, body) = execute_built(http, state, build, op.id, Idempotency::FromMethod).await?;
     if models(op, status) {
         let blank = body.iter().all(u8::is_ascii_whitespace);
         if !blank {
@@ -782,7 +801,7 @@ pub async fn call_empty(
     build: Build<'_>,
     op: &'static Operation,
 ) -> Result<ResponseValue<()>, Error> {
-    let (status, headers, body) = execute_built(http, state, build, op.id).await?;
+    let (status, headers, body) = execute_built(http, state, build, op.id, Idempotency::FromMethod).await?;
     if models(op, status) {
         Ok(ResponseValue::new((), status, headers))
     } else {
@@ -797,17 +816,14 @@ pub async fn call_stream(
     build: Build<'_>,
     op: &'static Operation,
 ) -> Result<ResponseValue<ByteStream>, Error> {
-    let (request, rebuild) = first_request(state, build, op.id).await?;
-    match round_trip(http, state, request, rebuild, op.id, Idempotency::FromMethod, false).await? {
-        Answer::Streaming(response) if models(op, response.status()) => Ok(ResponseValue::stream(response)),
-        Answer::Streaming(response) => {
-            let status = response.status();
-            let headers = response.headers().clone();
-            let body = response.bytes().await.unwrap_or_default();
-            Err(unexpected(state, status, &headers, body))
-        }
-        Answer::Buffered { .. } => unreachable!("round_trip buffers only when asked"),
+    let response = send_built(http, state, build, op.id, Idempotency::FromMethod).await?;
+    if models(op, response.status()) {
+        return Ok(ResponseValue::stream(response));
     }
+    let status = response.status();
+    let headers = response.headers().clone();
+    let body = response.bytes().await.unwrap_or_default();
+    Err(unexpected(state, status, &headers, body))
 }
 
 #[cfg(test)]
