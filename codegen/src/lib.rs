@@ -6,7 +6,8 @@
 //! 2. check it against the conventions in `specs/README.md` and adapt it to progenitor's limits
 //!    ([`prepare`]);
 //! 3. run progenitor's builder interface under `catch_unwind`, post-process the tokens (open enums,
-//!    joined lists, schemars behind a feature) and print them with `prettyplease` ([`generate`]);
+//!    joined lists, schemars behind a feature, builders only for the models a caller sends
+//!    ([`builders`])) and print them with `prettyplease` ([`generate`]);
 //! 4. emit a test that decodes every JSON example of the spec into its model.
 //!
 //! The runtime the generated code calls is not generated: it is one crate, `dam-runtime`
@@ -24,6 +25,7 @@
 #![forbid(unsafe_code)]
 
 pub mod api;
+pub mod builders;
 pub mod changes;
 pub mod generate;
 pub mod models;

@@ -19,11 +19,6 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl ErrorMessage {
-        pub fn builder() -> builder::ErrorMessage {
-            Default::default()
-        }
-    }
     ///`LoginForm`
     #[derive(::serde::Serialize, Clone, Debug, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -69,11 +64,6 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl Progress {
-        pub fn builder() -> builder::Progress {
-            Default::default()
-        }
-    }
     ///`Session`
     #[derive(::serde::Serialize, Clone, Debug, Default, PartialEq)]
     #[cfg_attr(feature = "schemars", derive(schemars::JsonSchema))]
@@ -87,65 +77,8 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    impl Session {
-        pub fn builder() -> builder::Session {
-            Default::default()
-        }
-    }
     /// Types for composing complex structures.
     pub mod builder {
-        #[derive(Clone, Debug)]
-        pub struct ErrorMessage {
-            message: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for ErrorMessage {
-            fn default() -> Self {
-                Self {
-                    message: Ok(Default::default()),
-                    extra: Ok(Default::default()),
-                }
-            }
-        }
-        impl ErrorMessage {
-            pub fn message<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.message = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for message: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<ErrorMessage> for super::ErrorMessage {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: ErrorMessage,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    message: value.message?,
-                    extra: value.extra?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::ErrorMessage> for ErrorMessage {
-            fn from(value: super::ErrorMessage) -> Self {
-                Self {
-                    message: Ok(value.message),
-                    extra: Ok(value.extra),
-                }
-            }
-        }
         #[derive(Clone, Debug)]
         pub struct LoginForm {
             password: ::std::result::Result<
@@ -319,131 +252,6 @@ pub mod types {
                     id: Ok(value.id),
                     type_: Ok(value.type_),
                     extra_fields: Ok(value.extra_fields),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct Progress {
-            progress: ::std::result::Result<
-                ::std::option::Option<i64>,
-                ::std::string::String,
-            >,
-            extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for Progress {
-            fn default() -> Self {
-                Self {
-                    progress: Ok(Default::default()),
-                    extra: Ok(Default::default()),
-                }
-            }
-        }
-        impl Progress {
-            pub fn progress<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<i64>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.progress = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for progress: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<Progress> for super::Progress {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: Progress,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    progress: value.progress?,
-                    extra: value.extra?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::Progress> for Progress {
-            fn from(value: super::Progress) -> Self {
-                Self {
-                    progress: Ok(value.progress),
-                    extra: Ok(value.extra),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
-        pub struct Session {
-            sid: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            uid: ::std::result::Result<
-                ::std::option::Option<::dam_runtime::LooseId>,
-                ::std::string::String,
-            >,
-            extra: ::std::result::Result<
-                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
-                ::std::string::String,
-            >,
-        }
-        impl ::std::default::Default for Session {
-            fn default() -> Self {
-                Self {
-                    sid: Ok(Default::default()),
-                    uid: Ok(Default::default()),
-                    extra: Ok(Default::default()),
-                }
-            }
-        }
-        impl Session {
-            pub fn sid<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.sid = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for sid: {e}")
-                    });
-                self
-            }
-            pub fn uid<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<::dam_runtime::LooseId>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.uid = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for uid: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<Session> for super::Session {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: Session,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    sid: value.sid?,
-                    uid: value.uid?,
-                    extra: value.extra?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::Session> for Session {
-            fn from(value: super::Session) -> Self {
-                Self {
-                    sid: Ok(value.sid),
-                    uid: Ok(value.uid),
-                    extra: Ok(value.extra),
                 }
             }
         }
