@@ -25,9 +25,9 @@
 use std::fmt;
 use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
-use governor::clock::{Clock, FakeRelativeClock, MonotonicClock};
+use governor::clock::{Clock, FakeRelativeClock};
 use governor::middleware::NoOpMiddleware;
 use governor::nanos::Nanos;
 use governor::state::{InMemoryState, NotKeyed};
@@ -120,6 +120,29 @@ impl Default for CallQuota {
     }
 }
 
+/// The real clock: time since the limiter was made, from `std::time::Instant` (monotonic).
+///
+/// governor's own `MonotonicClock` needs its `std` feature, which also builds `parking_lot` and
+/// `futures-timer` for waiting methods this module does not use (it waits with `tokio::time`).
+#[derive(Debug, Clone, Copy)]
+struct Monotonic {
+    start: Instant,
+}
+
+impl Default for Monotonic {
+    fn default() -> Self {
+        Self { start: Instant::now() }
+    }
+}
+
+impl Clock for Monotonic {
+    type Instant = Nanos;
+
+    fn now(&self) -> Nanos {
+        Nanos::from(self.start.elapsed())
+    }
+}
+
 /// A clock that moves only when told to, for tests: a [`RateLimiter`] on it moves it forward
 /// instead of sleeping, and a test server can read it to count calls per (simulated) minute.
 /// Clones share one time.
@@ -161,7 +184,7 @@ pub struct RateLimiter {
 
 enum Pace {
     /// Waits on the monotonic clock with `tokio::time::sleep`.
-    Real(Gcra<NotKeyed, InMemoryState, MonotonicClock>),
+    Real(Gcra<NotKeyed, InMemoryState, Monotonic>),
     /// Waits by moving a [`ManualClock`]; one waiter at a time, so concurrent waiters do not move
     /// it further than needed.
     Manual {
@@ -187,7 +210,7 @@ impl fmt::Debug for RateLimiter {
 impl RateLimiter {
     /// A limiter on the real (monotonic) clock.
     pub fn new(quota: CallQuota) -> Self {
-        let limiter = Gcra::direct_with_clock(quota.governor_quota(), MonotonicClock);
+        let limiter = Gcra::direct_with_clock(quota.governor_quota(), Monotonic::default());
         Self {
             quota,
             pace: Arc::new(Pace::Real(limiter)),
@@ -218,7 +241,7 @@ impl RateLimiter {
         match &*self.pace {
             Pace::Real(limiter) => {
                 while let Err(not_until) = limiter.check() {
-                    tokio::time::sleep(not_until.wait_time_from(MonotonicClock.now())).await;
+                    tokio::time::sleep(not_until.wait_time_from(limiter.clock().now())).await;
                 }
             }
             Pace::Manual { limiter, clock, turn } => {
