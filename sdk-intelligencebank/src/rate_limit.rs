@@ -341,4 +341,23 @@ mod tests {
         assert!(started.elapsed() < Duration::from_secs(1));
         assert!(format!("{limiter:?}").contains("monotonic"));
     }
+
+    #[tokio::test]
+    async fn a_real_clock_limiter_waits_for_the_next_permit() {
+        // One call at once, then one every 100 ms: the third permit comes no sooner than 200 ms
+        // after the first (a clock that did not move would never hand it out; one that ran fast
+        // would hand it out early).
+        let quota = CallQuota::new(NonZeroU32::new(10).unwrap(), Duration::from_secs(1))
+            .unwrap()
+            .with_burst(NonZeroU32::MIN);
+        assert_eq!(quota.interval(), Duration::from_millis(100));
+        let limiter = RateLimiter::new(quota);
+        let started = std::time::Instant::now();
+        for _ in 0..3 {
+            limiter.until_ready().await;
+        }
+        let took = started.elapsed();
+        assert!(took >= Duration::from_millis(200), "{took:?}");
+        assert!(took < Duration::from_secs(5), "{took:?}");
+    }
 }
