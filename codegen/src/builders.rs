@@ -19,6 +19,11 @@ use std::collections::{BTreeMap, BTreeSet};
 use proc_macro2::{TokenStream, TokenTree};
 use quote::ToTokens;
 
+/// The doc comment of the `types::builder` module.
+const BUILDER_DOC: &str = " Builders for the models a request sends and the models inside them (`X::builder()`, then \
+     setters, then `try_into()` or an operation's `body_map`). Models that only arrive in answers \
+     have none: decode them from JSON (`serde_json::from_value`).";
+
 /// Removes the builders of models no request reaches. `types` is the `types` module's items, and
 /// `outside` every other item of the generated file (where the operation builders live). Returns
 /// how many builders were kept and how many removed.
@@ -57,6 +62,8 @@ pub fn prune(types: &mut Vec<syn::Item>, outside: &[syn::Item]) -> (usize, usize
             && m.ident == "builder"
             && let Some((_, items)) = m.content.as_mut()
         {
+            m.attrs.retain(|a| !a.path().is_ident("doc"));
+            m.attrs.insert(0, syn::parse_quote!(#[doc = #BUILDER_DOC]));
             items.retain(|item| {
                 let subject = match item {
                     syn::Item::Struct(s) => Some(s.ident.to_string()),
@@ -153,6 +160,7 @@ mod tests {
              impl Leaf { pub fn builder() -> builder::Leaf { Default::default() } }
              impl Answer { pub fn builder() -> builder::Answer { Default::default() } }
              impl Answer { pub fn other(&self) {} }
+             /// Types for composing complex structures.
              pub mod builder {
                  pub struct Body { tag: Result<Option<super::Tag>, String> }
                  impl Default for Body { fn default() -> Self { todo!() } }

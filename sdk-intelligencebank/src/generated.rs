@@ -1380,7 +1380,7 @@ each element of `files` as the file object itself.
             Self(value)
         }
     }
-    /// Types for composing complex structures.
+    /// Builders for the models a request sends and the models inside them (`X::builder()`, then setters, then `try_into()` or an operation's `body_map`). Models that only arrive in answers have none: decode them from JSON (`serde_json::from_value`).
     pub mod builder {
         #[derive(Clone, Debug)]
         pub struct AddCommentForm {

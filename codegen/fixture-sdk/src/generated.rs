@@ -77,7 +77,7 @@ pub mod types {
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
-    /// Types for composing complex structures.
+    /// Builders for the models a request sends and the models inside them (`X::builder()`, then setters, then `try_into()` or an operation's `body_map`). Models that only arrive in answers have none: decode them from JSON (`serde_json::from_value`).
     pub mod builder {
         #[derive(Clone, Debug)]
         pub struct LoginForm {
