@@ -368,9 +368,10 @@ pub struct SessionAuth {
     limiter: Option<RateLimiter>,
 }
 
-/// A session's v2 credentials in their wire form, built once: the `_aid` cookie header and the
-/// encoded `p10`/`p20`(/`p60`) query (exactly what [`Session::apply`] appends), and where its v3
-/// calls go (those take the full path).
+/// What a v2 call of a session gets, prepared once per session: the `_aid` cookie header, the
+/// session whose `p10`/`p20`(/`p60`) are appended to each query (the bytes [`Session::apply`]
+/// appends), and where its v3 calls go (those take the full path). Calls read it under the read
+/// lock, without touching its reference count.
 struct Ready {
     session: Session,
     cookie: reqwest::header::HeaderValue,
@@ -497,7 +498,8 @@ impl Authenticator for SessionAuth {
     /// cookie without awaiting anything; v3 calls, a URL that already carries session parameters
     /// and a session due for renewal take [`authorize`](Authenticator::authorize).
     fn authorize_now(&self, request: &mut reqwest::Request) -> Option<Result<(), Error>> {
-        let ready = self.ready.read().ok()?.clone()?;
+        let guard = self.ready.read().ok()?;
+        let ready = guard.as_ref()?;
         if self.relogin.is_some() && ready.session.needs_renewal((self.clock)()) {
             return None;
         }
