@@ -47,6 +47,11 @@ pub const EARLY_RENEWAL: Duration = Duration::from_secs(5 * 60);
 /// The query parameters the session adds to every v2 call.
 const SESSION_PARAMS: [&str; 3] = ["p10", "p20", "p60"];
 
+/// Whether `url`'s query already has one of [`SESSION_PARAMS`].
+fn carries_session_params(url: &Url) -> bool {
+    url.query_pairs().any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref()))
+}
+
 /// The request header that carries the session id on v3 calls.
 const SID_HEADER: HeaderName = HeaderName::from_static("sid");
 
@@ -258,7 +263,7 @@ impl Session {
     /// sensitive header.
     pub fn apply(&self, request: &mut reqwest::Request) -> Result<(), Error> {
         let url = request.url_mut();
-        if url.query_pairs().any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref())) {
+        if carries_session_params(url) {
             let kept: Vec<(String, String)> = url
                 .query_pairs()
                 .filter(|(k, _)| !SESSION_PARAMS.contains(&k.as_ref()))
@@ -364,14 +369,14 @@ pub struct SessionAuth {
     current: tokio::sync::Mutex<Option<Session>>,
     /// What a v2 call of the current session gets, built once per session: read by every call
     /// without awaiting. Written only while `current` is locked, whenever it changes.
-    ready: std::sync::RwLock<Option<Arc<Ready>>>,
+    ready: std::sync::RwLock<Option<Ready>>,
     limiter: Option<RateLimiter>,
 }
 
 /// What a v2 call of a session gets, prepared once per session: the `_aid` cookie header, the
 /// session whose `p10`/`p20`(/`p60`) are appended to each query (the bytes [`Session::apply`]
 /// appends), and where its v3 calls go (those take the full path). Calls read it under the read
-/// lock, without touching its reference count.
+/// lock.
 struct Ready {
     session: Session,
     cookie: reqwest::header::HeaderValue,
@@ -380,7 +385,7 @@ struct Ready {
 }
 
 impl Ready {
-    fn new(session: &Session) -> Option<Arc<Ready>> {
+    fn new(session: &Session) -> Option<Ready> {
         let mut cookie =
             reqwest::header::HeaderValue::from_str(&format!("_aid={}", session.aid_cookie().expose())).ok()?;
         cookie.set_sensitive(true);
@@ -392,11 +397,11 @@ impl Ready {
                 format!("{}/api/", base.path().trim_end_matches('/')),
             )
         });
-        Some(Arc::new(Ready {
+        Some(Ready {
             session: session.clone(),
             cookie,
             v3,
-        }))
+        })
     }
 
     /// Whether `url` may be a v3 call of this session (the same test as [`Session::is_v3_url`]).
@@ -504,7 +509,7 @@ impl Authenticator for SessionAuth {
             return None;
         }
         let url = request.url_mut();
-        if ready.maybe_v3(url) || url.query_pairs().any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref())) {
+        if ready.maybe_v3(url) || carries_session_params(url) {
             return None;
         }
         // Appended to the query as it is (not `set_query`, which would parse the whole query again):
