@@ -24,14 +24,21 @@ const BUILDER_DOC: &str = " Builders for the models a request sends and the mode
      setters, then `try_into()` or an operation's `body_map`). Models that only arrive in answers \
      have none: decode them from JSON (`serde_json::from_value`).";
 
-/// Removes the builders of models no request reaches. `types` is the `types` module's items, and
-/// `outside` every other item of the generated file (where the operation builders live). Returns
-/// how many builders were kept and how many removed.
-pub fn prune(types: &mut Vec<syn::Item>, outside: &[syn::Item]) -> (usize, usize) {
+/// The models named as `types::builder::X` outside the `types` module of the generated file's
+/// `items` (the bodies of the operation builders' `body_map`).
+pub fn roots(items: &[syn::Item]) -> BTreeSet<String> {
     let mut roots = BTreeSet::new();
-    for item in outside {
-        builder_paths(item.to_token_stream(), &mut Vec::new(), &mut roots);
+    for item in items {
+        if !matches!(item, syn::Item::Mod(m) if m.ident == "types") {
+            builder_paths(item.to_token_stream(), &mut Vec::new(), &mut roots);
+        }
     }
+    roots
+}
+
+/// Removes the builders of models no request reaches. `types` is the `types` module's items and
+/// `roots` what [`roots`] found. Returns how many builders were kept and how many removed.
+pub fn prune(types: &mut Vec<syn::Item>, roots: &BTreeSet<String>) -> (usize, usize) {
     let models: BTreeMap<String, BTreeSet<String>> = types
         .iter()
         .filter_map(|item| {
@@ -47,7 +54,7 @@ pub fn prune(types: &mut Vec<syn::Item>, outside: &[syn::Item]) -> (usize, usize
         })
         .collect();
     let mut keep = BTreeSet::new();
-    let mut todo: Vec<String> = roots.into_iter().collect();
+    let mut todo: Vec<String> = roots.iter().cloned().collect();
     while let Some(name) = todo.pop() {
         if let Some(mentions) = models.get(&name)
             && keep.insert(name)
@@ -172,13 +179,20 @@ mod tests {
                  impl From<super::Answer> for Answer { fn from(_: super::Answer) -> Self { todo!() } }
              }",
         );
-        let outside = items(
-            "pub mod builder {
+        let file = items(
+            "pub mod types { pub mod builder { pub struct Answer {} } fn f() -> types::builder::Answer { todo!() } }
+             pub mod builder {
                  pub struct CreateTag { body: Result<types::builder::Body, String> }
                  pub struct GetAnswer { id: Result<types::Answer, String> }
              }",
         );
-        assert_eq!(prune(&mut types, &outside), (3, 1));
+        let roots = roots(&file);
+        assert_eq!(
+            roots,
+            BTreeSet::from(["Body".to_string()]),
+            "only paths outside `types`"
+        );
+        assert_eq!(prune(&mut types, &roots), (3, 1));
         let text = types
             .iter()
             .map(|i| i.to_token_stream().to_string())

@@ -88,12 +88,7 @@ pub fn client_source(
                 .items
         })
         .collect();
-    let outside: Vec<syn::Item> = file
-        .items
-        .iter()
-        .filter(|item| !matches!(item, syn::Item::Mod(m) if m.ident == "types"))
-        .cloned()
-        .collect();
+    let builder_roots = crate::builders::roots(&file.items);
     let types_mod = file
         .items
         .iter_mut()
@@ -104,7 +99,7 @@ pub fn client_source(
         .ok_or_else(|| format!("{spec_name}: (generator): progenitor emitted no `types` module"))?;
     types_mod.1.extend(extra_types);
     crate::models::rewrite(&mut types_mod.1, &prepared.closed_models).map_err(|e| format!("{spec_name}: {e}"))?;
-    crate::builders::prune(&mut types_mod.1, &outside);
+    crate::builders::prune(&mut types_mod.1, &builder_roots);
     file.items.extend(
         syn::parse2::<syn::File>(provider_tokens(provider, prepared))
             .expect("valid items")
