@@ -58,6 +58,8 @@ pub fn client_source(
     SchemarsBehindFeature.visit_file_mut(&mut file);
     let mut rewriter = SendRewriter {
         operations: &prepared.operations,
+        credentials_in_query: provider.credentials_in_query,
+        unauthenticated: &prepared.unauthenticated,
         errors: Vec::new(),
         rewritten: 0,
     };
@@ -359,6 +361,10 @@ fn provider_tokens(p: &Provider, prepared: &Prepared) -> TokenStream {
 /// `api-version` header is dropped on the way.
 struct SendRewriter<'a> {
     operations: &'a std::collections::BTreeMap<String, crate::prepare::OperationMeta>,
+    /// The provider's `credentials_in_query` (see [`write_query_into_url`]).
+    credentials_in_query: bool,
+    /// Operations sent without credentials.
+    unauthenticated: &'a std::collections::BTreeSet<String>,
     errors: Vec<String>,
     rewritten: usize,
 }
@@ -401,6 +407,9 @@ impl VisitMut for SendRewriter<'_> {
         FormThroughReqwest.visit_block_mut(&mut f.block);
         QueryThroughRuntime.visit_block_mut(&mut f.block);
         UrlWithRoom.visit_block_mut(&mut f.block);
+        if self.credentials_in_query && !self.unauthenticated.contains(&id) {
+            write_query_into_url(&mut f.block, &id);
+        }
         let build = make_request_again(&mut f.block);
         let (ok, other, sensitive) = (&meta.ok, &meta.other, meta.sensitive);
         let op = quote! {
@@ -563,6 +572,35 @@ impl VisitMut for QueryThroughRuntime {
     }
 }
 
+/// For a provider whose credentials travel in the query: a call without query parameters of its
+/// own (no `.query_param(..)`) gets `::dam_runtime::write_query(&client.inner, "<id>", &mut url);`
+/// after its `let url = ..;`, so the credentials are in the text reqwest parses rather than
+/// appended to the parsed URL. A call with query parameters keeps them first on the wire, as
+/// before: the authenticator appends its own after them.
+fn write_query_into_url(block: &mut syn::Block, id: &str) {
+    let Some(at) = block
+        .stmts
+        .iter()
+        .position(|s| matches!(s, syn::Stmt::Local(l) if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "url")))
+    else {
+        return;
+    };
+    let rest = &block.stmts[at..];
+    let text = quote!(#(#rest)*).to_string();
+    if text.contains(". query_param (") || text.contains(". query (") {
+        return;
+    }
+    if let syn::Stmt::Local(local) = &mut block.stmts[at]
+        && let syn::Pat::Ident(name) = &mut local.pat
+    {
+        name.mutability = Some(Default::default());
+    }
+    block.stmts.insert(
+        at + 1,
+        syn::parse_quote!(::dam_runtime::write_query(&client.inner, #id, &mut url);),
+    );
+}
+
 /// The statements that make a call's request, from `let url = ..` to `let mut request = ..build()?;`,
 /// become a closure the runtime calls for the first attempt and again for a resend
 /// (`::dam_runtime::Build::Again`), so no copy of the request is kept while it is on the wire. A
@@ -615,7 +653,32 @@ impl VisitMut for BorrowOptionalHeaders {
 /// progenitor's `let url = format!("{}/path", client.baseurl, ..);` becomes
 /// `::dam_runtime::format_url!(..)` with the same arguments: the same text in a string sized for a
 /// URL at once (`format!` starts from the literal pieces and grows twice).
+///
+/// A path key's `#variant` (operations that share a path, see `prepare::wire_path`) is cut off the
+/// format string here: a fragment never reaches the wire, and in the URL it would be taken off and
+/// put back (a copy, and the URL grown again) by every query parameter appended later.
 struct UrlWithRoom;
+
+/// `tokens` (a `format!` call's arguments) with the `#fragment` of the format string cut off, when
+/// it has one without placeholders.
+fn without_fragment(tokens: &TokenStream) -> TokenStream {
+    let mut rest = tokens.clone().into_iter();
+    let Some(first) = rest.next() else {
+        return tokens.clone();
+    };
+    let Ok(literal) = syn::parse2::<syn::LitStr>(first.into()) else {
+        return tokens.clone();
+    };
+    match literal.value().split_once('#') {
+        Some((path, fragment)) if !fragment.contains(['{', '}']) => {
+            let path = syn::LitStr::new(path, literal.span());
+            let mut out = quote!(#path);
+            out.extend(rest);
+            out
+        }
+        _ => tokens.clone(),
+    }
+}
 
 impl VisitMut for UrlWithRoom {
     fn visit_local_mut(&mut self, local: &mut syn::Local) {
@@ -626,6 +689,7 @@ impl VisitMut for UrlWithRoom {
             && m.mac.path.is_ident("format")
         {
             m.mac.path = syn::parse_quote!(::dam_runtime::format_url);
+            m.mac.tokens = without_fragment(&m.mac.tokens);
         }
         syn::visit_mut::visit_local_mut(self, local);
     }
@@ -670,5 +734,29 @@ fn skipped_tokens(prepared: &Prepared) -> TokenStream {
         /// `(operationId, method, path, reason)`. Each is implemented by hand in this crate or
         /// documented as unavailable.
         pub const NOT_GENERATED: &[(&str, &str, &str, &str)] = &[#(#rows),*];
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_fragment;
+    use quote::quote;
+
+    #[test]
+    fn a_variant_fragment_is_cut_off_the_url() {
+        let cut = |tokens: proc_macro2::TokenStream| without_fragment(&tokens).to_string();
+        assert_eq!(
+            cut(quote!("{}/webapp/1.0/resources#root-folder", client.baseurl,)),
+            quote!("{}/webapp/1.0/resources", client.baseurl,).to_string()
+        );
+        // Nothing to cut, or a fragment with a placeholder (its argument would be left over).
+        assert_eq!(
+            cut(quote!("{}/folder/{}", client.baseurl, id)),
+            quote!("{}/folder/{}", client.baseurl, id).to_string()
+        );
+        assert_eq!(
+            cut(quote!("{}/a#{}", client.baseurl, x)),
+            quote!("{}/a#{}", client.baseurl, x).to_string()
+        );
     }
 }

@@ -20,6 +20,10 @@ pub struct Provider {
     pub request_id_header: &'static str,
     /// Statuses after which the client obtains fresh credentials and resends once.
     pub reauth_statuses: &'static [u16],
+    /// Whether the credentials travel in the query: then each generated call without query
+    /// parameters of its own lets the authenticator write them into the URL's text before it is
+    /// parsed (`dam_runtime::write_query`).
+    pub credentials_in_query: bool,
 }
 
 /// The four providers, in the order the README lists them.
@@ -33,6 +37,7 @@ pub const PROVIDERS: &[Provider] = &[
         // Every Skyfish answer carries it (facts.md).
         request_id_header: "x-cbx-request-id",
         reauth_statuses: &[401],
+        credentials_in_query: false,
     },
     Provider {
         name: "ci",
@@ -42,6 +47,7 @@ pub const PROVIDERS: &[Provider] = &[
         crate_ident: "sdk_ci",
         request_id_header: "x-request-id",
         reauth_statuses: &[401],
+        credentials_in_query: false,
     },
     Provider {
         name: "mediagraph",
@@ -52,6 +58,7 @@ pub const PROVIDERS: &[Provider] = &[
         // A Rails service: it answers with X-Request-Id.
         request_id_header: "x-request-id",
         reauth_statuses: &[401],
+        credentials_in_query: false,
     },
     Provider {
         name: "intelligencebank",
@@ -62,6 +69,8 @@ pub const PROVIDERS: &[Provider] = &[
         request_id_header: "x-request-id",
         // A timed-out session is answered with 401, sometimes 403 (facts.md).
         reauth_statuses: &[401, 403],
+        // The session's `p10`/`p20`/`p60` (facts.md).
+        credentials_in_query: true,
     },
 ];
 
@@ -75,6 +84,7 @@ pub const FIXTURE: Provider = Provider {
     crate_ident: "fixture_sdk",
     request_id_header: "x-request-id",
     reauth_statuses: &[401],
+    credentials_in_query: false,
 };
 
 /// Settings shared by every provider.

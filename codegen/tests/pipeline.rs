@@ -13,6 +13,7 @@ fn fixture(spec: &'static str) -> Provider {
         crate_ident: "sdk_mini",
         request_id_header: "x-request-id",
         reauth_statuses: &[401],
+        credentials_in_query: false,
     }
 }
 

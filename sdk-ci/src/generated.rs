@@ -13773,9 +13773,7 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
-                    "{}/oauth2/token#delegate", client.baseurl,
-                );
+                let url = ::dam_runtime::format_url!("{}/oauth2/token", client.baseurl,);
                 #[allow(unused_mut)]
                 let mut request = client
                     .client

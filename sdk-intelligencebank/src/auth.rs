@@ -374,14 +374,18 @@ pub struct SessionAuth {
 }
 
 /// What a v2 call of a session gets, prepared once per session: the `_aid` cookie header, the
-/// session whose `p10`/`p20`(/`p60`) are appended to each query (the bytes [`Session::apply`]
-/// appends), and where its v3 calls go (those take the full path). Calls read it under the read
-/// lock.
+/// session's `p10`/`p20`(/`p60`) query (the bytes [`Session::apply`] appends), and where its v3
+/// calls go (those take the full path). Calls read it under the read lock.
 struct Ready {
     session: Session,
     cookie: reqwest::header::HeaderValue,
+    /// `p10=…&p20=…(&p60=…)`, encoded: written into the text of generated calls' URLs
+    /// ([`Authenticator::write_query`]) and recognised there by `authorize_now`.
+    query: Secret,
     /// Scheme, host, port and path prefix of the session's v3 calls.
     v3: Option<(String, Option<String>, Option<u16>, String)>,
+    /// The same prefix as text (`{v3 base URL}/api/`), for URLs not parsed yet.
+    v3_text: Option<String>,
 }
 
 impl Ready {
@@ -397,11 +401,37 @@ impl Ready {
                 format!("{}/api/", base.path().trim_end_matches('/')),
             )
         });
+        // The query exactly as `Session::append_query` writes it.
+        let mut url = Url::parse("http://localhost/").ok()?;
+        session.append_query(&mut url);
+        let query = Secret::new(url.query()?);
+        let v3_text = session.v3_base_url.as_ref().map(|base| format!("{base}/api/"));
         Some(Ready {
             session: session.clone(),
             cookie,
+            query,
             v3,
+            v3_text,
         })
+    }
+
+    /// Whether the text of a URL is under this session's v3 prefix.
+    fn v3_text(&self, url: &str) -> bool {
+        self.v3_text.as_deref().is_some_and(|prefix| url.starts_with(prefix))
+    }
+
+    /// Whether the query of a URL is this session's, as [`write_query`](Authenticator::write_query)
+    /// wrote it: at the end, after nothing but other parameters.
+    fn written_into(&self, query: &str) -> bool {
+        let ours = self.query.expose();
+        match query.strip_suffix(ours) {
+            Some("") => true,
+            Some(head) => {
+                head.ends_with('&')
+                    && !url::form_urlencoded::parse(head.as_bytes()).any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref()))
+            }
+            None => false,
+        }
     }
 
     /// Whether `url` may be a v3 call of this session (the same test as [`Session::is_v3_url`]).
@@ -499,9 +529,26 @@ impl Authenticator for SessionAuth {
         Some(self)
     }
 
-    /// A v2 call of a session that is not due for renewal gets the session's prepared query and
-    /// cookie without awaiting anything; v3 calls, a URL that already carries session parameters
-    /// and a session due for renewal take [`authorize`](Authenticator::authorize).
+    /// Writes the current session's `p10`/`p20`(/`p60`) into the text of a generated v2 call's URL
+    /// (one under the session's API base URL, without a fragment), after its fixed query if it has
+    /// one. `authorize_now` checks them against the session again once the URL is parsed.
+    fn write_query(&self, url: &mut String) {
+        let Ok(guard) = self.ready.read() else { return };
+        let Some(ready) = guard.as_ref() else { return };
+        let under_base = url
+            .strip_prefix(ready.session.api_base_url.as_str())
+            .is_some_and(|path| path.starts_with('/'));
+        if !under_base || url.contains('#') || ready.v3_text(url) {
+            return;
+        }
+        url.push(if url.contains('?') { '&' } else { '?' });
+        url.push_str(ready.query.expose());
+    }
+
+    /// A v2 call of a session that is not due for renewal gets the session's prepared query (or
+    /// keeps it, when [`write_query`](Authenticator::write_query) put it there) and cookie without
+    /// awaiting anything; v3 calls, a URL that carries other session parameters and a session due
+    /// for renewal take [`authorize`](Authenticator::authorize), which replaces them.
     fn authorize_now(&self, request: &mut reqwest::Request) -> Option<Result<(), Error>> {
         let guard = self.ready.read().ok()?;
         let ready = guard.as_ref()?;
@@ -509,12 +556,18 @@ impl Authenticator for SessionAuth {
             return None;
         }
         let url = request.url_mut();
-        if ready.maybe_v3(url) || carries_session_params(url) {
+        if ready.maybe_v3(url) {
             return None;
         }
-        // Appended to the query as it is (not `set_query`, which would parse the whole query again):
-        // the same bytes as `Session::apply`.
-        ready.session.append_query(url);
+        match url.query() {
+            // Written by `write_query` before the URL was parsed: already the bytes `Session::apply`
+            // would leave.
+            Some(query) if ready.written_into(query) => {}
+            _ if carries_session_params(url) => return None,
+            // Appended to the query as it is (not `set_query`, which would parse the whole query
+            // again): the same bytes as `Session::apply`.
+            _ => ready.session.append_query(url),
+        }
         request.headers_mut().insert(COOKIE, ready.cookie.clone());
         Some(Ok(()))
     }
@@ -1042,5 +1095,57 @@ mod tests {
         assert_eq!(hours(serde_json::json!("1")), Some(Duration::from_secs(3600)));
         assert_eq!(hours(serde_json::json!("")), None);
         assert_eq!(hours(serde_json::json!(0)), None);
+    }
+
+    /// What `write_query` writes and what `authorize_now` then accepts as written: the bytes
+    /// `Session::apply` gives, checked on URLs with and without a query of their own.
+    #[test]
+    fn the_query_written_before_parsing_is_the_one_apply_appends() {
+        let session = Session::new("https://acme.example/base", "k y", "u&1", "s")
+            .with_v3("https://acme.example/base/v3", "c")
+            .with_product_key("P K");
+        let clock: Clock = Arc::new(SystemTime::now);
+        let auth = SessionAuth::new(None, clock, Some(session.clone()), None);
+        let written = |text: &str| {
+            let mut text = text.to_string();
+            auth.write_query(&mut text);
+            text
+        };
+        for path in ["/webapp/1.0/resources", "/webapp/1.0/resources?fileinfo=true"] {
+            let text = written(&format!("https://acme.example/base{path}"));
+            let mut applied = reqwest::Request::new(
+                reqwest::Method::GET,
+                Url::parse(&format!("https://acme.example/base{path}")).unwrap(),
+            );
+            session.apply(&mut applied).unwrap();
+            assert_eq!(text, applied.url().as_str());
+            let mut request = reqwest::Request::new(reqwest::Method::GET, Url::parse(&text).unwrap());
+            assert!(auth.authorize_now(&mut request).unwrap().is_ok());
+            assert_eq!(request.url().as_str(), applied.url().as_str(), "left as written");
+            assert_eq!(request.headers().get(COOKIE), applied.headers().get(COOKIE));
+        }
+        // Not under the session's API base, under its v3 prefix, or with a fragment: untouched.
+        for other in [
+            "https://other.example/webapp/1.0/resources",
+            "https://acme.example/basement/x",
+            "https://acme.example/base/v3/api/3.0.0/c/resource",
+            "https://acme.example/base/webapp/1.0/resources#x",
+        ] {
+            assert_eq!(written(other), other);
+        }
+    }
+
+    #[test]
+    fn only_the_current_query_at_the_end_counts_as_written() {
+        let session = Session::new("https://acme.example", "k", "u", "s");
+        let ready = Ready::new(&session).unwrap();
+        assert_eq!(ready.query.expose(), "p10=k&p20=u");
+        assert!(ready.written_into("p10=k&p20=u"));
+        assert!(ready.written_into("fileinfo=true&p10=k&p20=u"));
+        // Another session's, not at the end, or once more before it.
+        assert!(!ready.written_into("p10=old&p20=u"));
+        assert!(!ready.written_into("p10=k&p20=u&fileinfo=true"));
+        assert!(!ready.written_into("xp10=k&p20=u"));
+        assert!(!ready.written_into("p10=old&p10=k&p20=u"));
     }
 }

@@ -3766,8 +3766,13 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/webapp/1.0/downloadpresets", client.baseurl,
+                );
+                ::dam_runtime::write_query(
+                    &client.inner,
+                    "list_download_presets",
+                    &mut url,
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -4253,7 +4258,7 @@ pub mod builder {
                 ::dam_runtime::Error,
             > {
                 let url = ::dam_runtime::format_url!(
-                    "{}/webapp/1.0/resources#download", client.baseurl,
+                    "{}/webapp/1.0/resources", client.baseurl,
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -4359,7 +4364,7 @@ pub mod builder {
                 ::dam_runtime::Error,
             > {
                 let url = ::dam_runtime::format_url!(
-                    "{}/webapp/1.0/resources#folder", client.baseurl,
+                    "{}/webapp/1.0/resources", client.baseurl,
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -4463,7 +4468,7 @@ pub mod builder {
                 ::dam_runtime::Error,
             > {
                 let url = ::dam_runtime::format_url!(
-                    "{}/webapp/1.0/resources#folder", client.baseurl,
+                    "{}/webapp/1.0/resources", client.baseurl,
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -4532,7 +4537,7 @@ pub mod builder {
                 ::dam_runtime::Error,
             > {
                 let url = ::dam_runtime::format_url!(
-                    "{}/webapp/1.0/resources#folder", client.baseurl,
+                    "{}/webapp/1.0/resources", client.baseurl,
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -4630,7 +4635,7 @@ pub mod builder {
                 ::dam_runtime::Error,
             > {
                 let url = ::dam_runtime::format_url!(
-                    "{}/webapp/1.0/resources#folder-contents", client.baseurl,
+                    "{}/webapp/1.0/resources", client.baseurl,
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -4703,7 +4708,7 @@ pub mod builder {
                 ::dam_runtime::Error,
             > {
                 let url = ::dam_runtime::format_url!(
-                    "{}/webapp/1.0/resources#folder-list", client.baseurl,
+                    "{}/webapp/1.0/resources", client.baseurl,
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -4771,7 +4776,7 @@ pub mod builder {
                 ::dam_runtime::Error,
             > {
                 let url = ::dam_runtime::format_url!(
-                    "{}/webapp/1.0/resources#resource", client.baseurl,
+                    "{}/webapp/1.0/resources", client.baseurl,
                 );
                 #[allow(unused_mut)]
                 let mut request = client
@@ -4822,9 +4827,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
-                    "{}/webapp/1.0/resources#root-folder", client.baseurl,
+                let mut url = ::dam_runtime::format_url!(
+                    "{}/webapp/1.0/resources", client.baseurl,
                 );
+                ::dam_runtime::write_query(&client.inner, "get_root_folder", &mut url);
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -5276,9 +5282,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/webapp/1.0/sync", client.baseurl,
                 );
+                ::dam_runtime::write_query(&client.inner, "sync_changes", &mut url);
                 #[allow(unused_mut)]
                 let mut request = client
                     .client

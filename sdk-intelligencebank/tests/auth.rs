@@ -191,6 +191,59 @@ async fn logs_in_again_shortly_before_the_session_times_out() {
     );
 }
 
+/// `get_root_folder` has no query parameters of its own: the session's query is written into the
+/// URL's text before it is parsed. When the session is renewed between the two (it was due), the
+/// new session's query replaces the old one instead of joining it.
+#[tokio::test]
+async fn a_renewed_session_replaces_the_query_written_into_the_url() {
+    let logins = Arc::new(AtomicUsize::new(0));
+    let l = logins.clone();
+    let server = MockServer::start(move |r| match r.path.as_str() {
+        LOGIN => {
+            let n = l.fetch_add(1, Ordering::SeqCst) + 1;
+            Reply::json(
+                200,
+                json!({"apikey": format!("key-{n}"), "useruuid": USERUUID, "sid": format!("sid-{n}"),
+                       "logintimeoutperiod": 1}),
+            )
+        }
+        _ => Reply::json(200, json!({"response": {"folder": []}})),
+    })
+    .await;
+    let start = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let elapsed = Arc::new(AtomicU64::new(0));
+    let e = elapsed.clone();
+    let client = builder(&server)
+        .product_key("PK")
+        .clock(move || start + Duration::from_secs(e.load(Ordering::SeqCst)))
+        .build()
+        .await
+        .unwrap();
+    client.get_root_folder().send().await.unwrap();
+    elapsed.store(56 * 60, Ordering::SeqCst);
+    client.get_root_folder().send().await.unwrap();
+
+    assert_eq!(logins.load(Ordering::SeqCst), 2);
+    let sent: Vec<_> = server
+        .requests()
+        .into_iter()
+        .filter(|r| r.path != LOGIN)
+        .map(|r| {
+            let cookie = r.header("cookie").map(str::to_string);
+            (r.path, r.query, cookie)
+        })
+        .collect();
+    let query = |n: u32| Some(format!("p10=key-{n}&p20={USERUUID}&p60=PK"));
+    let cookie = |n: u32| Some(format!("_aid=key-{n}_sid-{n}_PK"));
+    assert_eq!(
+        sent,
+        [
+            (RESOURCES.to_string(), query(1), cookie(1)),
+            (RESOURCES.to_string(), query(2), cookie(2)),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn a_session_without_timeout_is_used_until_refused() {
     let logins = Arc::new(AtomicUsize::new(0));

@@ -20,6 +20,12 @@ pub trait Authenticator: Send + Sync + fmt::Debug {
         None
     }
 
+    /// Writes credentials that travel in the query into the text of a generated call's URL,
+    /// before the URL is parsed (see [`write_query`](crate::write_query)): `url` is the base URL
+    /// and path, with at most the operation's fixed query. [`authorize_now`](Self::authorize_now)
+    /// then finds them in place, or replaces them when they are no longer current. Default: nothing.
+    fn write_query(&self, _url: &mut String) {}
+
     /// Called after the service refused `rejected` with one of the provider's re-auth statuses.
     /// Obtains fresh credentials unless another caller already did (compare what `rejected`
     /// carried with the current credentials), so many concurrent failures cause one refresh.

@@ -99,7 +99,7 @@ pub use lists::{deserialize_open_string, join_display, split_parse};
 pub use paging::{Page, paginate, paginate_sized};
 pub use pipeline::{
     Build, ClientState, Idempotency, MakeRequest, call_empty, call_json, call_stream, decode_json, execute, json_body,
-    prepare, retry_after, send,
+    prepare, retry_after, send, write_query,
 };
 pub use provider::{Operation, ProviderInfo};
 pub use query::{QueryParams, URL_ROOM};

@@ -127,6 +127,18 @@ pub async fn prepare(state: &ClientState, request: &mut reqwest::Request, operat
     }
 }
 
+/// Called by the generated calls of a provider whose credentials travel in the query
+/// (IntelligenceBank's session), for an operation without query parameters of its own: the
+/// client's authenticator writes its credentials into the URL's text
+/// ([`Authenticator::write_query`]) before reqwest parses it, so the URL is parsed once and never
+/// grown afterwards. (Appending to a parsed URL made a call with 64 in flight about 5 % slower
+/// than the same request sent with plain reqwest.) A public operation gets nothing.
+pub fn write_query(state: &ClientState, operation: &str, url: &mut String) {
+    if !state.provider.is_unauthenticated(operation) {
+        state.auth.write_query(url);
+    }
+}
+
 fn is_idempotent(provider: &ProviderInfo, method: &reqwest::Method, operation: &str, mode: Idempotency) -> bool {
     use reqwest::Method;
     mode == Idempotency::FromMethod
