@@ -572,17 +572,21 @@ impl VisitMut for QueryThroughRuntime {
     }
 }
 
+/// Where progenitor's `let url = ..;` is among a `send`'s statements.
+fn url_statement(block: &syn::Block) -> Option<usize> {
+    block
+        .stmts
+        .iter()
+        .position(|s| matches!(s, syn::Stmt::Local(l) if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "url")))
+}
+
 /// For a provider whose credentials travel in the query: a call without query parameters of its
 /// own (no `.query_param(..)`) gets `::dam_runtime::write_query(&client.inner, "<id>", &mut url);`
 /// after its `let url = ..;`, so the credentials are in the text reqwest parses rather than
 /// appended to the parsed URL. A call with query parameters keeps them first on the wire, as
 /// before: the authenticator appends its own after them.
 fn write_query_into_url(block: &mut syn::Block, id: &str) {
-    let Some(at) = block
-        .stmts
-        .iter()
-        .position(|s| matches!(s, syn::Stmt::Local(l) if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "url")))
-    else {
+    let Some(at) = url_statement(block) else {
         return;
     };
     let rest = &block.stmts[at..];
@@ -608,11 +612,7 @@ fn write_query_into_url(block: &mut syn::Block, id: &str) {
 /// it is (`Build::Once`). The argument to hand to `call_*`.
 fn make_request_again(block: &mut syn::Block) -> syn::Expr {
     let once: syn::Expr = syn::parse_quote!(::dam_runtime::Build::Once(request));
-    let Some(at) = block
-        .stmts
-        .iter()
-        .position(|s| matches!(s, syn::Stmt::Local(l) if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "url")))
-    else {
+    let Some(at) = url_statement(block) else {
         return once;
     };
     let made = &block.stmts[at..];

@@ -49,7 +49,12 @@ const SESSION_PARAMS: [&str; 3] = ["p10", "p20", "p60"];
 
 /// Whether `url`'s query already has one of [`SESSION_PARAMS`].
 fn carries_session_params(url: &Url) -> bool {
-    url.query_pairs().any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref()))
+    url.query().is_some_and(has_session_params)
+}
+
+/// Whether a query has one of [`SESSION_PARAMS`], read as `Url::query_pairs` reads it.
+fn has_session_params(query: &str) -> bool {
+    url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref()))
 }
 
 /// The request header that carries the session id on v3 calls.
@@ -384,8 +389,6 @@ struct Ready {
     query: Secret,
     /// Scheme, host, port and path prefix of the session's v3 calls.
     v3: Option<(String, Option<String>, Option<u16>, String)>,
-    /// The same prefix as text (`{v3 base URL}/api/`), for URLs not parsed yet.
-    v3_text: Option<String>,
 }
 
 impl Ready {
@@ -405,19 +408,12 @@ impl Ready {
         let mut url = Url::parse("http://localhost/").ok()?;
         session.append_query(&mut url);
         let query = Secret::new(url.query()?);
-        let v3_text = session.v3_base_url.as_ref().map(|base| format!("{base}/api/"));
         Some(Ready {
             session: session.clone(),
             cookie,
             query,
             v3,
-            v3_text,
         })
-    }
-
-    /// Whether the text of a URL is under this session's v3 prefix.
-    fn v3_text(&self, url: &str) -> bool {
-        self.v3_text.as_deref().is_some_and(|prefix| url.starts_with(prefix))
     }
 
     /// Whether the query of a URL is this session's, as [`write_query`](Authenticator::write_query)
@@ -426,10 +422,7 @@ impl Ready {
         let ours = self.query.expose();
         match query.strip_suffix(ours) {
             Some("") => true,
-            Some(head) => {
-                head.ends_with('&')
-                    && !url::form_urlencoded::parse(head.as_bytes()).any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref()))
-            }
+            Some(head) => head.ends_with('&') && !has_session_params(head),
             None => false,
         }
     }
@@ -535,10 +528,10 @@ impl Authenticator for SessionAuth {
     fn write_query(&self, url: &mut String) {
         let Ok(guard) = self.ready.read() else { return };
         let Some(ready) = guard.as_ref() else { return };
-        let under_base = url
-            .strip_prefix(ready.session.api_base_url.as_str())
-            .is_some_and(|path| path.starts_with('/'));
-        if !under_base || url.contains('#') || ready.v3_text(url) {
+        let session = &ready.session;
+        let under = |base: &str, path: &str| url.strip_prefix(base).is_some_and(|rest| rest.starts_with(path));
+        let v3 = session.v3_base_url.as_deref().is_some_and(|base| under(base, "/api/"));
+        if !under(&session.api_base_url, "/") || v3 || url.contains('#') {
             return;
         }
         url.push(if url.contains('?') { '&' } else { '?' });
