@@ -269,14 +269,14 @@ impl SentCredentials {
 }
 
 /// How an attempt's request can be sent again, when it can.
-// The size of the `Option<reqwest::Request>` copy it replaces; boxing the copy would add an
-// allocation to every hand-written call that may be retried.
-#[allow(clippy::large_enum_variant)]
+// The copy is boxed: an unboxed request (264 bytes) would be held in several places of every
+// call's future, generated calls included, which never make a copy; the box is one small
+// allocation beside the copy's own.
 enum Resend<'a> {
     /// Made again by the generated call's closure ([`Build::Again`]).
     Make(&'a MakeRequest<'a>),
     /// A copy kept while the request is on the wire ([`spare_of`]).
-    Copy(reqwest::Request),
+    Copy(Box<reqwest::Request>),
 }
 
 impl Resend<'_> {
@@ -293,7 +293,7 @@ impl Resend<'_> {
                 if renewed {
                     state.auth.authorize(&mut again).await?;
                 }
-                Ok(again)
+                Ok(*again)
             }
         }
     }
@@ -337,158 +337,128 @@ fn round_trip<'a>(
 }
 
 /// The attempts of [`round_trip`], inside its span.
-#[allow(clippy::too_many_arguments)]
-async fn attempts(
-    http: &reqwest::Client,
-    state: &ClientState,
+///
+/// Not an `async fn`: an `async fn` would keep its arguments (the request among them) twice in
+/// its future, as arguments and as the locals they are moved into; the block uses them in place.
+#[allow(clippy::too_many_arguments, clippy::manual_async_fn)]
+fn attempts<'a>(
+    http: &'a reqwest::Client,
+    state: &'a ClientState,
     mut current: reqwest::Request,
-    rebuild: Option<&MakeRequest<'_>>,
-    operation: &str,
+    rebuild: Option<&'a MakeRequest<'a>>,
+    operation: &'a str,
     mode: Idempotency,
     buffer: bool,
     traced: bool,
-) -> Result<Answer, Error> {
-    let provider = state.provider;
-    let started = traced.then(Instant::now);
-    let policy = state.retry;
-    let may_retry = policy.max_attempts > 1 && is_idempotent(provider, current.method(), operation, mode);
-    let may_renew = state.auth.has_credentials() && state.auth.can_renew() && !provider.is_unauthenticated(operation);
-    let mut attempt = 0u32;
-    let mut renewed = false;
-    let mut last_status = None;
-    let result = loop {
-        attempt += 1;
-        let can_retry = may_retry && attempt < policy.max_attempts;
-        let can_renew = may_renew && !renewed;
-        // How this attempt may be followed by another: the closure, or a copy kept only when
-        // another attempt is possible and the request cannot be made again.
-        let mut resend = match rebuild {
-            Some(make) => Some(Resend::Make(make)),
-            None if can_retry || can_renew => spare_of(&current).map(Resend::Copy),
-            None => None,
-        };
-        // What a refusal is compared with (a streamed body cannot be resent, but the credentials
-        // must still be renewed for later calls).
-        let sent = if can_renew {
-            SentCredentials::of(current.headers())
-        } else {
-            SentCredentials::default()
-        };
-        let carried = redirect_headers(current.headers());
-        let method = current.method().clone();
-        if let Some(wait) = state.auth.pace() {
-            wait.await;
-        }
-        let had_body = current.body().is_some();
-        let answered = match http.execute(current).await {
-            // Redirects the HTTP client stopped at (to another origin) are followed here.
-            Ok(r) if r.status().is_redirection() => {
-                Box::pin(follow_redirects(http, r, method.clone(), carried, had_body)).await
-            }
-            other => other,
-        };
-        let response = match answered {
-            Ok(r) => r,
-            Err(e) => {
-                if can_retry
-                    && is_resendable(&e)
-                    && let Some(again) = resend.take()
-                {
-                    let wait = policy.backoff(attempt);
-                    tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, error = %transport_kind(&e), "resending after a connection failure");
-                    pause(wait).await;
-                    match Box::pin(again.request(state, operation, false)).await {
-                        Ok(again) => {
-                            current = again;
-                            continue;
-                        }
-                        Err(e) => break Err(e),
-                    }
-                }
-                tracing::debug!(error = %transport_kind(&e), "request failed");
-                break Err(Error::from(e));
-            }
-        };
-        let status = response.status();
-        last_status = Some(status);
-        if can_renew && provider.reauth_statuses.contains(&status.as_u16()) {
-            renewed = true;
-            let rejected = sent.request(method, response.url().clone());
-            let again = resend.take();
-            let renewal = Box::pin(async {
-                state.auth.reauthenticate(&rejected).await?;
-                match again {
-                    Some(again) => again.request(state, operation, true).await.map(Some),
-                    None => Ok(None),
-                }
-            });
-            match renewal.await {
-                Ok(Some(again)) => {
-                    tracing::debug!("credentials renewed; resending");
-                    current = again;
-                    continue;
-                }
-                // Renewed for later calls; this answer (of a streamed body) is returned.
-                Ok(None) => {}
-                Err(e) => {
-                    tracing::warn!(error = %e, "could not renew credentials");
-                    break Err(Error::Auth(format!(
-                        "{} (after the service answered {status})",
-                        auth_message(e)
-                    )));
-                }
-            }
-        }
-        let throttled = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
-        if throttled
-            && can_retry
-            && let Some(again) = resend.take()
-        {
-            let wait = match retry_after(response.headers()) {
-                Some(w) if w > policy.max_retry_after => None,
-                Some(w) => Some(w),
-                None => Some(policy.backoff(attempt)),
+) -> impl Future<Output = Result<Answer, Error>> + Send + 'a {
+    async move {
+        let provider = state.provider;
+        let started = traced.then(Instant::now);
+        let policy = state.retry;
+        let may_retry = policy.max_attempts > 1 && is_idempotent(provider, current.method(), operation, mode);
+        let may_renew =
+            state.auth.has_credentials() && state.auth.can_renew() && !provider.is_unauthenticated(operation);
+        let mut attempt = 0u32;
+        let mut renewed = false;
+        let mut last_status = None;
+        let result = loop {
+            attempt += 1;
+            let can_retry = may_retry && attempt < policy.max_attempts;
+            let can_renew = may_renew && !renewed;
+            // How this attempt may be followed by another: the closure, or a copy kept only when
+            // another attempt is possible and the request cannot be made again.
+            let mut resend = match rebuild {
+                Some(make) => Some(Resend::Make(make)),
+                None if can_retry || can_renew => spare_of(&current).map(|r| Resend::Copy(Box::new(r))),
+                None => None,
             };
-            if let Some(wait) = wait {
-                tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "throttled; retrying");
-                drop(response);
-                pause(wait).await;
-                match Box::pin(again.request(state, operation, false)).await {
-                    Ok(again) => {
+            // What a refusal is compared with (a streamed body cannot be resent, but the credentials
+            // must still be renewed for later calls).
+            let sent = if can_renew {
+                SentCredentials::of(current.headers())
+            } else {
+                SentCredentials::default()
+            };
+            let carried = redirect_headers(current.headers());
+            let method = current.method().clone();
+            if let Some(wait) = state.auth.pace() {
+                wait.await;
+            }
+            let had_body = current.body().is_some();
+            let answered = match http.execute(current).await {
+                // Redirects the HTTP client stopped at (to another origin) are followed here.
+                Ok(r) if r.status().is_redirection() => {
+                    Box::pin(follow_redirects(http, r, method.clone(), carried, had_body)).await
+                }
+                other => other,
+            };
+            let response = match answered {
+                Ok(r) => r,
+                Err(e) => {
+                    if can_retry
+                        && is_resendable(&e)
+                        && let Some(again) = resend.take()
+                    {
+                        let wait = policy.backoff(attempt);
+                        tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, error = %transport_kind(&e), "resending after a connection failure");
+                        pause(wait).await;
+                        match Box::pin(again.request(state, operation, false)).await {
+                            Ok(again) => {
+                                current = again;
+                                continue;
+                            }
+                            Err(e) => break Err(e),
+                        }
+                    }
+                    tracing::debug!(error = %transport_kind(&e), "request failed");
+                    break Err(Error::from(e));
+                }
+            };
+            let status = response.status();
+            last_status = Some(status);
+            if can_renew && provider.reauth_statuses.contains(&status.as_u16()) {
+                renewed = true;
+                let url = response.url().clone();
+                let again = resend.take();
+                // The refused request is made inside the boxed renewal, not held in every call's future.
+                let renewal = Box::pin(async move {
+                    let rejected = sent.request(method, url);
+                    state.auth.reauthenticate(&rejected).await?;
+                    match again {
+                        Some(again) => again.request(state, operation, true).await.map(Some),
+                        None => Ok(None),
+                    }
+                });
+                match renewal.await {
+                    Ok(Some(again)) => {
+                        tracing::debug!("credentials renewed; resending");
                         current = again;
                         continue;
                     }
-                    Err(e) => break Err(e),
+                    // Renewed for later calls; this answer (of a streamed body) is returned.
+                    Ok(None) => {}
+                    Err(e) => {
+                        tracing::warn!(error = %e, "could not renew credentials");
+                        break Err(Error::Auth(format!(
+                            "{} (after the service answered {status})",
+                            auth_message(e)
+                        )));
+                    }
                 }
             }
-        }
-        if status.is_client_error() || status.is_server_error() {
-            break Err(Box::pin(api_error(provider, response)).await);
-        }
-        if !buffer {
-            break Ok(Answer::Streaming(response));
-        }
-        // Take the headers out of the response instead of copying them.
-        let (parts, body) = http::Response::from(response).into_parts();
-        match body.collect().await {
-            Ok(body) => {
-                break Ok(Answer::Buffered {
-                    status,
-                    headers: parts.headers,
-                    body: body.to_bytes(),
-                });
-            }
-            Err(e) => {
-                if can_retry
-                    && is_resendable(&e)
-                    && let Some(again) = resend.take()
-                {
-                    let wait = policy.backoff(attempt);
-                    tracing::debug!(
-                        wait_ms = wait.as_millis() as u64,
-                        attempt,
-                        "answer broke off; resending"
-                    );
+            let throttled = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
+            if throttled
+                && can_retry
+                && let Some(again) = resend.take()
+            {
+                let wait = match retry_after(response.headers()) {
+                    Some(w) if w > policy.max_retry_after => None,
+                    Some(w) => Some(w),
+                    None => Some(policy.backoff(attempt)),
+                };
+                if let Some(wait) = wait {
+                    tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "throttled; retrying");
+                    drop(response);
                     pause(wait).await;
                     match Box::pin(again.request(state, operation, false)).await {
                         Ok(again) => {
@@ -498,28 +468,66 @@ async fn attempts(
                         Err(e) => break Err(e),
                     }
                 }
-                break Err(Error::from(e));
             }
+            if status.is_client_error() || status.is_server_error() {
+                break Err(Box::pin(api_error(provider, response)).await);
+            }
+            if !buffer {
+                break Ok(Answer::Streaming(response));
+            }
+            // Take the headers out of the response instead of copying them.
+            let (parts, body) = http::Response::from(response).into_parts();
+            match body.collect().await {
+                Ok(body) => {
+                    break Ok(Answer::Buffered {
+                        status,
+                        headers: parts.headers,
+                        body: body.to_bytes(),
+                    });
+                }
+                Err(e) => {
+                    if can_retry
+                        && is_resendable(&e)
+                        && let Some(again) = resend.take()
+                    {
+                        let wait = policy.backoff(attempt);
+                        tracing::debug!(
+                            wait_ms = wait.as_millis() as u64,
+                            attempt,
+                            "answer broke off; resending"
+                        );
+                        pause(wait).await;
+                        match Box::pin(again.request(state, operation, false)).await {
+                            Ok(again) => {
+                                current = again;
+                                continue;
+                            }
+                            Err(e) => break Err(e),
+                        }
+                    }
+                    break Err(Error::from(e));
+                }
+            }
+        };
+        if !traced {
+            return result;
         }
-    };
-    if !traced {
-        return result;
+        let span = tracing::Span::current();
+        span.record("attempts", attempt);
+        span.record("duration_ms", started.map_or(0, |t| t.elapsed().as_millis() as u64));
+        if let Some(status) = last_status {
+            span.record("status", status.as_u16());
+        }
+        let request_id = match &result {
+            Ok(Answer::Streaming(r)) => provider.request_id(r.headers()),
+            Ok(Answer::Buffered { headers, .. }) => provider.request_id(headers),
+            Err(e) => e.request_id().map(str::to_string),
+        };
+        if let Some(id) = request_id {
+            span.record("request_id", id.as_str());
+        }
+        result
     }
-    let span = tracing::Span::current();
-    span.record("attempts", attempt);
-    span.record("duration_ms", started.map_or(0, |t| t.elapsed().as_millis() as u64));
-    if let Some(status) = last_status {
-        span.record("status", status.as_u16());
-    }
-    let request_id = match &result {
-        Ok(Answer::Streaming(r)) => provider.request_id(r.headers()),
-        Ok(Answer::Buffered { headers, .. }) => provider.request_id(headers),
-        Err(e) => e.request_id().map(str::to_string),
-    };
-    if let Some(id) = request_id {
-        span.record("request_id", id.as_str());
-    }
-    result
 }
 
 /// A backoff wait, boxed: retries are rare, and the timer would otherwise take room in every
