@@ -580,20 +580,15 @@ fn url_statement(block: &syn::Block) -> Option<usize> {
         .position(|s| matches!(s, syn::Stmt::Local(l) if matches!(&l.pat, syn::Pat::Ident(p) if p.ident == "url")))
 }
 
-/// For a provider whose credentials travel in the query: a call without query parameters of its
-/// own (no `.query_param(..)`) gets `::dam_runtime::write_query(&client.inner, "<id>", &mut url);`
-/// after its `let url = ..;`, so the credentials are in the text reqwest parses rather than
-/// appended to the parsed URL. A call with query parameters keeps them first on the wire, as
-/// before: the authenticator appends its own after them.
+/// For a provider whose credentials travel in the query: every call gets
+/// `::dam_runtime::write_query(&client.inner, "<id>", &mut url);` after its `let url = ..;`, so
+/// the credentials are in the text reqwest parses rather than appended to the parsed URL, and come
+/// first in the query, before the call's own parameters (`.query_param(..)` appends those after
+/// it), as the provider's document writes them.
 fn write_query_into_url(block: &mut syn::Block, id: &str) {
     let Some(at) = url_statement(block) else {
         return;
     };
-    let rest = &block.stmts[at..];
-    let text = quote!(#(#rest)*).to_string();
-    if text.contains(". query_param (") || text.contains(". query (") {
-        return;
-    }
     if let syn::Stmt::Local(local) = &mut block.stmts[at]
         && let syn::Pat::Ident(name) = &mut local.pat
     {

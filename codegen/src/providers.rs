@@ -20,9 +20,9 @@ pub struct Provider {
     pub request_id_header: &'static str,
     /// Statuses after which the client obtains fresh credentials and resends once.
     pub reauth_statuses: &'static [u16],
-    /// Whether the credentials travel in the query: then each generated call without query
-    /// parameters of its own lets the authenticator write them into the URL's text before it is
-    /// parsed (`dam_runtime::write_query`).
+    /// Whether the credentials travel in the query: then each generated call lets the
+    /// authenticator write them into the URL's text before it is parsed, ahead of the call's own
+    /// query parameters (`dam_runtime::write_query`).
     pub credentials_in_query: bool,
 }
 

@@ -9,8 +9,9 @@
 //!    domain without scheme (and `p60` = product key when there is one) answers `apikey`,
 //!    `useruuid`, `sid` and `logintimeoutperiod` (hours). A refused login may answer HTTP 200 with
 //!    only a `message`.
-//! 3. Every later v2 call carries `p10={apikey}&p20={useruuid}` (and `p60={product key}`) in its
-//!    query and the cookie `_aid={apikey}_{sid}_{product key or "default"}`.
+//! 3. Every later v2 call carries `p10={apikey}&p20={useruuid}` (and `p60={product key}`) first in
+//!    its query (as the document's examples write it) and the cookie
+//!    `_aid={apikey}_{sid}_{product key or "default"}`.
 //!
 //! The same login serves the v3 Graph API (`shared/facts.md`, "IntelligenceBank v3"): the login
 //! answer also names the v3 host (`apiV3url`) and the platform's `clientid`, and a v3 call carries
@@ -47,14 +48,23 @@ pub const EARLY_RENEWAL: Duration = Duration::from_secs(5 * 60);
 /// The query parameters the session adds to every v2 call.
 const SESSION_PARAMS: [&str; 3] = ["p10", "p20", "p60"];
 
-/// Whether `url`'s query already has one of [`SESSION_PARAMS`].
-fn carries_session_params(url: &Url) -> bool {
-    url.query().is_some_and(has_session_params)
-}
-
 /// Whether a query has one of [`SESSION_PARAMS`], read as `Url::query_pairs` reads it.
 fn has_session_params(query: &str) -> bool {
     url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref()))
+}
+
+/// Puts a session's encoded query (`p10=…&p20=…`, see [`Session::encoded_query`]) first in
+/// `url`'s query, where IntelligenceBank's document writes it, in place of any session parameters
+/// the query carried; every other parameter stays, in its order and as it was written.
+fn put_session_first(session_query: &str, url: &mut Url) {
+    let kept = url.query().unwrap_or_default();
+    let mut query = String::with_capacity(session_query.len() + 1 + kept.len());
+    query.push_str(session_query);
+    for pair in kept.split('&').filter(|p| !p.is_empty() && !has_session_params(p)) {
+        query.push('&');
+        query.push_str(pair);
+    }
+    url.set_query(Some(&query));
 }
 
 /// The request header that carries the session id on v3 calls.
@@ -253,33 +263,23 @@ impl Session {
         runtime::set_header(request, SID_HEADER, self.sid.expose(), true)
     }
 
-    /// Appends `p10`, `p20` (and `p60`) to the query of `url`.
-    fn append_query(&self, url: &mut Url) {
-        let mut query = url.query_pairs_mut();
+    /// `p10={apikey}&p20={useruuid}` (and `&p60={product key}`), form-encoded as
+    /// `Url::query_pairs_mut` writes them.
+    fn encoded_query(&self) -> Secret {
+        let mut query = url::form_urlencoded::Serializer::new(String::new());
         query.append_pair("p10", self.apikey.expose());
         query.append_pair("p20", &self.useruuid);
         if let Some(key) = &self.product_key {
             query.append_pair("p60", key);
         }
+        Secret::new(query.finish())
     }
 
-    /// Puts this session on a request: appends `p10`, `p20` (and `p60`) to its query, replacing
-    /// earlier session parameters but keeping every other one, and sets the `_aid` cookie as a
-    /// sensitive header.
+    /// Puts this session on a request: `p10`, `p20` (and `p60`) first in its query, as
+    /// IntelligenceBank's document writes them, replacing earlier session parameters but keeping
+    /// every other one after them as it was; and the `_aid` cookie as a sensitive header.
     pub fn apply(&self, request: &mut reqwest::Request) -> Result<(), Error> {
-        let url = request.url_mut();
-        if carries_session_params(url) {
-            let kept: Vec<(String, String)> = url
-                .query_pairs()
-                .filter(|(k, _)| !SESSION_PARAMS.contains(&k.as_ref()))
-                .map(|(k, v)| (k.into_owned(), v.into_owned()))
-                .collect();
-            url.set_query(None);
-            if !kept.is_empty() {
-                url.query_pairs_mut().extend_pairs(kept);
-            }
-        }
-        self.append_query(url);
+        put_session_first(self.encoded_query().expose(), request.url_mut());
         let cookie = format!("_aid={}", self.aid_cookie().expose());
         runtime::set_header(request, COOKIE, &cookie, true)
     }
@@ -404,10 +404,7 @@ impl Ready {
                 format!("{}/api/", base.path().trim_end_matches('/')),
             )
         });
-        // The query exactly as `Session::append_query` writes it.
-        let mut url = Url::parse("http://localhost/").ok()?;
-        session.append_query(&mut url);
-        let query = Secret::new(url.query()?);
+        let query = session.encoded_query();
         Some(Ready {
             session: session.clone(),
             cookie,
@@ -416,15 +413,14 @@ impl Ready {
         })
     }
 
-    /// Whether the query of a URL is this session's, as [`write_query`](Authenticator::write_query)
-    /// wrote it: at the end, after nothing but other parameters.
+    /// Whether the query of a URL starts with this session's, as
+    /// [`write_query`](Authenticator::write_query) wrote it: whole parameters, and no other session
+    /// parameter after them. (A prefix test: searching the query for the session's would cost
+    /// more than the rest of this check, for every call.)
     fn written_into(&self, query: &str) -> bool {
-        let ours = self.query.expose();
-        match query.strip_suffix(ours) {
-            Some("") => true,
-            Some(head) => head.ends_with('&') && !has_session_params(head),
-            None => false,
-        }
+        query
+            .strip_prefix(self.query.expose())
+            .is_some_and(|rest| rest.is_empty() || (rest.starts_with('&') && !has_session_params(rest)))
     }
 
     /// Whether `url` may be a v3 call of this session (the same test as [`Session::is_v3_url`]).
@@ -523,8 +519,9 @@ impl Authenticator for SessionAuth {
     }
 
     /// Writes the current session's `p10`/`p20`(/`p60`) into the text of a generated v2 call's URL
-    /// (one under the session's API base URL, without a fragment), after its fixed query if it has
-    /// one. `authorize_now` checks them against the session again once the URL is parsed.
+    /// (one under the session's API base URL, without a fragment), first in its query: before a
+    /// fixed query in the path, had one, and before the call's own parameters, which are appended
+    /// later. `authorize_now` checks them against the session again once the URL is parsed.
     fn write_query(&self, url: &mut String) {
         let Ok(guard) = self.ready.read() else { return };
         let Some(ready) = guard.as_ref() else { return };
@@ -534,14 +531,23 @@ impl Authenticator for SessionAuth {
         if !under(&session.api_base_url, "/") || v3 || url.contains('#') {
             return;
         }
-        url.push(if url.contains('?') { '&' } else { '?' });
-        url.push_str(ready.query.expose());
+        let ours = ready.query.expose();
+        match url.find('?') {
+            Some(at) => {
+                url.insert(at + 1, '&');
+                url.insert_str(at + 1, ours);
+            }
+            None => {
+                url.push('?');
+                url.push_str(ours);
+            }
+        }
     }
 
-    /// A v2 call of a session that is not due for renewal gets the session's prepared query (or
-    /// keeps it, when [`write_query`](Authenticator::write_query) put it there) and cookie without
-    /// awaiting anything; v3 calls, a URL that carries other session parameters and a session due
-    /// for renewal take [`authorize`](Authenticator::authorize), which replaces them.
+    /// A v2 call of a session that is not due for renewal keeps the session's prepared query when
+    /// [`write_query`](Authenticator::write_query) put it there, or gets it first in its query
+    /// (in place of any other session parameters), and gets the cookie, without awaiting
+    /// anything; v3 calls and a session due for renewal take [`authorize`](Authenticator::authorize).
     fn authorize_now(&self, request: &mut reqwest::Request) -> Option<Result<(), Error>> {
         let guard = self.ready.read().ok()?;
         let ready = guard.as_ref()?;
@@ -556,10 +562,9 @@ impl Authenticator for SessionAuth {
             // Written by `write_query` before the URL was parsed: already the bytes `Session::apply`
             // would leave.
             Some(query) if ready.written_into(query) => {}
-            _ if carries_session_params(url) => return None,
-            // Appended to the query as it is (not `set_query`, which would parse the whole query
-            // again): the same bytes as `Session::apply`.
-            _ => ready.session.append_query(url),
+            // A hand-written call (or a stale session's parameters): the same bytes as
+            // `Session::apply`.
+            _ => put_session_first(ready.query.expose(), url),
         }
         request.headers_mut().insert(COOKIE, ready.cookie.clone());
         Some(Ok(()))
@@ -1091,9 +1096,10 @@ mod tests {
     }
 
     /// What `write_query` writes and what `authorize_now` then accepts as written: the bytes
-    /// `Session::apply` gives, checked on URLs with and without a query of their own.
+    /// `Session::apply` gives, session first, checked on URLs with and without a query of their
+    /// own.
     #[test]
-    fn the_query_written_before_parsing_is_the_one_apply_appends() {
+    fn the_query_written_before_parsing_is_the_one_apply_writes() {
         let session = Session::new("https://acme.example/base", "k y", "u&1", "s")
             .with_v3("https://acme.example/base/v3", "c")
             .with_product_key("P K");
@@ -1129,16 +1135,43 @@ mod tests {
     }
 
     #[test]
-    fn only_the_current_query_at_the_end_counts_as_written() {
+    fn only_the_current_query_written_first_counts_as_written() {
         let session = Session::new("https://acme.example", "k", "u", "s");
         let ready = Ready::new(&session).unwrap();
         assert_eq!(ready.query.expose(), "p10=k&p20=u");
         assert!(ready.written_into("p10=k&p20=u"));
-        assert!(ready.written_into("fileinfo=true&p10=k&p20=u"));
-        // Another session's, not at the end, or once more before it.
+        assert!(ready.written_into("p10=k&p20=u&fileinfo=true"));
+        // Not first, another session's, parts of other parameters, or a session parameter once more.
+        assert!(!ready.written_into("fileinfo=true&p10=k&p20=u"));
         assert!(!ready.written_into("p10=old&p20=u"));
-        assert!(!ready.written_into("p10=k&p20=u&fileinfo=true"));
         assert!(!ready.written_into("xp10=k&p20=u"));
+        assert!(!ready.written_into("p10=k&p20=ux"));
         assert!(!ready.written_into("p10=old&p10=k&p20=u"));
+        assert!(!ready.written_into("p10=k&p20=u&p20=v"));
+        assert!(!ready.written_into("p10=k&p20=u&p%360=P"));
+    }
+
+    /// A hand-written call's query (or one with a stale session's parameters) gets the session
+    /// first, every other parameter after it as it was written.
+    #[test]
+    fn the_session_goes_first_and_replaces_stale_parameters() {
+        let session = Session::new("https://acme.example", "k", "u", "s");
+        let put = |url: &str| {
+            let mut url = Url::parse(url).unwrap();
+            put_session_first(session.encoded_query().expose(), &mut url);
+            url.to_string()
+        };
+        let base = "https://acme.example/webapp/1.0/resources";
+        assert_eq!(put(base), format!("{base}?p10=k&p20=u"));
+        assert_eq!(put(&format!("{base}?")), format!("{base}?p10=k&p20=u"));
+        assert_eq!(
+            put(&format!("{base}?fileuuid=a%20b&version=2")),
+            format!("{base}?p10=k&p20=u&fileuuid=a%20b&version=2"),
+            "kept as written, not form-encoded again"
+        );
+        assert_eq!(
+            put(&format!("{base}?fileuuid=f&p10=old&p20=old&p60=X&&x=1")),
+            format!("{base}?p10=k&p20=u&fileuuid=f&x=1")
+        );
     }
 }

@@ -132,8 +132,8 @@ async fn product_key_goes_into_the_login_form_the_query_and_the_cookie() {
     assert_eq!(
         requests[1].query.as_deref(),
         Some(
-            "folderuuid=06da9efd9e96a973015a5571b65d4b6c&limit=25&skip=50\
-             &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1&p60=KEYVALUE"
+            "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1&p60=KEYVALUE\
+             &folderuuid=06da9efd9e96a973015a5571b65d4b6c&limit=25&skip=50"
         )
     );
     assert_eq!(
@@ -321,8 +321,8 @@ async fn resent_requests_keep_their_own_query() {
         assert_eq!(
             call.query.as_deref(),
             Some(
-                "fromDate=2017-01-01T10%3A20%3A09Z&searchterm=annual+report\
-                 &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1&p60=PK"
+                "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1&p60=PK\
+                 &fromDate=2017-01-01T10%3A20%3A09Z&searchterm=annual+report"
             )
         );
     }

@@ -82,8 +82,8 @@ async fn list_folders_by_uuid_joins_the_uuids_with_commas() {
         &server,
         "GET",
         RESOURCES,
-        "folderlist=06da9efd9e96a973015a5571b65d4b6c%2C334j3jkh3dsf76dsf7sdf7sdb6c\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &folderlist=06da9efd9e96a973015a5571b65d4b6c%2C334j3jkh3dsf76dsf7sdf7sdb6c",
     );
     assert_eq!(
         r.query_param("folderlist").as_deref(),
@@ -106,8 +106,8 @@ async fn get_folder_contents_sends_folderuuid_skip_and_limit() {
         &server,
         "GET",
         RESOURCES,
-        "folderuuid=06da9efd9e96a973015a5571b65d4b6c&limit=50&skip=100\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &folderuuid=06da9efd9e96a973015a5571b65d4b6c&limit=50&skip=100",
     );
 }
 
@@ -128,8 +128,8 @@ async fn create_folder_posts_a_form() {
         &server,
         "POST",
         RESOURCES,
-        "folderuuid=06da9efd9e96a973015a5571b65d4b6c\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &folderuuid=06da9efd9e96a973015a5571b65d4b6c",
     );
     assert_eq!(r.header("content-type"), Some("application/x-www-form-urlencoded"));
     assert_eq!(r.text(), "description=Reports+%26+drafts&name=Q3+reports");
@@ -152,8 +152,8 @@ async fn update_folder_puts_a_form() {
         &server,
         "PUT",
         RESOURCES,
-        "folderuuid=06da9efd9e96a973015a5571b65d4b6c\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &folderuuid=06da9efd9e96a973015a5571b65d4b6c",
     );
     assert_eq!(r.text(), "name=Renamed");
 }
@@ -166,8 +166,8 @@ async fn delete_folder_sends_delete_with_folderuuid() {
         &server,
         "DELETE",
         RESOURCES,
-        "folderuuid=06da9efd9e96a973015a5571b65d4b6c\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &folderuuid=06da9efd9e96a973015a5571b65d4b6c",
     );
 }
 
@@ -195,9 +195,9 @@ async fn download_resource_sends_every_option() {
         &server,
         "GET",
         RESOURCES,
-        "compression=80&compressiontype=8&cropheight=300&cropwidth=480&cropx=400&cropy=250&ext=jpg\
-         &fileuuid=15e617346a2cc44edd72e59d86559b90&size=50&version=2\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &compression=80&compressiontype=8&cropheight=300&cropwidth=480&cropx=400&cropy=250&ext=jpg\
+         &fileuuid=15e617346a2cc44edd72e59d86559b90&size=50&version=2",
     );
 }
 
@@ -216,8 +216,8 @@ async fn download_resource_preview() {
         &server,
         "GET",
         RESOURCES,
-        "fileuuid=15e617346a2cc44edd72e59d86559b90&preview=true\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &fileuuid=15e617346a2cc44edd72e59d86559b90&preview=true",
     );
 }
 
@@ -237,8 +237,8 @@ async fn estimate_resource_file_size_always_sends_fileinfo() {
         &server,
         "GET",
         RESOURCES,
-        "fileinfo=true&fileuuid=15e617346a2cc44edd72e59d86559b90&size=25\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &fileinfo=true&fileuuid=15e617346a2cc44edd72e59d86559b90&size=25",
     );
 }
 
@@ -260,8 +260,8 @@ async fn update_resource_metadata_puts_a_form_with_tags() {
         &server,
         "PUT",
         RESOURCES,
-        "fileuuid=15e617346a2cc44edd72e59d86559b90\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &fileuuid=15e617346a2cc44edd72e59d86559b90",
     );
     assert_eq!(r.header("content-type"), Some("application/x-www-form-urlencoded"));
     assert_eq!(
@@ -294,8 +294,8 @@ async fn delete_resource_sends_delete_with_fileuuid() {
         &server,
         "DELETE",
         RESOURCES,
-        "fileuuid=15e617346a2cc44edd72e59d86559b90\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &fileuuid=15e617346a2cc44edd72e59d86559b90",
     );
 }
 
@@ -332,8 +332,8 @@ async fn update_resource_file_posts_multipart_with_fileuuid() {
         &server,
         "POST",
         RESOURCES,
-        "fileuuid=15e617346a2cc44edd72e59d86559b90\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &fileuuid=15e617346a2cc44edd72e59d86559b90",
     );
     assert!(
         r.header("content-type")
@@ -363,8 +363,8 @@ async fn search_encodes_terms_and_dates() {
         &server,
         "GET",
         "/webapp/1.0/search",
-        "folderuuid=06da9efd9e96a973015a5571b65d4b6c&fromDate=2017-01-01T10%3A20%3A09Z&searchterm=*\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &folderuuid=06da9efd9e96a973015a5571b65d4b6c&fromDate=2017-01-01T10%3A20%3A09Z&searchterm=*",
     );
     assert_eq!(answer.num_found.unwrap().get(), Some(7));
     assert_eq!(answer.doc.unwrap()[0].id.as_ref().unwrap().as_str(), "250597");
@@ -441,8 +441,8 @@ async fn comments_are_listed_and_added_per_file() {
         &server,
         "GET",
         "/webapp/1.0/comments",
-        "fileuuid=15e617346a2cc44edd72e59d86559b90\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &fileuuid=15e617346a2cc44edd72e59d86559b90",
     );
 
     let (server, client) = self::server(Reply::status(204)).await;
@@ -459,8 +459,8 @@ async fn comments_are_listed_and_added_per_file() {
         &server,
         "POST",
         "/webapp/1.0/comments",
-        "fileuuid=15e617346a2cc44edd72e59d86559b90\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &fileuuid=15e617346a2cc44edd72e59d86559b90",
     );
     assert_eq!(r.text(), "comment=Ship+it");
 }
@@ -482,8 +482,8 @@ async fn icons_and_presets() {
         &server,
         "GET",
         "/webapp/1.0/icon",
-        "ext=pdf&name=72c7319b204bef3475c9c696c625e083&type=file\
-         &p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1",
+        "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1\
+         &ext=pdf&name=72c7319b204bef3475c9c696c625e083&type=file",
     );
 
     let (server, client) = self::server(Reply::json(

@@ -142,7 +142,7 @@ async fn replacing_a_file_streams_it_as_a_new_version() {
     assert_eq!(
         r.query.as_deref(),
         Some(
-            "fileuuid=15e617346a2cc44edd72e59d86559b90&p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1"
+            "p10=4a0658df9084f078d0cbc506e0f29b57&p20=4717c0b468e7a1d00872f56c81164ec1&fileuuid=15e617346a2cc44edd72e59d86559b90"
         )
     );
     let expected = expected_multipart(
@@ -372,7 +372,7 @@ async fn folder_resources_pages_until_a_short_page() {
     let queries: Vec<_> = server.requests().into_iter().map(|r| r.query.unwrap()).collect();
     assert_eq!(
         queries,
-        [0, 2, 4].map(|skip| format!("folderuuid=06da9efd9e96a973015a5571b65d4b6c&limit=2&skip={skip}&{SESSION}"))
+        [0, 2, 4].map(|skip| format!("{SESSION}&folderuuid=06da9efd9e96a973015a5571b65d4b6c&limit=2&skip={skip}"))
     );
 }
 
