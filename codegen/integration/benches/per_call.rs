@@ -6,7 +6,10 @@
 //! URL, query and headers (credentials included). Both clients are built by
 //! `dam_runtime::http_client`, so they have the same settings and separate connection pools.
 //! Each crate is measured sequentially (one call at a time) and with 64 calls in flight (64 tasks
-//! on the 2-worker runtime); a call is a full round trip to `dam-test-server` on loopback.
+//! on the 2-worker runtime); a call is a full round trip to `dam-test-server` on loopback. The
+//! four calls have no query parameters of their own; a fifth, IntelligenceBank's
+//! `get_folder_contents` with two (`DAM_BENCH_CRATE=intelligencebank-query`), measures the path
+//! most calls take, where the parameters are appended to the parsed URL.
 //! IntelligenceBank's client-side rate limit is turned off (`rate_limit(None)`).
 //!
 //! `cargo bench -p dam-integration --bench per_call` prints criterion's figures for each variant and
@@ -167,6 +170,11 @@ sdk_caller!(Mediagraph, sdk_mediagraph::Client, |c| c.who_am_i().send());
 sdk_caller!(IntelligenceBank, sdk_intelligencebank::Client, |c| c
     .get_root_folder()
     .send());
+sdk_caller!(IntelligenceBankQuery, sdk_intelligencebank::Client, |c| c
+    .get_folder_contents()
+    .folderuuid("f1")
+    .skip(0u64)
+    .send());
 
 /// How a crate is measured, whatever its caller types.
 fn http() -> reqwest::Client {
@@ -213,13 +221,9 @@ async fn mediagraph() -> (MockServer, Mediagraph, Raw<sdk_mediagraph::types::Cur
     (server, Mediagraph(Arc::new(client)), raw)
 }
 
-async fn intelligencebank() -> (
-    MockServer,
-    IntelligenceBank,
-    Raw<sdk_intelligencebank::types::FolderResponse>,
-) {
-    let server = MockServer::start(answer).await;
-    let client = sdk_intelligencebank::Client::builder()
+/// An IntelligenceBank client on a saved session, without its client-side rate limit.
+async fn intelligencebank_client(server: &MockServer) -> sdk_intelligencebank::Client {
+    sdk_intelligencebank::Client::builder()
         .session(sdk_intelligencebank::Session::new(
             server.url(),
             "4a0658df9084f078d0cbc506e0f29b57",
@@ -230,10 +234,44 @@ async fn intelligencebank() -> (
         .http_client(http())
         .build()
         .await
-        .expect("intelligencebank client");
+        .expect("intelligencebank client")
+}
+
+async fn intelligencebank() -> (
+    MockServer,
+    IntelligenceBank,
+    Raw<sdk_intelligencebank::types::FolderResponse>,
+) {
+    let server = MockServer::start(answer).await;
+    let client = intelligencebank_client(&server).await;
     let witness = model(&client.get_root_folder().send().await.expect("intelligencebank call"));
     let raw = raw_call(witness, http(), &server);
     (server, IntelligenceBank(Arc::new(client)), raw)
+}
+
+/// A call with query parameters of its own, as 17 of IntelligenceBank's 20 generated calls have:
+/// `get_folder_contents` of a folder from an offset, sent as
+/// `?p10=…&p20=…&folderuuid=f1&skip=0`.
+async fn intelligencebank_query() -> (
+    MockServer,
+    IntelligenceBankQuery,
+    Raw<sdk_intelligencebank::types::FolderResponse>,
+) {
+    let server = MockServer::start(answer).await;
+    let client = intelligencebank_client(&server).await;
+    let call = IntelligenceBankQuery(Arc::new(client));
+    let witness = model(
+        &call
+            .0
+            .get_folder_contents()
+            .folderuuid("f1")
+            .skip(0u64)
+            .send()
+            .await
+            .expect("intelligencebank call"),
+    );
+    let raw = raw_call(witness, http(), &server);
+    (server, call, raw)
 }
 
 /// `n` calls one after another.
@@ -351,6 +389,10 @@ fn main() {
                 let (server, sdk, raw) = rt.block_on(mediagraph());
                 one_side(&rt, &server, &sdk, &raw);
             }
+            "intelligencebank-query" => {
+                let (server, sdk, raw) = rt.block_on(intelligencebank_query());
+                one_side(&rt, &server, &sdk, &raw);
+            }
             _ => {
                 let (server, sdk, raw) = rt.block_on(intelligencebank());
                 one_side(&rt, &server, &sdk, &raw);
@@ -367,5 +409,14 @@ fn main() {
     measure(&rt, &mut c, "mediagraph who_am_i", &server, &sdk, &raw);
     let (server, sdk, raw) = rt.block_on(intelligencebank());
     measure(&rt, &mut c, "intelligencebank get_root_folder", &server, &sdk, &raw);
+    let (server, sdk, raw) = rt.block_on(intelligencebank_query());
+    measure(
+        &rt,
+        &mut c,
+        "intelligencebank get_folder_contents (2 query parameters)",
+        &server,
+        &sdk,
+        &raw,
+    );
     c.final_summary();
 }
