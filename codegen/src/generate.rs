@@ -69,7 +69,6 @@ pub fn client_source(
             "{spec_name}: (generator): progenitor's `Client::new` was not found"
         ));
     }
-    import_query_params(&mut file);
     if let Some(e) = rewriter.errors.first() {
         return Err(format!("{spec_name}: {e}"));
     }
@@ -405,11 +404,11 @@ impl VisitMut for SendRewriter<'_> {
         }
         InvalidRequestToInput.visit_block_mut(&mut f.block);
         FormThroughReqwest.visit_block_mut(&mut f.block);
-        QueryThroughRuntime.visit_block_mut(&mut f.block);
         UrlWithRoom.visit_block_mut(&mut f.block);
         if self.credentials_in_query && !self.unauthenticated.contains(&id) {
             write_query_into_url(&mut f.block, &id);
         }
+        query_into_text(&mut f.block);
         let build = make_request_again(&mut f.block);
         let (ok, other, sensitive) = (&meta.ok, &meta.other, meta.sensitive);
         let op = quote! {
@@ -464,24 +463,6 @@ fn fallible_client_new(file: &mut syn::File) -> bool {
         }
     }
     found
-}
-
-/// The builders' `.query_param(..)` (see [`QueryThroughRuntime`]) comes from
-/// `dam_runtime::QueryParams`: imported at the top of the `builder` module.
-fn import_query_params(file: &mut syn::File) {
-    for item in &mut file.items {
-        if let syn::Item::Mod(m) = item
-            && m.ident == "builder"
-            && let Some((_, items)) = &mut m.content
-        {
-            items.insert(
-                0,
-                syn::parse_quote!(
-                    use ::dam_runtime::QueryParams as _;
-                ),
-            );
-        }
-    }
 }
 
 /// `T` of `Result<ResponseValue<T>, _>`.
@@ -546,12 +527,13 @@ impl VisitMut for FormThroughReqwest {
 }
 
 /// progenitor's `.query(&progenitor_client::QueryParam::new(name, &value))`, one per declared
-/// parameter, becomes `.query_param(name, &value)` (`dam_runtime::QueryParams`): the same bytes on the
-/// wire, and an absent parameter costs nothing (reqwest's `query` reopens the URL even to write
-/// nothing).
-struct QueryThroughRuntime;
+/// parameter, taken out of the request builder's chain (in order) by [`query_into_text`].
+#[derive(Default)]
+struct QueryParams {
+    taken: Vec<(syn::Expr, syn::Expr)>,
+}
 
-impl VisitMut for QueryThroughRuntime {
+impl VisitMut for QueryParams {
     fn visit_expr_mut(&mut self, expr: &mut syn::Expr) {
         if let syn::Expr::MethodCall(m) = expr
             && m.method == "query"
@@ -562,14 +544,46 @@ impl VisitMut for QueryThroughRuntime {
             && quote!(#p).to_string().replace(' ', "") == "progenitor_client::QueryParam::new"
             && call.args.len() == 2
         {
+            let (name, value) = (call.args[0].clone(), call.args[1].clone());
+            // The receiver holds the parameters before this one.
             let mut receiver = (*m.receiver).clone();
             self.visit_expr_mut(&mut receiver);
-            let (name, value) = (&call.args[0], &call.args[1]);
-            *expr = syn::parse_quote!(#receiver.query_param(#name, #value));
+            self.taken.push((name, value));
+            *expr = receiver;
             return;
         }
         syn::visit_mut::visit_expr_mut(self, expr);
     }
+}
+
+/// A call's query parameters are written into its URL's text, before reqwest parses it, by one
+/// statement after `let url = ..;` (and after the credentials of [`write_query_into_url`]):
+/// `::dam_runtime::QueryText::new(&mut url).push(name, &value)?.push(..)?;`. The same bytes as
+/// progenitor's chained `.query(..)` calls on the parsed URL, in the same order, without moving the
+/// builder and reopening the URL once per parameter (see `dam_runtime::QueryText`).
+fn query_into_text(block: &mut syn::Block) {
+    let mut params = QueryParams::default();
+    params.visit_block_mut(block);
+    if params.taken.is_empty() {
+        return;
+    }
+    let Some(at) = url_statement(block) else {
+        return;
+    };
+    if let syn::Stmt::Local(local) = &mut block.stmts[at]
+        && let syn::Pat::Ident(name) = &mut local.pat
+    {
+        name.mutability = Some(Default::default());
+    }
+    let after = block.stmts[at + 1..]
+        .iter()
+        .take_while(|s| quote!(#s).to_string().starts_with(":: dam_runtime :: write_query ("))
+        .count();
+    let pushes = params.taken.iter().map(|(name, value)| quote!(.push(#name, #value)?));
+    block.stmts.insert(
+        at + 1 + after,
+        syn::parse_quote!(::dam_runtime::QueryText::new(&mut url) #(#pushes)*;),
+    );
 }
 
 /// Where progenitor's `let url = ..;` is among a `send`'s statements.
@@ -583,7 +597,7 @@ fn url_statement(block: &syn::Block) -> Option<usize> {
 /// For a provider whose credentials travel in the query: every call gets
 /// `::dam_runtime::write_query(&client.inner, "<id>", &mut url);` after its `let url = ..;`, so
 /// the credentials are in the text reqwest parses rather than appended to the parsed URL, and come
-/// first in the query, before the call's own parameters (`.query_param(..)` appends those after
+/// first in the query, before the call's own parameters ([`query_into_text`] writes those after
 /// it), as the provider's document writes them.
 fn write_query_into_url(block: &mut syn::Block, id: &str) {
     let Some(at) = url_statement(block) else {

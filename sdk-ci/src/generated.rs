@@ -11155,7 +11155,6 @@ let response = client.list_trash_bin_contents()
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
-    use ::dam_runtime::QueryParams as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -12599,10 +12598,17 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/folders/{}/contents", client.baseurl, encode_path(& folder_id
                     .to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("fields", &fields)?
+                    .push("kind", &kind)?
+                    .push("limit", &limit)?
+                    .push("offset", &offset)?
+                    .push("orderBy", &order_by)?
+                    .push("orderDirection", &order_direction)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -12611,12 +12617,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("fields", &fields)
-                    .query_param("kind", &kind)
-                    .query_param("limit", &limit)
-                    .query_param("offset", &offset)
-                    .query_param("orderBy", &order_by)
-                    .query_param("orderDirection", &order_direction)
                     .build()?;
                 Ok(request)
             };
@@ -13097,9 +13097,18 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/mediaboxes/received", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("fields", &fields)?
+                    .push("limit", &limit)?
+                    .push("offset", &offset)?
+                    .push("orderBy", &order_by)?
+                    .push("orderDirection", &order_direction)?
+                    .push("query", &query)?
+                    .push("status", &status)?
+                    .push("type", &type_)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -13108,14 +13117,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("fields", &fields)
-                    .query_param("limit", &limit)
-                    .query_param("offset", &offset)
-                    .query_param("orderBy", &order_by)
-                    .query_param("orderDirection", &order_direction)
-                    .query_param("query", &query)
-                    .query_param("status", &status)
-                    .query_param("type", &type_)
                     .build()?;
                 Ok(request)
             };
@@ -13261,10 +13262,16 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/mediaboxes/{}/contents", client.baseurl, encode_path(&
                     mediabox_id.to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("kind", &kind)?
+                    .push("limit", &limit)?
+                    .push("offset", &offset)?
+                    .push("orderBy", &order_by)?
+                    .push("orderDirection", &order_direction)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -13273,11 +13280,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("kind", &kind)
-                    .query_param("limit", &limit)
-                    .query_param("offset", &offset)
-                    .query_param("orderBy", &order_by)
-                    .query_param("orderDirection", &order_direction)
                     .build()?;
                 Ok(request)
             };
@@ -13491,10 +13493,16 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/networks/{}/events", client.baseurl, encode_path(& network_id
                     .to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("limit", &limit)?
+                    .push("offset", &offset)?
+                    .push("orderDirection", &order_direction)?
+                    .push("since", &since)?
+                    .push("type", &type_)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -13503,11 +13511,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("limit", &limit)
-                    .query_param("offset", &offset)
-                    .query_param("orderDirection", &order_direction)
-                    .query_param("since", &since)
-                    .query_param("type", &type_)
                     .build()?;
                 Ok(request)
             };
@@ -13902,7 +13905,15 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!("{}/workspaces", client.baseurl,);
+                let mut url = ::dam_runtime::format_url!(
+                    "{}/workspaces", client.baseurl,
+                );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("fields", &fields)?
+                    .push("limit", &limit)?
+                    .push("offset", &offset)?
+                    .push("orderBy", &order_by)?
+                    .push("orderDirection", &order_direction)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -13911,11 +13922,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("fields", &fields)
-                    .query_param("limit", &limit)
-                    .query_param("offset", &offset)
-                    .query_param("orderBy", &order_by)
-                    .query_param("orderDirection", &order_direction)
                     .build()?;
                 Ok(request)
             };
@@ -14268,10 +14274,18 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/workspaces/{}/contents", client.baseurl, encode_path(&
                     workspace_id.to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("extraFields", &extra_fields)?
+                    .push("fields", &fields)?
+                    .push("kind", &kind)?
+                    .push("limit", &limit)?
+                    .push("offset", &offset)?
+                    .push("orderBy", &order_by)?
+                    .push("orderDirection", &order_direction)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -14280,13 +14294,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("extraFields", &extra_fields)
-                    .query_param("fields", &fields)
-                    .query_param("kind", &kind)
-                    .query_param("limit", &limit)
-                    .query_param("offset", &offset)
-                    .query_param("orderBy", &order_by)
-                    .query_param("orderDirection", &order_direction)
                     .build()?;
                 Ok(request)
             };
@@ -14429,10 +14436,16 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/workspaces/{}/events", client.baseurl, encode_path(& workspace_id
                     .to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("limit", &limit)?
+                    .push("offset", &offset)?
+                    .push("orderDirection", &order_direction)?
+                    .push("since", &since)?
+                    .push("type", &type_)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -14441,11 +14454,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("limit", &limit)
-                    .query_param("offset", &offset)
-                    .query_param("orderDirection", &order_direction)
-                    .query_param("since", &since)
-                    .query_param("type", &type_)
                     .build()?;
                 Ok(request)
             };
@@ -14692,10 +14700,18 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/workspaces/{}/search", client.baseurl, encode_path(& workspace_id
                     .to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("fields", &fields)?
+                    .push("kind", &kind)?
+                    .push("limit", &limit)?
+                    .push("offset", &offset)?
+                    .push("orderBy", &order_by)?
+                    .push("orderDirection", &order_direction)?
+                    .push("query", &query)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -14704,13 +14720,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("fields", &fields)
-                    .query_param("kind", &kind)
-                    .query_param("limit", &limit)
-                    .query_param("offset", &offset)
-                    .query_param("orderBy", &order_by)
-                    .query_param("orderDirection", &order_direction)
-                    .query_param("query", &query)
                     .build()?;
                 Ok(request)
             };
@@ -14870,10 +14879,17 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/workspaces/{}/trashbin", client.baseurl, encode_path(&
                     workspace_id.to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("fields", &fields)?
+                    .push("kind", &kind)?
+                    .push("limit", &limit)?
+                    .push("offset", &offset)?
+                    .push("orderBy", &order_by)?
+                    .push("orderDirection", &order_direction)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -14882,12 +14898,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("fields", &fields)
-                    .query_param("kind", &kind)
-                    .query_param("limit", &limit)
-                    .query_param("offset", &offset)
-                    .query_param("orderBy", &order_by)
-                    .query_param("orderDirection", &order_direction)
                     .build()?;
                 Ok(request)
             };

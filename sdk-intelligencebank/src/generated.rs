@@ -3391,7 +3391,6 @@ let response = client.sync_changes()
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
-    use ::dam_runtime::QueryParams as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -3491,9 +3490,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/v1/auth/app/info", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("token", &token)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -3502,7 +3502,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("token", &token)
                     .build()?;
                 Ok(request)
             };
@@ -3619,6 +3618,7 @@ pub mod builder {
                     "{}/webapp/1.0/comments", client.baseurl,
                 );
                 ::dam_runtime::write_query(&client.inner, "list_comments", &mut url);
+                ::dam_runtime::QueryText::new(&mut url).push("fileuuid", &fileuuid)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -3627,7 +3627,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("fileuuid", &fileuuid)
                     .build()?;
                 Ok(request)
             };
@@ -3719,6 +3718,7 @@ pub mod builder {
                     "{}/webapp/1.0/comments", client.baseurl,
                 );
                 ::dam_runtime::write_query(&client.inner, "add_comment", &mut url);
+                ::dam_runtime::QueryText::new(&mut url).push("fileuuid", &fileuuid)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -3728,7 +3728,6 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .form(&body)
-                    .query_param("fileuuid", &fileuuid)
                     .build()?;
                 Ok(request)
             };
@@ -3878,14 +3877,12 @@ pub mod builder {
                     "{}/webapp/1.0/icon", client.baseurl,
                 );
                 ::dam_runtime::write_query(&client.inner, "get_icon", &mut url);
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("ext", &ext)?
+                    .push("name", &name)?
+                    .push("type", &type_)?;
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .query_param("ext", &ext)
-                    .query_param("name", &name)
-                    .query_param("type", &type_)
-                    .build()?;
+                let mut request = client.client.get(url).build()?;
                 Ok(request)
             };
             ::dam_runtime::call_stream(
@@ -4265,22 +4262,20 @@ pub mod builder {
                     "{}/webapp/1.0/resources", client.baseurl,
                 );
                 ::dam_runtime::write_query(&client.inner, "download_resource", &mut url);
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("compression", &compression)?
+                    .push("compressiontype", &compressiontype)?
+                    .push("cropheight", &cropheight)?
+                    .push("cropwidth", &cropwidth)?
+                    .push("cropx", &cropx)?
+                    .push("cropy", &cropy)?
+                    .push("ext", &ext)?
+                    .push("fileuuid", &fileuuid)?
+                    .push("preview", &preview)?
+                    .push("size", &size)?
+                    .push("version", &version)?;
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .query_param("compression", &compression)
-                    .query_param("compressiontype", &compressiontype)
-                    .query_param("cropheight", &cropheight)
-                    .query_param("cropwidth", &cropwidth)
-                    .query_param("cropx", &cropx)
-                    .query_param("cropy", &cropy)
-                    .query_param("ext", &ext)
-                    .query_param("fileuuid", &fileuuid)
-                    .query_param("preview", &preview)
-                    .query_param("size", &size)
-                    .query_param("version", &version)
-                    .build()?;
+                let mut request = client.client.get(url).build()?;
                 Ok(request)
             };
             ::dam_runtime::call_stream(
@@ -4372,6 +4367,7 @@ pub mod builder {
                     "{}/webapp/1.0/resources", client.baseurl,
                 );
                 ::dam_runtime::write_query(&client.inner, "update_folder", &mut url);
+                ::dam_runtime::QueryText::new(&mut url).push("folderuuid", &folderuuid)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -4381,7 +4377,6 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .form(&body)
-                    .query_param("folderuuid", &folderuuid)
                     .build()?;
                 Ok(request)
             };
@@ -4477,6 +4472,7 @@ pub mod builder {
                     "{}/webapp/1.0/resources", client.baseurl,
                 );
                 ::dam_runtime::write_query(&client.inner, "create_folder", &mut url);
+                ::dam_runtime::QueryText::new(&mut url).push("folderuuid", &folderuuid)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -4486,7 +4482,6 @@ pub mod builder {
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
                     .form(&body)
-                    .query_param("folderuuid", &folderuuid)
                     .build()?;
                 Ok(request)
             };
@@ -4547,6 +4542,7 @@ pub mod builder {
                     "{}/webapp/1.0/resources", client.baseurl,
                 );
                 ::dam_runtime::write_query(&client.inner, "delete_folder", &mut url);
+                ::dam_runtime::QueryText::new(&mut url).push("folderuuid", &folderuuid)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -4555,7 +4551,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("folderuuid", &folderuuid)
                     .build()?;
                 Ok(request)
             };
@@ -4650,6 +4645,10 @@ pub mod builder {
                     "get_folder_contents",
                     &mut url,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("folderuuid", &folderuuid)?
+                    .push("limit", &limit)?
+                    .push("skip", &skip)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -4658,9 +4657,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("folderuuid", &folderuuid)
-                    .query_param("limit", &limit)
-                    .query_param("skip", &skip)
                     .build()?;
                 Ok(request)
             };
@@ -4728,6 +4724,7 @@ pub mod builder {
                     "list_folders_by_uuid",
                     &mut url,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("folderlist", &folderlist)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -4736,7 +4733,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("folderlist", &folderlist)
                     .build()?;
                 Ok(request)
             };
@@ -4797,6 +4793,7 @@ pub mod builder {
                     "{}/webapp/1.0/resources", client.baseurl,
                 );
                 ::dam_runtime::write_query(&client.inner, "delete_resource", &mut url);
+                ::dam_runtime::QueryText::new(&mut url).push("fileuuid", &fileuuid)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -4805,7 +4802,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("fileuuid", &fileuuid)
                     .build()?;
                 Ok(request)
             };
@@ -5084,6 +5080,18 @@ pub mod builder {
                     "estimate_resource_file_size",
                     &mut url,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("compression", &compression)?
+                    .push("compressiontype", &compressiontype)?
+                    .push("cropheight", &cropheight)?
+                    .push("cropwidth", &cropwidth)?
+                    .push("cropx", &cropx)?
+                    .push("cropy", &cropy)?
+                    .push("ext", &ext)?
+                    .push("fileuuid", &fileuuid)?
+                    .push("preview", &preview)?
+                    .push("size", &size)?
+                    .push("version", &version)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -5092,17 +5100,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("compression", &compression)
-                    .query_param("compressiontype", &compressiontype)
-                    .query_param("cropheight", &cropheight)
-                    .query_param("cropwidth", &cropwidth)
-                    .query_param("cropx", &cropx)
-                    .query_param("cropy", &cropy)
-                    .query_param("ext", &ext)
-                    .query_param("fileuuid", &fileuuid)
-                    .query_param("preview", &preview)
-                    .query_param("size", &size)
-                    .query_param("version", &version)
                     .build()?;
                 Ok(request)
             };
@@ -5227,6 +5224,12 @@ pub mod builder {
                     "{}/webapp/1.0/search", client.baseurl,
                 );
                 ::dam_runtime::write_query(&client.inner, "search", &mut url);
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("folderuuid", &folderuuid)?
+                    .push("fromDate", &from_date)?
+                    .push("limit", &limit)?
+                    .push("searchterm", &searchterm)?
+                    .push("skip", &skip)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -5235,11 +5238,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("folderuuid", &folderuuid)
-                    .query_param("fromDate", &from_date)
-                    .query_param("limit", &limit)
-                    .query_param("searchterm", &searchterm)
-                    .query_param("skip", &skip)
                     .build()?;
                 Ok(request)
             };

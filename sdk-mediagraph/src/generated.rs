@@ -41040,7 +41040,6 @@ let response = client.delete_workflow()
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
-    use ::dam_runtime::QueryParams as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -41203,9 +41202,18 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/access_requests", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("aasm_state", &aasm_state)?
+                    .push("current", &current)?
+                    .push("pageSize", &page_size)?
+                    .push("q", &q)?
+                    .push("sortField", &sort_field)?
+                    .push("sortOrder", &sort_order)?
+                    .push("submitted", &submitted)?
+                    .push("type", &type_)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -41214,14 +41222,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("aasm_state", &aasm_state)
-                    .query_param("current", &current)
-                    .query_param("pageSize", &page_size)
-                    .query_param("q", &q)
-                    .query_param("sortField", &sort_field)
-                    .query_param("sortOrder", &sort_order)
-                    .query_param("submitted", &submitted)
-                    .query_param("type", &type_)
                     .build()?;
                 Ok(request)
             };
@@ -41368,9 +41368,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/access_requests/find", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("id", &id)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -41379,7 +41380,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("id", &id)
                     .build()?;
                 Ok(request)
             };
@@ -41453,9 +41453,12 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/access_requests/tree", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("page", &page)?
+                    .push("parent_id", &parent_id)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -41464,8 +41467,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("page", &page)
-                    .query_param("parent_id", &parent_id)
                     .build()?;
                 Ok(request)
             };
@@ -42195,9 +42196,14 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/assets/popular", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("asset_type", &asset_type)?
+                    .push("dates[]", &dates)?
+                    .push("sortField", &sort_field)?
+                    .push("sortOrder", &sort_order)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -42206,10 +42212,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("asset_type", &asset_type)
-                    .query_param("dates[]", &dates)
-                    .query_param("sortField", &sort_field)
-                    .query_param("sortOrder", &sort_order)
                     .build()?;
                 Ok(request)
             };
@@ -43295,9 +43297,73 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/assets/search", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("aasm_state", &aasm_state)?
+                    .push("all_ids", &all_ids)?
+                    .push("as_filters", &as_filters)?
+                    .push("aspect", &aspect)?
+                    .push("bounds", &bounds)?
+                    .push("captured_at", &captured_at)?
+                    .push("collection_id", &collection_id)?
+                    .push("contract_asset_id[]", &contract_asset_id)?
+                    .push("contracts", &contracts)?
+                    .push("contribution_id", &contribution_id)?
+                    .push("created_at", &created_at)?
+                    .push("creator_tag_id[]", &creator_tag_id)?
+                    .push("custom_meta", &custom_meta)?
+                    .push("expired", &expired)?
+                    .push("exts[]", &exts)?
+                    .push("file_size_range", &file_size_range)?
+                    .push("gps", &gps)?
+                    .push("guids[]", &guids)?
+                    .push("has_alt_text", &has_alt_text)?
+                    .push("has_people", &has_people)?
+                    .push("hide_tags[]", &hide_tags)?
+                    .push("hide_taxonomy", &hide_taxonomy)?
+                    .push("ids[]", &ids)?
+                    .push("include_meta", &include_meta)?
+                    .push("include_renditions", &include_renditions)?
+                    .push("include_totals", &include_totals)?
+                    .push("lightbox_folder_id", &lightbox_folder_id)?
+                    .push("lightbox_id", &lightbox_id)?
+                    .push("missing_captured_at", &missing_captured_at)?
+                    .push("my_contribution_id", &my_contribution_id)?
+                    .push("no_collections", &no_collections)?
+                    .push("omit_child_collections", &omit_child_collections)?
+                    .push("omit_child_lightbox_folders", &omit_child_lightbox_folders)?
+                    .push("omit_child_lightboxes", &omit_child_lightboxes)?
+                    .push("omit_child_storage_folders", &omit_child_storage_folders)?
+                    .push("optimization_request", &optimization_request)?
+                    .push("page", &page)?
+                    .push("per_page", &per_page)?
+                    .push("proximity_field", &proximity_field)?
+                    .push("proximity_max_gaps", &proximity_max_gaps)?
+                    .push("proximity_word_1", &proximity_word_1)?
+                    .push("proximity_word_2", &proximity_word_2)?
+                    .push("q", &q)?
+                    .push("rating[]", &rating)?
+                    .push("release_ids[]", &release_ids)?
+                    .push("releases", &releases)?
+                    .push("rights[]", &rights)?
+                    .push("rights_code[]", &rights_code)?
+                    .push("snapshot_timestamp", &snapshot_timestamp)?
+                    .push("sort", &sort)?
+                    .push("storage_folder_id", &storage_folder_id)?
+                    .push("submitted", &submitted)?
+                    .push("sync", &sync)?
+                    .push("tags[]", &tags)?
+                    .push("taxonomy", &taxonomy)?
+                    .push("taxonomy_filter_mode", &taxonomy_filter_mode)?
+                    .push("updated_at", &updated_at)?
+                    .push("upload_guid", &upload_guid)?
+                    .push("upload_id", &upload_id)?
+                    .push("upload_type", &upload_type)?
+                    .push("user_ids[]", &user_ids)?
+                    .push("view_all", &view_all)?
+                    .push("vote", &vote)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -43306,75 +43372,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("aasm_state", &aasm_state)
-                    .query_param("all_ids", &all_ids)
-                    .query_param("as_filters", &as_filters)
-                    .query_param("aspect", &aspect)
-                    .query_param("bounds", &bounds)
-                    .query_param("captured_at", &captured_at)
-                    .query_param("collection_id", &collection_id)
-                    .query_param("contract_asset_id[]", &contract_asset_id)
-                    .query_param("contracts", &contracts)
-                    .query_param("contribution_id", &contribution_id)
-                    .query_param("created_at", &created_at)
-                    .query_param("creator_tag_id[]", &creator_tag_id)
-                    .query_param("custom_meta", &custom_meta)
-                    .query_param("expired", &expired)
-                    .query_param("exts[]", &exts)
-                    .query_param("file_size_range", &file_size_range)
-                    .query_param("gps", &gps)
-                    .query_param("guids[]", &guids)
-                    .query_param("has_alt_text", &has_alt_text)
-                    .query_param("has_people", &has_people)
-                    .query_param("hide_tags[]", &hide_tags)
-                    .query_param("hide_taxonomy", &hide_taxonomy)
-                    .query_param("ids[]", &ids)
-                    .query_param("include_meta", &include_meta)
-                    .query_param("include_renditions", &include_renditions)
-                    .query_param("include_totals", &include_totals)
-                    .query_param("lightbox_folder_id", &lightbox_folder_id)
-                    .query_param("lightbox_id", &lightbox_id)
-                    .query_param("missing_captured_at", &missing_captured_at)
-                    .query_param("my_contribution_id", &my_contribution_id)
-                    .query_param("no_collections", &no_collections)
-                    .query_param("omit_child_collections", &omit_child_collections)
-                    .query_param(
-                        "omit_child_lightbox_folders",
-                        &omit_child_lightbox_folders,
-                    )
-                    .query_param("omit_child_lightboxes", &omit_child_lightboxes)
-                    .query_param(
-                        "omit_child_storage_folders",
-                        &omit_child_storage_folders,
-                    )
-                    .query_param("optimization_request", &optimization_request)
-                    .query_param("page", &page)
-                    .query_param("per_page", &per_page)
-                    .query_param("proximity_field", &proximity_field)
-                    .query_param("proximity_max_gaps", &proximity_max_gaps)
-                    .query_param("proximity_word_1", &proximity_word_1)
-                    .query_param("proximity_word_2", &proximity_word_2)
-                    .query_param("q", &q)
-                    .query_param("rating[]", &rating)
-                    .query_param("release_ids[]", &release_ids)
-                    .query_param("releases", &releases)
-                    .query_param("rights[]", &rights)
-                    .query_param("rights_code[]", &rights_code)
-                    .query_param("snapshot_timestamp", &snapshot_timestamp)
-                    .query_param("sort", &sort)
-                    .query_param("storage_folder_id", &storage_folder_id)
-                    .query_param("submitted", &submitted)
-                    .query_param("sync", &sync)
-                    .query_param("tags[]", &tags)
-                    .query_param("taxonomy", &taxonomy)
-                    .query_param("taxonomy_filter_mode", &taxonomy_filter_mode)
-                    .query_param("updated_at", &updated_at)
-                    .query_param("upload_guid", &upload_guid)
-                    .query_param("upload_id", &upload_id)
-                    .query_param("upload_type", &upload_type)
-                    .query_param("user_ids[]", &user_ids)
-                    .query_param("view_all", &view_all)
-                    .query_param("vote", &vote)
                     .build()?;
                 Ok(request)
             };
@@ -43517,9 +43514,13 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/assets/updated_since_last_sync", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("any_user", &any_user)?
+                    .push("created_via", &created_via)?
+                    .push("last_sync_at", &last_sync_at)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -43528,9 +43529,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("any_user", &any_user)
-                    .query_param("created_via", &created_via)
-                    .query_param("last_sync_at", &last_sync_at)
                     .build()?;
                 Ok(request)
             };
@@ -43603,10 +43601,12 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/assets/{}/asset_data_versions", client.baseurl, encode_path(&
                     asset_id.to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("include_renditions", &include_renditions)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -43615,7 +43615,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("include_renditions", &include_renditions)
                     .build()?;
                 Ok(request)
             };
@@ -43766,10 +43765,11 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/assets/{}/set_uploaded", client.baseurl, encode_path(& guid
                     .to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("skip_meta", &skip_meta)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -43778,7 +43778,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("skip_meta", &skip_meta)
                     .build()?;
                 Ok(request)
             };
@@ -43864,9 +43863,12 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/assets/{}", client.baseurl, encode_path(& id.to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("include_renditions", &include_renditions)?
+                    .push("sync", &sync)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -43875,8 +43877,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("include_renditions", &include_renditions)
-                    .query_param("sync", &sync)
                     .build()?;
                 Ok(request)
             };
@@ -44422,25 +44422,22 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/assets/{}/download", client.baseurl, encode_path(& id
                     .to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("size", &size)?
+                    .push("skip_meta", &skip_meta)?
+                    .push("version_number", &version_number)?
+                    .push("via", &via)?
+                    .push("watermarked", &watermarked)?;
                 let mut header_map = ::reqwest::header::HeaderMap::with_capacity(2usize);
                 if let Some(value) = &range {
                     header_map.append("Range", value.to_string().try_into()?);
                 }
                 #[allow(unused_mut)]
-                let mut request = client
-                    .client
-                    .get(url)
-                    .query_param("size", &size)
-                    .query_param("skip_meta", &skip_meta)
-                    .query_param("version_number", &version_number)
-                    .query_param("via", &via)
-                    .query_param("watermarked", &watermarked)
-                    .headers(header_map)
-                    .build()?;
+                let mut request = client.client.get(url).headers(header_map).build()?;
                 Ok(request)
             };
             ::dam_runtime::call_stream(
@@ -45053,9 +45050,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/auto_tags", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("q", &q)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -45064,7 +45062,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("q", &q)
                     .build()?;
                 Ok(request)
             };
@@ -45380,9 +45377,14 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/bulk_jobs", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("current", &current)?
+                    .push("pageSize", &page_size)?
+                    .push("sortField", &sort_field)?
+                    .push("sortOrder", &sort_order)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -45391,10 +45393,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("current", &current)
-                    .query_param("pageSize", &page_size)
-                    .query_param("sortField", &sort_field)
-                    .query_param("sortOrder", &sort_order)
                     .build()?;
                 Ok(request)
             };
@@ -45754,10 +45752,11 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/bulk_jobs/{}/assets", client.baseurl, encode_path(& id
                     .to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("page", &page)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -45766,7 +45765,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("page", &page)
                     .build()?;
                 Ok(request)
             };
@@ -46020,9 +46018,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/collection_shares", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("q", &q)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -46031,7 +46030,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("q", &q)
                     .build()?;
                 Ok(request)
             };
@@ -46118,9 +46116,13 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/collection_shares/tree", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("page", &page)?
+                    .push("parent_id", &parent_id)?
+                    .push("sub_type", &sub_type)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -46129,9 +46131,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("page", &page)
-                    .query_param("parent_id", &parent_id)
-                    .query_param("sub_type", &sub_type)
                     .build()?;
                 Ok(request)
             };
@@ -46440,9 +46439,12 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/collections", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("parent_id", &parent_id)?
+                    .push("q", &q)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -46451,8 +46453,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("parent_id", &parent_id)
-                    .query_param("q", &q)
                     .build()?;
                 Ok(request)
             };
@@ -46616,9 +46616,12 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/collections/find", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("organization_slug", &organization_slug)?
+                    .push("slug", &slug)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -46627,8 +46630,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("organization_slug", &organization_slug)
-                    .query_param("slug", &slug)
                     .build()?;
                 Ok(request)
             };
@@ -46686,9 +46687,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/collections/tree", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("parent_id", &parent_id)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -46697,7 +46699,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("parent_id", &parent_id)
                     .build()?;
                 Ok(request)
             };
@@ -47194,7 +47195,12 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!("{}/api/comments", client.baseurl,);
+                let mut url = ::dam_runtime::format_url!(
+                    "{}/api/comments", client.baseurl,
+                );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("id", &id)?
+                    .push("type", &type_)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -47203,8 +47209,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("id", &id)
-                    .query_param("type", &type_)
                     .build()?;
                 Ok(request)
             };
@@ -47608,9 +47612,17 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/contributions", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("enable_public[]", &enable_public)?
+                    .push("enabled[]", &enabled)?
+                    .push("featured[]", &featured)?
+                    .push("page", &page)?
+                    .push("q", &q)?
+                    .push("sortField", &sort_field)?
+                    .push("sortOrder", &sort_order)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -47619,13 +47631,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("enable_public[]", &enable_public)
-                    .query_param("enabled[]", &enabled)
-                    .query_param("featured[]", &featured)
-                    .query_param("page", &page)
-                    .query_param("q", &q)
-                    .query_param("sortField", &sort_field)
-                    .query_param("sortOrder", &sort_order)
                     .build()?;
                 Ok(request)
             };
@@ -47825,9 +47830,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/contributions/find", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("slug", &slug)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -47836,7 +47842,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("slug", &slug)
                     .build()?;
                 Ok(request)
             };
@@ -48400,9 +48405,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/creator_tags", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("q", &q)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -48411,7 +48417,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("q", &q)
                     .build()?;
                 Ok(request)
             };
@@ -49525,9 +49530,21 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/custom_meta_fields", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("action_menu", &action_menu)?
+                    .push("enable_action_menu[]", &enable_action_menu)?
+                    .push("enable_ai[]", &enable_ai)?
+                    .push("enabled[]", &enabled)?
+                    .push("filter_by_role", &filter_by_role)?
+                    .push("free[]", &free)?
+                    .push("multi[]", &multi)?
+                    .push("owner_type", &owner_type)?
+                    .push("q", &q)?
+                    .push("value_type", &value_type)?
+                    .push("with_color_labels", &with_color_labels)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -49536,17 +49553,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("action_menu", &action_menu)
-                    .query_param("enable_action_menu[]", &enable_action_menu)
-                    .query_param("enable_ai[]", &enable_ai)
-                    .query_param("enabled[]", &enabled)
-                    .query_param("filter_by_role", &filter_by_role)
-                    .query_param("free[]", &free)
-                    .query_param("multi[]", &multi)
-                    .query_param("owner_type", &owner_type)
-                    .query_param("q", &q)
-                    .query_param("value_type", &value_type)
-                    .query_param("with_color_labels", &with_color_labels)
                     .build()?;
                 Ok(request)
             };
@@ -50903,7 +50909,15 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!("{}/api/invites", client.baseurl,);
+                let mut url = ::dam_runtime::format_url!(
+                    "{}/api/invites", client.baseurl,
+                );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("aasm_state", &aasm_state)?
+                    .push("page", &page)?
+                    .push("q", &q)?
+                    .push("sortField", &sort_field)?
+                    .push("sortOrder", &sort_order)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -50912,11 +50926,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("aasm_state", &aasm_state)
-                    .query_param("page", &page)
-                    .query_param("q", &q)
-                    .query_param("sortField", &sort_field)
-                    .query_param("sortOrder", &sort_order)
                     .build()?;
                 Ok(request)
             };
@@ -51194,9 +51203,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/invites/find", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("token", &token)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -51205,7 +51215,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("token", &token)
                     .build()?;
                 Ok(request)
             };
@@ -51558,9 +51567,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/lightboxes", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("user_id", &user_id)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -51569,7 +51579,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("user_id", &user_id)
                     .build()?;
                 Ok(request)
             };
@@ -51728,9 +51737,12 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/lightboxes/tree", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("parent_id", &parent_id)?
+                    .push("sub_type", &sub_type)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -51739,8 +51751,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("parent_id", &parent_id)
-                    .query_param("sub_type", &sub_type)
                     .build()?;
                 Ok(request)
             };
@@ -51813,10 +51823,11 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/lightboxes/{}", client.baseurl, encode_path(& id
                     .to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("sub_type", &sub_type)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -51825,7 +51836,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("sub_type", &sub_type)
                     .build()?;
                 Ok(request)
             };
@@ -52523,9 +52533,14 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/meta_imports", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("page", &page)?
+                    .push("q", &q)?
+                    .push("sortField", &sort_field)?
+                    .push("sortOrder", &sort_order)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -52534,10 +52549,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("page", &page)
-                    .query_param("q", &q)
-                    .query_param("sortField", &sort_field)
-                    .query_param("sortOrder", &sort_order)
                     .build()?;
                 Ok(request)
             };
@@ -52875,10 +52886,14 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/meta_imports/{}/assets", client.baseurl, encode_path(& id
                     .to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("page", &page)?
+                    .push("sortField", &sort_field)?
+                    .push("sortOrder", &sort_order)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -52887,9 +52902,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("page", &page)
-                    .query_param("sortField", &sort_field)
-                    .query_param("sortOrder", &sort_order)
                     .build()?;
                 Ok(request)
             };
@@ -53226,9 +53238,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/organizations/find", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("slug", &slug)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -53237,7 +53250,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("slug", &slug)
                     .build()?;
                 Ok(request)
             };
@@ -55009,9 +55021,20 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/share_links", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("current", &current)?
+                    .push("dates[]", &dates)?
+                    .push("enabled", &enabled)?
+                    .push("expired", &expired)?
+                    .push("image_and_video_permission", &image_and_video_permission)?
+                    .push("other_permission", &other_permission)?
+                    .push("pageSize", &page_size)?
+                    .push("q", &q)?
+                    .push("sortField", &sort_field)?
+                    .push("sortOrder", &sort_order)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -55020,19 +55043,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("current", &current)
-                    .query_param("dates[]", &dates)
-                    .query_param("enabled", &enabled)
-                    .query_param("expired", &expired)
-                    .query_param(
-                        "image_and_video_permission",
-                        &image_and_video_permission,
-                    )
-                    .query_param("other_permission", &other_permission)
-                    .query_param("pageSize", &page_size)
-                    .query_param("q", &q)
-                    .query_param("sortField", &sort_field)
-                    .query_param("sortOrder", &sort_order)
                     .build()?;
                 Ok(request)
             };
@@ -55436,7 +55446,18 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!("{}/api/shares", client.baseurl,);
+                let mut url = ::dam_runtime::format_url!(
+                    "{}/api/shares", client.baseurl,
+                );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("asset_group_id", &asset_group_id)?
+                    .push("asset_id", &asset_id)?
+                    .push("current", &current)?
+                    .push("pageSize", &page_size)?
+                    .push("q", &q)?
+                    .push("sortField", &sort_field)?
+                    .push("sortOrder", &sort_order)?
+                    .push("user_id", &user_id)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -55445,14 +55466,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("asset_group_id", &asset_group_id)
-                    .query_param("asset_id", &asset_id)
-                    .query_param("current", &current)
-                    .query_param("pageSize", &page_size)
-                    .query_param("q", &q)
-                    .query_param("sortField", &sort_field)
-                    .query_param("sortOrder", &sort_order)
-                    .query_param("user_id", &user_id)
                     .build()?;
                 Ok(request)
             };
@@ -55768,9 +55781,12 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/storage_folders", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("publish_type", &publish_type)?
+                    .push("publish_user_id", &publish_user_id)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -55779,8 +55795,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("publish_type", &publish_type)
-                    .query_param("publish_user_id", &publish_user_id)
                     .build()?;
                 Ok(request)
             };
@@ -55925,9 +55939,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/storage_folders/tree", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("parent_id", &parent_id)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -55936,7 +55951,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("parent_id", &parent_id)
                     .build()?;
                 Ok(request)
             };
@@ -56447,7 +56461,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!("{}/api/tags", client.baseurl,);
+                let mut url = ::dam_runtime::format_url!("{}/api/tags", client.baseurl,);
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("page", &page)?
+                    .push("q", &q)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -56456,8 +56473,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("page", &page)
-                    .query_param("q", &q)
                     .build()?;
                 Ok(request)
             };
@@ -57548,10 +57563,13 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/taxonomies/{}/taxonomy_tags", client.baseurl, encode_path(&
                     taxonomy_id.to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("page", &page)?
+                    .push("q", &q)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -57560,8 +57578,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("page", &page)
-                    .query_param("q", &q)
                     .build()?;
                 Ok(request)
             };
@@ -57744,10 +57760,13 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/taxonomies/{}/taxonomy_tags/tree", client.baseurl,
                     encode_path(& taxonomy_id.to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("page", &page)?
+                    .push("parent_id", &parent_id)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -57756,8 +57775,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("page", &page)
-                    .query_param("parent_id", &parent_id)
                     .build()?;
                 Ok(request)
             };
@@ -58489,9 +58506,18 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/user_groups", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("aasm_state", &aasm_state)?
+                    .push("assignable", &assignable)?
+                    .push("current", &current)?
+                    .push("omit_public", &omit_public)?
+                    .push("pageSize", &page_size)?
+                    .push("q", &q)?
+                    .push("sortField", &sort_field)?
+                    .push("sortOrder", &sort_order)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -58500,14 +58526,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("aasm_state", &aasm_state)
-                    .query_param("assignable", &assignable)
-                    .query_param("current", &current)
-                    .query_param("omit_public", &omit_public)
-                    .query_param("pageSize", &page_size)
-                    .query_param("q", &q)
-                    .query_param("sortField", &sort_field)
-                    .query_param("sortOrder", &sort_order)
                     .build()?;
                 Ok(request)
             };
@@ -58970,7 +58988,16 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!("{}/api/webhooks", client.baseurl,);
+                let mut url = ::dam_runtime::format_url!(
+                    "{}/api/webhooks", client.baseurl,
+                );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("current", &current)?
+                    .push("enabled[]", &enabled)?
+                    .push("pageSize", &page_size)?
+                    .push("q", &q)?
+                    .push("sortField", &sort_field)?
+                    .push("sortOrder", &sort_order)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -58979,12 +59006,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("current", &current)
-                    .query_param("enabled[]", &enabled)
-                    .query_param("pageSize", &page_size)
-                    .query_param("q", &q)
-                    .query_param("sortField", &sort_field)
-                    .query_param("sortOrder", &sort_order)
                     .build()?;
                 Ok(request)
             };
@@ -59124,9 +59145,11 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/webhooks/payload", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("webhook_request_id", &webhook_request_id)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -59135,7 +59158,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("webhook_request_id", &webhook_request_id)
                     .build()?;
                 Ok(request)
             };
@@ -59197,9 +59219,11 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/webhooks/response_data", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("webhook_request_id", &webhook_request_id)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -59208,7 +59232,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("webhook_request_id", &webhook_request_id)
                     .build()?;
                 Ok(request)
             };
@@ -59637,10 +59660,15 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/api/webhooks/{}/logs", client.baseurl, encode_path(& id
                     .to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("current", &current)?
+                    .push("pageSize", &page_size)?
+                    .push("sortField", &sort_field)?
+                    .push("sortOrder", &sort_order)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -59649,10 +59677,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("current", &current)
-                    .query_param("pageSize", &page_size)
-                    .query_param("sortField", &sort_field)
-                    .query_param("sortOrder", &sort_order)
                     .build()?;
                 Ok(request)
             };

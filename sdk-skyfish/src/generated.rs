@@ -6202,7 +6202,6 @@ let response = client.get_zip_file()
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
-    use ::dam_runtime::QueryParams as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -7916,7 +7915,18 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!("{}/folder", client.baseurl,);
+                let mut url = ::dam_runtime::format_url!("{}/folder", client.baseurl,);
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("company_id", &company_id)?
+                    .push(
+                        "exclude_per_user_system_folders",
+                        &exclude_per_user_system_folders,
+                    )?
+                    .push("id", &id)?
+                    .push("parent", &parent)?
+                    .push("q", &q)?
+                    .push("sort_by", &sort_by)?
+                    .push("sort_order", &sort_order)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -7925,16 +7935,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("company_id", &company_id)
-                    .query_param(
-                        "exclude_per_user_system_folders",
-                        &exclude_per_user_system_folders,
-                    )
-                    .query_param("id", &id)
-                    .query_param("parent", &parent)
-                    .query_param("q", &q)
-                    .query_param("sort_by", &sort_by)
-                    .query_param("sort_order", &sort_order)
                     .build()?;
                 Ok(request)
             };
@@ -9098,10 +9098,13 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/media/{}/download_location", client.baseurl, encode_path(& id
                     .to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("download_info", &download_info)?
+                    .push("user", &user)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -9110,8 +9113,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("download_info", &download_info)
-                    .query_param("user", &user)
                     .build()?;
                 Ok(request)
             };
@@ -9218,10 +9219,13 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/media/{}/download_location/{}", client.baseurl, encode_path(& id
                     .to_string()), encode_path(& size.to_string()),
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("download_info", &download_info)?
+                    .push("user", &user)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -9230,8 +9234,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("download_info", &download_info)
-                    .query_param("user", &user)
                     .build()?;
                 Ok(request)
             };
@@ -11291,7 +11293,32 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!("{}/search", client.baseurl,);
+                let mut url = ::dam_runtime::format_url!("{}/search", client.baseurl,);
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("date_filter_field", &date_filter_field)?
+                    .push("direction", &direction)?
+                    .push("exclude_expired_media", &exclude_expired_media)?
+                    .push("folder_ids", &folder_ids)?
+                    .push("latitude", &latitude)?
+                    .push("longitude", &longitude)?
+                    .push("max_date", &max_date)?
+                    .push("max_expiration_date", &max_expiration_date)?
+                    .push("media_count", &media_count)?
+                    .push("media_offset", &media_offset)?
+                    .push("media_type", &media_type)?
+                    .push("min_date", &min_date)?
+                    .push("min_expiration_date", &min_expiration_date)?
+                    .push("min_height", &min_height)?
+                    .push("min_width", &min_width)?
+                    .push("order", &order)?
+                    .push("orientation", &orientation)?
+                    .push("q", &q)?
+                    .push("query_type", &query_type)?
+                    .push("recursive", &recursive)?
+                    .push("resolution", &resolution)?
+                    .push("return_values", &return_values)?
+                    .push("thumbnail_size", &thumbnail_size)?
+                    .push("unique_media_id", &unique_media_id)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -11300,30 +11327,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("date_filter_field", &date_filter_field)
-                    .query_param("direction", &direction)
-                    .query_param("exclude_expired_media", &exclude_expired_media)
-                    .query_param("folder_ids", &folder_ids)
-                    .query_param("latitude", &latitude)
-                    .query_param("longitude", &longitude)
-                    .query_param("max_date", &max_date)
-                    .query_param("max_expiration_date", &max_expiration_date)
-                    .query_param("media_count", &media_count)
-                    .query_param("media_offset", &media_offset)
-                    .query_param("media_type", &media_type)
-                    .query_param("min_date", &min_date)
-                    .query_param("min_expiration_date", &min_expiration_date)
-                    .query_param("min_height", &min_height)
-                    .query_param("min_width", &min_width)
-                    .query_param("order", &order)
-                    .query_param("orientation", &orientation)
-                    .query_param("q", &q)
-                    .query_param("query_type", &query_type)
-                    .query_param("recursive", &recursive)
-                    .query_param("resolution", &resolution)
-                    .query_param("return_values", &return_values)
-                    .query_param("thumbnail_size", &thumbnail_size)
-                    .query_param("unique_media_id", &unique_media_id)
                     .build()?;
                 Ok(request)
             };
@@ -11767,9 +11770,34 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/search/colourbox/download", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("date_filter_field", &date_filter_field)?
+                    .push("direction", &direction)?
+                    .push("exclude_expired_media", &exclude_expired_media)?
+                    .push("lang", &lang)?
+                    .push("latitude", &latitude)?
+                    .push("longitude", &longitude)?
+                    .push("max_date", &max_date)?
+                    .push("max_expiration_date", &max_expiration_date)?
+                    .push("media_count", &media_count)?
+                    .push("media_offset", &media_offset)?
+                    .push("media_type", &media_type)?
+                    .push("min_date", &min_date)?
+                    .push("min_expiration_date", &min_expiration_date)?
+                    .push("min_height", &min_height)?
+                    .push("min_width", &min_width)?
+                    .push("order", &order)?
+                    .push("orientation", &orientation)?
+                    .push("q", &q)?
+                    .push("query_type", &query_type)?
+                    .push("recursive", &recursive)?
+                    .push("resolution", &resolution)?
+                    .push("return_values", &return_values)?
+                    .push("thumbnail_size", &thumbnail_size)?
+                    .push("unique_media_id", &unique_media_id)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -11778,30 +11806,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("date_filter_field", &date_filter_field)
-                    .query_param("direction", &direction)
-                    .query_param("exclude_expired_media", &exclude_expired_media)
-                    .query_param("lang", &lang)
-                    .query_param("latitude", &latitude)
-                    .query_param("longitude", &longitude)
-                    .query_param("max_date", &max_date)
-                    .query_param("max_expiration_date", &max_expiration_date)
-                    .query_param("media_count", &media_count)
-                    .query_param("media_offset", &media_offset)
-                    .query_param("media_type", &media_type)
-                    .query_param("min_date", &min_date)
-                    .query_param("min_expiration_date", &min_expiration_date)
-                    .query_param("min_height", &min_height)
-                    .query_param("min_width", &min_width)
-                    .query_param("order", &order)
-                    .query_param("orientation", &orientation)
-                    .query_param("q", &q)
-                    .query_param("query_type", &query_type)
-                    .query_param("recursive", &recursive)
-                    .query_param("resolution", &resolution)
-                    .query_param("return_values", &return_values)
-                    .query_param("thumbnail_size", &thumbnail_size)
-                    .query_param("unique_media_id", &unique_media_id)
                     .build()?;
                 Ok(request)
             };
@@ -11945,7 +11949,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!("{}/upload/done", client.baseurl,);
+                let mut url = ::dam_runtime::format_url!(
+                    "{}/upload/done", client.baseurl,
+                );
+                ::dam_runtime::QueryText::new(&mut url).push("redirect", &redirect)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -11954,7 +11961,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("redirect", &redirect)
                     .build()?;
                 Ok(request)
             };

@@ -817,7 +817,6 @@ let response = client.search()
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
 pub mod builder {
-    use ::dam_runtime::QueryParams as _;
     use super::types;
     #[allow(unused_imports)]
     use super::{
@@ -1371,9 +1370,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!(
+                let mut url = ::dam_runtime::format_url!(
                     "{}/resources?fileinfo=true", client.baseurl,
                 );
+                ::dam_runtime::QueryText::new(&mut url).push("fileuuid", &fileuuid)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -1382,7 +1382,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("fileuuid", &fileuuid)
                     .build()?;
                 Ok(request)
             };
@@ -1459,7 +1458,10 @@ pub mod builder {
                 ::reqwest::Request,
                 ::dam_runtime::Error,
             > {
-                let url = ::dam_runtime::format_url!("{}/search", client.baseurl,);
+                let mut url = ::dam_runtime::format_url!("{}/search", client.baseurl,);
+                ::dam_runtime::QueryText::new(&mut url)
+                    .push("media_type", &media_type)?
+                    .push("order", &order)?;
                 #[allow(unused_mut)]
                 let mut request = client
                     .client
@@ -1468,8 +1470,6 @@ pub mod builder {
                         ::reqwest::header::ACCEPT,
                         ::reqwest::header::HeaderValue::from_static("application/json"),
                     )
-                    .query_param("media_type", &media_type)
-                    .query_param("order", &order)
                     .build()?;
                 Ok(request)
             };

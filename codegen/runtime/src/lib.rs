@@ -102,7 +102,7 @@ pub use pipeline::{
     prepare, retry_after, send, write_query,
 };
 pub use provider::{Operation, ProviderInfo};
-pub use query::{QueryParams, URL_ROOM};
+pub use query::{QueryText, URL_ROOM};
 pub use rate_limit::RateLimit;
 pub use scalars::{LooseBool, LooseFloat, LooseId, LooseInt, Timestamp};
 pub use secret::Secret;
