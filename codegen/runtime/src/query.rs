@@ -63,7 +63,6 @@ pub const URL_ROOM: usize = 256;
 /// assert_eq!(url, "https://api.example.com/folder?q=red+car&id=3&id=4");
 /// # Ok::<(), dam_runtime::Error>(())
 /// ```
-#[derive(Debug)]
 pub struct QueryText<'a> {
     url: &'a mut String,
     /// Where the query's `?` is, once there is one.
@@ -156,6 +155,16 @@ impl<'a> QueryText<'a> {
             self.start = Some(at);
         }
         Ok(())
+    }
+}
+
+/// Not the URL: it may already carry credentials (IntelligenceBank's `p10`).
+impl fmt::Debug for QueryText<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueryText")
+            .field("url_len", &self.url.len())
+            .field("query_start", &self.start)
+            .finish_non_exhaustive()
     }
 }
 
@@ -665,6 +674,17 @@ mod tests {
         drop(query);
         assert_eq!(url, "http://localhost/folder?q=1&a=1#top");
         assert!(matches!(&e, Error::InvalidInput(m) if m.contains("`nested`")), "{e:?}");
+    }
+
+    #[test]
+    fn debug_output_leaves_the_url_out() {
+        let mut url = String::from("https://api.example.com/resources?p10=secret-api-key&p20=user");
+        let query = QueryText::new(&mut url);
+        let shown = format!("{query:?}");
+        assert!(
+            !shown.contains("secret-api-key") && shown.starts_with("QueryText {"),
+            "{shown}"
+        );
     }
 
     #[test]
