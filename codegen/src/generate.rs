@@ -405,10 +405,12 @@ impl VisitMut for SendRewriter<'_> {
         InvalidRequestToInput.visit_block_mut(&mut f.block);
         FormThroughReqwest.visit_block_mut(&mut f.block);
         UrlWithRoom.visit_block_mut(&mut f.block);
+        // Each inserts its statement right after `let url = ..;`: the credentials, inserted last,
+        // come first.
+        query_into_text(&mut f.block);
         if self.credentials_in_query && !self.unauthenticated.contains(&id) {
             write_query_into_url(&mut f.block, &id);
         }
-        query_into_text(&mut f.block);
         let build = make_request_again(&mut f.block);
         let (ok, other, sensitive) = (&meta.ok, &meta.other, meta.sensitive);
         let op = quote! {
@@ -557,7 +559,7 @@ impl VisitMut for QueryParams {
 }
 
 /// A call's query parameters are written into its URL's text, before reqwest parses it, by one
-/// statement after `let url = ..;` (and after the credentials of [`write_query_into_url`]):
+/// statement after `let url = ..;` (the credentials of [`write_query_into_url`] go before it):
 /// `::dam_runtime::QueryText::new(&mut url).push(name, &value)?.push(..)?;`. The same bytes as
 /// progenitor's chained `.query(..)` calls on the parsed URL, in the same order, without moving the
 /// builder and reopening the URL once per parameter (see `dam_runtime::QueryText`).
@@ -567,21 +569,9 @@ fn query_into_text(block: &mut syn::Block) {
     if params.taken.is_empty() {
         return;
     }
-    let Some(at) = url_statement(block) else {
-        return;
-    };
-    if let syn::Stmt::Local(local) = &mut block.stmts[at]
-        && let syn::Pat::Ident(name) = &mut local.pat
-    {
-        name.mutability = Some(Default::default());
-    }
-    let after = block.stmts[at + 1..]
-        .iter()
-        .take_while(|s| quote!(#s).to_string().starts_with(":: dam_runtime :: write_query ("))
-        .count();
     let pushes = params.taken.iter().map(|(name, value)| quote!(.push(#name, #value)?));
-    block.stmts.insert(
-        at + 1 + after,
+    insert_after_url(
+        block,
         syn::parse_quote!(::dam_runtime::QueryText::new(&mut url) #(#pushes)*;),
     );
 }
@@ -600,6 +590,15 @@ fn url_statement(block: &syn::Block) -> Option<usize> {
 /// first in the query, before the call's own parameters ([`query_into_text`] writes those after
 /// it), as the provider's document writes them.
 fn write_query_into_url(block: &mut syn::Block, id: &str) {
+    insert_after_url(
+        block,
+        syn::parse_quote!(::dam_runtime::write_query(&client.inner, #id, &mut url);),
+    );
+}
+
+/// Inserts `stmt` right after `let url = ..;`, which becomes `let mut url`, so `stmt` can write
+/// into the URL's text. Nothing happens to a `send` without that statement.
+fn insert_after_url(block: &mut syn::Block, stmt: syn::Stmt) {
     let Some(at) = url_statement(block) else {
         return;
     };
@@ -608,10 +607,7 @@ fn write_query_into_url(block: &mut syn::Block, id: &str) {
     {
         name.mutability = Some(Default::default());
     }
-    block.stmts.insert(
-        at + 1,
-        syn::parse_quote!(::dam_runtime::write_query(&client.inner, #id, &mut url);),
-    );
+    block.stmts.insert(at + 1, stmt);
 }
 
 /// The statements that make a call's request, from `let url = ..` to `let mut request = ..build()?;`,
