@@ -115,10 +115,11 @@
 //! URL (`GET https://{platform}/v1/auth/app/getYapiAddress`, or give it with
 //! [`ClientBuilder::api_base_url`]) and logs in (`POST {api}/webapp/1.0/login`, form `p70`, `p80`,
 //! `p90`, `p60`). Every later call carries `p10={apikey}&p20={useruuid}` (and `p60`) first in its
-//! query, before its own parameters as the document writes them, and the cookie `_aid={apikey}_{sid}_{product key or "default"}`. The client logs in again
-//! shortly before `logintimeoutperiod` hours have passed, and once after a 401 or 403 (one login
-//! for any number of concurrent calls). A login refused with a `message` (IntelligenceBank may
-//! answer such a refusal with HTTP 200) is [`Error::Auth`] carrying that message.
+//! query, before its own parameters as the document writes them, and the cookie
+//! `_aid={apikey}_{sid}_{product key or "default"}`. The client logs in again shortly before
+//! `logintimeoutperiod` hours have passed, and once after a 401 or 403 (one login for any number
+//! of concurrent calls). A login refused with a `message` (IntelligenceBank may answer such a
+//! refusal with HTTP 200) is [`Error::Auth`] carrying that message.
 //!
 //! Single-sign-on users log in through a browser: [`ClientBuilder::start_sso`] gives an
 //! [`SsoLogin`] whose [`login_url`](SsoLogin::login_url) the user opens, and
