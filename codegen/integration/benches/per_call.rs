@@ -9,7 +9,7 @@
 //! on the 2-worker runtime); a call is a full round trip to `dam-test-server` on loopback. The
 //! four calls have no query parameters of their own; a fifth, IntelligenceBank's
 //! `get_folder_contents` with two (`DAM_BENCH_CRATE=intelligencebank-query`), measures the path
-//! most calls take, where the parameters are appended to the parsed URL.
+//! most calls take, where the parameters are written into the URL's text (`dam_runtime::QueryText`).
 //! IntelligenceBank's client-side rate limit is turned off (`rate_limit(None)`).
 //!
 //! `cargo bench -p dam-integration --bench per_call` prints criterion's figures for each variant and
