@@ -616,7 +616,7 @@ fn insert_after_url(block: &mut syn::Block, stmt: syn::Stmt) {
 /// request whose body moves a value it cannot make twice (`.body(..)`, `.multipart(..)`) stays as
 /// it is (`Build::Once`). The argument to hand to `call_*`.
 fn make_request_again(block: &mut syn::Block) -> syn::Expr {
-    let once: syn::Expr = syn::parse_quote!(::dam_runtime::Build::Once(request));
+    let once: syn::Expr = syn::parse_quote!(::dam_runtime::Build::Once(::std::boxed::Box::new(request)));
     let Some(at) = url_statement(block) else {
         return once;
     };

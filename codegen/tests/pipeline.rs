@@ -51,7 +51,7 @@ fn generates_open_enums_lists_and_replacements() {
     // one whose body is a stream of bytes, made once.
     assert!(code.contains("::dam_runtime::Build::Again(&request)"));
     let once = code
-        .find("::dam_runtime::Build::Once(request)")
+        .find("::dam_runtime::Build::Once(::std::boxed::Box::new(request))")
         .expect("the upload is made once");
     let before = &code[..once];
     assert!(before[before.rfind("pub async fn send").unwrap()..].contains(".body(body)"));

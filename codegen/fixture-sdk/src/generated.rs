@@ -1181,7 +1181,7 @@ pub mod builder {
             ::dam_runtime::call_empty(
                     &client.client,
                     &client.inner,
-                    ::dam_runtime::Build::Once(request),
+                    ::dam_runtime::Build::Once(::std::boxed::Box::new(request)),
                     &::dam_runtime::Operation {
                         id: "put_content",
                         ok: &[204u16],

@@ -109,6 +109,15 @@ pub enum Idempotency {
 /// Readies a request for sending: `Content-Length: 0` on a bodiless POST/PUT/PATCH, then
 /// credentials from the state's [`Authenticator`] (unless `operation` is public).
 pub async fn prepare(state: &ClientState, request: &mut reqwest::Request, operation: &str) -> Result<(), Error> {
+    if prepare_now(state, request, operation)? {
+        state.auth.authorize(request).await?;
+    }
+    Ok(())
+}
+
+/// [`prepare`] as far as it goes without waiting: `true` when the credentials are not at hand
+/// ([`Authenticator::authorize_now`]) and must still be added by [`Authenticator::authorize`].
+fn prepare_now(state: &ClientState, request: &mut reqwest::Request, operation: &str) -> Result<bool, Error> {
     let needs_length = matches!(
         *request.method(),
         reqwest::Method::POST | reqwest::Method::PUT | reqwest::Method::PATCH
@@ -119,11 +128,11 @@ pub async fn prepare(state: &ClientState, request: &mut reqwest::Request, operat
             .insert(http::header::CONTENT_LENGTH, HeaderValue::from_static("0"));
     }
     if state.provider.is_unauthenticated(operation) {
-        return Ok(());
+        return Ok(false);
     }
     match state.auth.authorize_now(request) {
-        Some(done) => done,
-        None => state.auth.authorize(request).await,
+        Some(done) => done.map(|()| false),
+        None => Ok(true),
     }
 }
 
@@ -214,13 +223,13 @@ fn spare_of(request: &reqwest::Request) -> Option<reqwest::Request> {
 }
 
 /// How a generated call hands its request to the runtime.
-// Passed by value once per call and taken apart at once: boxing the request would cost an
-// allocation per call to save a move.
-#[allow(clippy::large_enum_variant)]
+// Two words: a call's futures hold it (and what it is taken apart into) while they wait, and an
+// unboxed request would take 264 bytes in each of them. The box is one small allocation for the
+// few requests made once; generated calls without a body hand over a closure.
 pub enum Build<'a> {
     /// A request made once: its body moves a value that cannot be made twice (a stream, a
     /// multipart form). It is copied for a resend when its body can be.
-    Once(reqwest::Request),
+    Once(Box<reqwest::Request>),
     /// The statements that make the request, as a closure: called for the first attempt and again
     /// for a resend, so no copy of the request is kept while it is on the wire.
     Again(&'a MakeRequest<'a>),
@@ -269,34 +278,75 @@ impl SentCredentials {
     }
 }
 
-/// How an attempt's request can be sent again, when it can.
-// The copy is boxed: an unboxed request (264 bytes) would be held in several places of every
-// call's future, generated calls included, which never make a copy; the box is one small
-// allocation beside the copy's own.
-enum Resend<'a> {
-    /// Made again by the generated call's closure ([`Build::Again`]).
+/// Where an attempt's request comes from.
+// Small (three words): the request itself is boxed or not made yet, so it takes no room in the
+// futures that hold this while they wait.
+enum Source<'a> {
+    /// A request made once ([`Build::Once`]), for its first attempt: readied like a new one.
+    Once(Box<reqwest::Request>),
+    /// Made by the generated call's closure ([`Build::Again`]) and readied, for any attempt.
     Make(&'a MakeRequest<'a>),
-    /// A copy kept while the request is on the wire ([`spare_of`]).
-    Copy(Box<reqwest::Request>),
+    /// A copy of a request that was sent ([`spare_of`]), for a resend: as it was, or with fresh
+    /// credentials once they were renewed (`true`).
+    Copy(Box<reqwest::Request>, bool),
 }
 
-impl Resend<'_> {
-    /// The next attempt's request: made again and readied like the first ([`prepare`]), or the
-    /// copy, given fresh credentials after a renewal.
-    async fn request(self, state: &ClientState, operation: &str, renewed: bool) -> Result<reqwest::Request, Error> {
-        match self {
-            Resend::Make(make) => {
-                let mut again = make()?;
-                prepare(state, &mut again, operation).await?;
-                Ok(again)
-            }
-            Resend::Copy(mut again) => {
-                if renewed {
-                    state.auth.authorize(&mut again).await?;
-                }
-                Ok(*again)
-            }
+/// An attempt's request, readied.
+// Returned and taken apart at once: boxing the request would cost an allocation per call.
+#[allow(clippy::large_enum_variant)]
+enum Ready<'a> {
+    /// Nothing had to be waited for.
+    Now(reqwest::Request),
+    /// Credentials to fetch, or the authenticator's pace to keep, first.
+    Later(futures_util::future::BoxFuture<'a, Result<reqwest::Request, Error>>),
+}
+
+impl<'a> Source<'a> {
+    fn of(build: Build<'a>) -> Self {
+        match build {
+            Build::Once(request) => Source::Once(request),
+            Build::Again(make) => Source::Make(make),
         }
+    }
+
+    /// The same source after the credentials were renewed: a copy is given the new ones.
+    fn renewed(self) -> Self {
+        match self {
+            Source::Copy(request, _) => Source::Copy(request, true),
+            other => other,
+        }
+    }
+
+    /// The attempt's request: made (or taken) and readied ([`prepare`]), then paced
+    /// ([`Authenticator::pace`]). At once when the credentials are at hand and no pace is set — the
+    /// request then never waits inside a call's future, where it would take room in every call.
+    fn ready(self, state: &'a ClientState, operation: &'a str) -> Result<Ready<'a>, Error> {
+        let (mut request, authorize) = match self {
+            Source::Once(request) => {
+                let mut request = *request;
+                let authorize = prepare_now(state, &mut request, operation)?;
+                (request, authorize)
+            }
+            Source::Make(make) => {
+                let mut request = make()?;
+                let authorize = prepare_now(state, &mut request, operation)?;
+                (request, authorize)
+            }
+            Source::Copy(request, renewed) => (*request, renewed),
+        };
+        let pace = state.auth.pace();
+        if !authorize && pace.is_none() {
+            return Ok(Ready::Now(request));
+        }
+        Ok(Ready::Later(Box::pin(async move {
+            if authorize {
+                state.auth.authorize(&mut request).await?;
+            }
+            if let Some(wait) = pace {
+                wait.await;
+            }
+            Ok(request)
+        })))
     }
 }
 
@@ -307,7 +357,7 @@ fn auth_message(e: Error) -> String {
     }
 }
 
-/// Sends a prepared request (see the module docs) inside its `dam_request` span; `buffer` reads a
+/// Sends a call's request (see the module docs) inside its `dam_request` span; `buffer` reads a
 /// success body completely, retrying an idempotent request whose answer broke off.
 ///
 /// Not an `async fn`: the attempts' future is wrapped in the span directly, so the arguments are
@@ -315,8 +365,7 @@ fn auth_message(e: Error) -> String {
 fn round_trip<'a>(
     http: &'a reqwest::Client,
     state: &'a ClientState,
-    request: reqwest::Request,
-    rebuild: Option<&'a MakeRequest<'a>>,
+    build: Build<'a>,
     operation: &'a str,
     mode: Idempotency,
     buffer: bool,
@@ -326,7 +375,7 @@ fn round_trip<'a>(
         "dam_request",
         provider = provider.name,
         operation,
-        method = %request.method(),
+        method = tracing::field::Empty,
         status = tracing::field::Empty,
         attempts = tracing::field::Empty,
         duration_ms = tracing::field::Empty,
@@ -334,19 +383,24 @@ fn round_trip<'a>(
     );
     // Without a subscriber listening, no clock is read and nothing is recorded.
     let traced = !span.is_disabled();
-    attempts(http, state, request, rebuild, operation, mode, buffer, traced).instrument(span)
+    attempts(http, state, build, operation, mode, buffer, traced).instrument(span)
 }
 
 /// The attempts of [`round_trip`], inside its span.
 ///
-/// Not an `async fn`: an `async fn` would keep its arguments (the request among them) twice in
-/// its future, as arguments and as the locals they are moved into; the block uses them in place.
-#[allow(clippy::too_many_arguments, clippy::manual_async_fn)]
+/// Not an `async fn`: an `async fn` would keep its arguments twice in its future, as arguments
+/// and as the locals they are moved into; the block uses them in place.
+///
+/// A local that lives across more than one `.await` takes its own room in the future for as long
+/// as the future lives, and one that was borrowed keeps it until its scope ends. So the request
+/// is made and readied at the top of each attempt without waiting ([`Source::ready`]) and moved
+/// into the HTTP client's future at once, and the answer is looked at in a block of its own,
+/// which ends in a [`Step`]: reading the body and pausing before a resend happen outside it.
+#[allow(clippy::manual_async_fn)]
 fn attempts<'a>(
     http: &'a reqwest::Client,
     state: &'a ClientState,
-    mut current: reqwest::Request,
-    rebuild: Option<&'a MakeRequest<'a>>,
+    build: Build<'a>,
     operation: &'a str,
     mode: Idempotency,
     buffer: bool,
@@ -356,159 +410,175 @@ fn attempts<'a>(
         let provider = state.provider;
         let started = traced.then(Instant::now);
         let policy = state.retry;
-        let may_retry = policy.max_attempts > 1 && is_idempotent(provider, current.method(), operation, mode);
         let may_renew =
             state.auth.has_credentials() && state.auth.can_renew() && !provider.is_unauthenticated(operation);
+        let rebuild = match &build {
+            Build::Again(make) => Some(*make),
+            Build::Once(_) => None,
+        };
+        let mut source = Source::of(build);
         let mut attempt = 0u32;
         let mut renewed = false;
         let mut last_status = None;
-        let result = loop {
-            attempt += 1;
-            let can_retry = may_retry && attempt < policy.max_attempts;
+        let result = 'attempts: loop {
+            // The request is made, looked at and moved into the HTTP client's future in a block of
+            // its own: a request that was borrowed would otherwise take room in the call's future
+            // until the attempt ends.
+            let can_retry;
             let can_renew = may_renew && !renewed;
-            // How this attempt may be followed by another: the closure, or a copy kept only when
-            // another attempt is possible and the request cannot be made again.
-            let mut resend = match rebuild {
-                Some(make) => Some(Resend::Make(make)),
-                None if can_retry || can_renew => spare_of(&current).map(|r| Resend::Copy(Box::new(r))),
-                None => None,
-            };
-            // What a refusal is compared with (a streamed body cannot be resent, but the credentials
-            // must still be renewed for later calls).
-            let sent = if can_renew {
-                SentCredentials::of(current.headers())
-            } else {
-                SentCredentials::default()
-            };
-            let carried = redirect_headers(current.headers());
-            let method = current.method().clone();
-            if let Some(wait) = state.auth.pace() {
-                wait.await;
-            }
-            let had_body = current.body().is_some();
-            let answered = match http.execute(current).await {
-                // Redirects the HTTP client stopped at (to another origin) are followed here.
-                Ok(r) if r.status().is_redirection() => {
-                    Box::pin(follow_redirects(http, r, method.clone(), carried, had_body)).await
-                }
-                other => other,
-            };
-            let response = match answered {
-                Ok(r) => r,
-                Err(e) => {
-                    if can_retry
-                        && is_resendable(&e)
-                        && let Some(again) = resend.take()
-                    {
-                        let wait = policy.backoff(attempt);
-                        tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, error = %transport_kind(&e), "resending after a connection failure");
-                        pause(wait).await;
-                        match Box::pin(again.request(state, operation, false)).await {
-                            Ok(again) => {
-                                current = again;
-                                continue;
-                            }
-                            Err(e) => break Err(e),
-                        }
-                    }
-                    tracing::debug!(error = %transport_kind(&e), "request failed");
-                    break Err(Error::from(e));
-                }
-            };
-            let status = response.status();
-            last_status = Some(status);
-            if can_renew && provider.reauth_statuses.contains(&status.as_u16()) {
-                renewed = true;
-                let url = response.url().clone();
-                let again = resend.take();
-                // The refused request is made inside the boxed renewal, not held in every call's future.
-                let renewal = Box::pin(async move {
-                    let rejected = sent.request(method, url);
-                    state.auth.reauthenticate(&rejected).await?;
-                    match again {
-                        Some(again) => again.request(state, operation, true).await.map(Some),
-                        None => Ok(None),
-                    }
-                });
-                match renewal.await {
-                    Ok(Some(again)) => {
-                        tracing::debug!("credentials renewed; resending");
-                        current = again;
-                        continue;
-                    }
-                    // Renewed for later calls; this answer (of a streamed body) is returned.
-                    Ok(None) => {}
-                    Err(e) => {
-                        tracing::warn!(error = %e, "could not renew credentials");
-                        break Err(Error::Auth(format!(
-                            "{} (after the service answered {status})",
-                            auth_message(e)
-                        )));
-                    }
-                }
-            }
-            let throttled = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
-            if throttled
-                && can_retry
-                && let Some(again) = resend.take()
-            {
-                let wait = match retry_after(response.headers()) {
-                    Some(w) if w > policy.max_retry_after => None,
-                    Some(w) => Some(w),
-                    None => Some(policy.backoff(attempt)),
-                };
-                if let Some(wait) = wait {
-                    tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "throttled; retrying");
-                    drop(response);
-                    pause(wait).await;
-                    match Box::pin(again.request(state, operation, false)).await {
-                        Ok(again) => {
-                            current = again;
-                            continue;
-                        }
+            let mut resend;
+            let sent;
+            let method;
+            let (sending, carried, had_body) = {
+                let current = match source.ready(state, operation) {
+                    Ok(Ready::Now(request)) => request,
+                    Ok(Ready::Later(request)) => match request.await {
+                        Ok(request) => request,
                         Err(e) => break Err(e),
-                    }
+                    },
+                    Err(e) => break Err(e),
+                };
+                attempt += 1;
+                if traced && attempt == 1 {
+                    tracing::Span::current().record("method", tracing::field::display(current.method()));
                 }
-            }
-            if status.is_client_error() || status.is_server_error() {
-                break Err(Box::pin(api_error(provider, response)).await);
-            }
-            if !buffer {
-                break Ok(Answer::Streaming(response));
-            }
-            // Take the headers out of the response instead of copying them.
-            let (parts, body) = http::Response::from(response).into_parts();
-            match body.collect().await {
-                Ok(body) => {
-                    break Ok(Answer::Buffered {
-                        status,
-                        headers: parts.headers,
-                        body: body.to_bytes(),
-                    });
-                }
-                Err(e) => {
-                    if can_retry
-                        && is_resendable(&e)
-                        && let Some(again) = resend.take()
-                    {
-                        let wait = policy.backoff(attempt);
-                        tracing::debug!(
-                            wait_ms = wait.as_millis() as u64,
-                            attempt,
-                            "answer broke off; resending"
-                        );
-                        pause(wait).await;
-                        match Box::pin(again.request(state, operation, false)).await {
-                            Ok(again) => {
-                                current = again;
-                                continue;
+                can_retry = attempt < policy.max_attempts && is_idempotent(provider, current.method(), operation, mode);
+                // How this attempt may be followed by another: the closure, or a copy kept only when
+                // another attempt is possible and the request cannot be made again.
+                resend = match rebuild {
+                    Some(make) => Some(Source::Make(make)),
+                    None if can_retry || can_renew => spare_of(&current).map(|r| Source::Copy(Box::new(r), false)),
+                    None => None,
+                };
+                // What a refusal is compared with (a streamed body cannot be resent, but the
+                // credentials must still be renewed for later calls).
+                sent = if can_renew {
+                    SentCredentials::of(current.headers())
+                } else {
+                    SentCredentials::default()
+                };
+                method = current.method().clone();
+                let carried = redirect_headers(current.headers());
+                let had_body = current.body().is_some();
+                (http.execute(current), carried, had_body)
+            };
+            let (wait, again) = {
+                let step = 'answer: {
+                    let answered = match sending.await {
+                        // Redirects the HTTP client stopped at (to another origin) are followed here.
+                        Ok(r) if r.status().is_redirection() => {
+                            Box::pin(follow_redirects(http, r, method.clone(), carried, had_body)).await
+                        }
+                        other => {
+                            // Dropped here, not at the end of the attempt: a local left in place
+                            // would take room in the future while the body is read.
+                            drop(carried);
+                            other
+                        }
+                    };
+                    let response = match answered {
+                        Ok(r) => r,
+                        Err(e) => {
+                            if can_retry
+                                && is_resendable(&e)
+                                && let Some(again) = resend.take()
+                            {
+                                let wait = policy.backoff(attempt);
+                                tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, error = %transport_kind(&e), "resending after a connection failure");
+                                break 'answer Step::Again(wait, again);
                             }
-                            Err(e) => break Err(e),
+                            tracing::debug!(error = %transport_kind(&e), "request failed");
+                            break 'answer Step::Done(Err(Error::from(e)));
+                        }
+                    };
+                    let status = response.status();
+                    last_status = Some(status);
+                    if can_renew && provider.reauth_statuses.contains(&status.as_u16()) {
+                        renewed = true;
+                        let url = response.url().clone();
+                        // The refused request is made inside the boxed renewal, not held in every
+                        // call's future.
+                        let renewal = Box::pin(async move {
+                            let rejected = sent.request(method, url);
+                            state.auth.reauthenticate(&rejected).await
+                        });
+                        match renewal.await {
+                            Ok(()) => {
+                                if let Some(again) = resend.take() {
+                                    tracing::debug!("credentials renewed; resending");
+                                    source = again.renewed();
+                                    continue 'attempts;
+                                }
+                                // Renewed for later calls; this answer (of a streamed body) is
+                                // returned.
+                            }
+                            Err(e) => {
+                                tracing::warn!(error = %e, "could not renew credentials");
+                                break 'answer Step::Done(Err(Error::Auth(format!(
+                                    "{} (after the service answered {status})",
+                                    auth_message(e)
+                                ))));
+                            }
                         }
                     }
-                    break Err(Error::from(e));
+                    let throttled = matches!(status, StatusCode::TOO_MANY_REQUESTS | StatusCode::SERVICE_UNAVAILABLE);
+                    if throttled
+                        && can_retry
+                        && let Some(again) = resend.take()
+                    {
+                        let wait = match retry_after(response.headers()) {
+                            Some(w) if w > policy.max_retry_after => None,
+                            Some(w) => Some(w),
+                            None => Some(policy.backoff(attempt)),
+                        };
+                        if let Some(wait) = wait {
+                            tracing::debug!(wait_ms = wait.as_millis() as u64, attempt, "throttled; retrying");
+                            break 'answer Step::Again(wait, again);
+                        }
+                    }
+                    if status.is_client_error() || status.is_server_error() {
+                        break 'answer Step::Refused(response);
+                    }
+                    if !buffer {
+                        break 'answer Step::Done(Ok(Answer::Streaming(response)));
+                    }
+                    // Take the headers out of the response instead of copying them.
+                    let (parts, body) = http::Response::from(response).into_parts();
+                    Step::Read(status, parts.headers, body)
+                };
+                match step {
+                    Step::Done(result) => break result,
+                    Step::Refused(response) => break Err(Box::pin(api_error(provider, response)).await),
+                    Step::Read(status, headers, body) => match body.collect().await {
+                        Ok(body) => {
+                            break Ok(Answer::Buffered {
+                                status,
+                                headers,
+                                body: body.to_bytes(),
+                            });
+                        }
+                        Err(e) => {
+                            if can_retry
+                                && is_resendable(&e)
+                                && let Some(again) = resend.take()
+                            {
+                                let wait = policy.backoff(attempt);
+                                tracing::debug!(
+                                    wait_ms = wait.as_millis() as u64,
+                                    attempt,
+                                    "answer broke off; resending"
+                                );
+                                (wait, again)
+                            } else {
+                                break Err(Error::from(e));
+                            }
+                        }
+                    },
+                    Step::Again(wait, again) => (wait, again),
                 }
-            }
+            };
+            pause(wait).await;
+            source = again;
         };
         if !traced {
             return result;
@@ -529,6 +599,18 @@ fn attempts<'a>(
         }
         result
     }
+}
+
+/// How an attempt ended, once its answer was looked at.
+enum Step<'a> {
+    /// The call's result.
+    Done(Result<Answer, Error>),
+    /// An error status: its body is read into [`Error::Api`].
+    Refused(reqwest::Response),
+    /// A success status whose body is read whole.
+    Read(StatusCode, HeaderMap, reqwest::Body),
+    /// Send again after a pause.
+    Again(Duration, Source<'a>),
 }
 
 /// A backoff wait, boxed: retries are rare, and the timer would otherwise take room in every
@@ -650,7 +732,7 @@ pub async fn send(
     operation: &str,
     mode: Idempotency,
 ) -> Result<reqwest::Response, Error> {
-    send_built(http, state, Build::Once(request), operation, mode).await
+    send_built(http, state, Build::Once(Box::new(request)), operation, mode).await
 }
 
 /// The same as [`send`], with the body read completely (an idempotent request whose answer broke
@@ -662,7 +744,7 @@ pub async fn execute(
     operation: &str,
     mode: Idempotency,
 ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
-    execute_built(http, state, Build::Once(request), operation, mode).await
+    execute_built(http, state, Build::Once(Box::new(request)), operation, mode).await
 }
 
 /// Reads a JSON success body of a hand-written step into `T` ([`Error::Decode`] with the field
@@ -741,21 +823,6 @@ fn models(op: &Operation, status: StatusCode) -> bool {
     op.ok.contains(&code) || (status.is_success() && !op.other.contains(&code))
 }
 
-/// The first attempt's request of a generated call, made and readied ([`prepare`]), and the
-/// closure that makes it again, if there is one.
-async fn first_request<'a>(
-    state: &ClientState,
-    build: Build<'a>,
-    operation: &str,
-) -> Result<(reqwest::Request, Option<&'a MakeRequest<'a>>), Error> {
-    let (mut request, rebuild) = match build {
-        Build::Once(request) => (request, None),
-        Build::Again(make) => (make()?, Some(make)),
-    };
-    prepare(state, &mut request, operation).await?;
-    Ok((request, rebuild))
-}
-
 /// [`send`] of a request or of the closure that makes it.
 async fn send_built(
     http: &reqwest::Client,
@@ -764,8 +831,7 @@ async fn send_built(
     operation: &str,
     mode: Idempotency,
 ) -> Result<reqwest::Response, Error> {
-    let (request, rebuild) = first_request(state, build, operation).await?;
-    match round_trip(http, state, request, rebuild, operation, mode, false).await? {
+    match round_trip(http, state, build, operation, mode, false).await? {
         Answer::Streaming(r) => Ok(r),
         Answer::Buffered { .. } => unreachable!("round_trip buffers only when asked"),
     }
@@ -779,8 +845,7 @@ async fn execute_built(
     operation: &str,
     mode: Idempotency,
 ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
-    let (request, rebuild) = first_request(state, build, operation).await?;
-    match round_trip(http, state, request, rebuild, operation, mode, true).await? {
+    match round_trip(http, state, build, operation, mode, true).await? {
         Answer::Buffered { status, headers, body } => Ok((status, headers, body)),
         Answer::Streaming(_) => unreachable!("round_trip streams only when asked"),
     }
