@@ -299,6 +299,19 @@ enum Ready<'a> {
     Now(reqwest::Request),
     /// Credentials to fetch, or the authenticator's pace to keep, first.
     Later(futures_util::future::BoxFuture<'a, Result<reqwest::Request, Error>>),
+    /// The request could not be made or readied.
+    Failed(Error),
+}
+
+impl<'a> Ready<'a> {
+    /// What is waited for, as a future of the request.
+    fn wait(self) -> futures_util::future::BoxFuture<'a, Result<reqwest::Request, Error>> {
+        match self {
+            Ready::Now(request) => Box::pin(std::future::ready(Ok(request))),
+            Ready::Later(later) => later,
+            Ready::Failed(e) => Box::pin(std::future::ready(Err(e))),
+        }
+    }
 }
 
 impl<'a> Source<'a> {
@@ -320,25 +333,16 @@ impl<'a> Source<'a> {
     /// The attempt's request: made (or taken) and readied ([`prepare`]), then paced
     /// ([`Authenticator::pace`]). At once when the credentials are at hand and no pace is set — the
     /// request then never waits inside a call's future, where it would take room in every call.
-    fn ready(self, state: &'a ClientState, operation: &'a str) -> Result<Ready<'a>, Error> {
-        let (mut request, authorize) = match self {
-            Source::Once(request) => {
-                let mut request = *request;
-                let authorize = prepare_now(state, &mut request, operation)?;
-                (request, authorize)
-            }
-            Source::Make(make) => {
-                let mut request = make()?;
-                let authorize = prepare_now(state, &mut request, operation)?;
-                (request, authorize)
-            }
-            Source::Copy(request, renewed) => (*request, renewed),
+    fn ready(self, state: &'a ClientState, operation: &'a str) -> Ready<'a> {
+        let (mut request, authorize) = match self.made(state, operation) {
+            Ok(made) => made,
+            Err(e) => return Ready::Failed(e),
         };
         let pace = state.auth.pace();
         if !authorize && pace.is_none() {
-            return Ok(Ready::Now(request));
+            return Ready::Now(request);
         }
-        Ok(Ready::Later(Box::pin(async move {
+        Ready::Later(Box::pin(async move {
             if authorize {
                 state.auth.authorize(&mut request).await?;
             }
@@ -346,7 +350,25 @@ impl<'a> Source<'a> {
                 wait.await;
             }
             Ok(request)
-        })))
+        }))
+    }
+
+    /// The request, made (or taken) and readied as far as it goes without waiting, and whether
+    /// its credentials must still be added ([`prepare_now`]).
+    fn made(self, state: &ClientState, operation: &str) -> Result<(reqwest::Request, bool), Error> {
+        match self {
+            Source::Once(request) => {
+                let mut request = *request;
+                let authorize = prepare_now(state, &mut request, operation)?;
+                Ok((request, authorize))
+            }
+            Source::Make(make) => {
+                let mut request = make()?;
+                let authorize = prepare_now(state, &mut request, operation)?;
+                Ok((request, authorize))
+            }
+            Source::Copy(request, renewed) => Ok((*request, renewed)),
+        }
     }
 }
 
@@ -409,7 +431,7 @@ fn attempts<'a>(
     async move {
         let provider = state.provider;
         let started = traced.then(Instant::now);
-        let policy = state.retry;
+        let policy = &state.retry;
         let may_renew =
             state.auth.has_credentials() && state.auth.can_renew() && !provider.is_unauthenticated(operation);
         let rebuild = match &build {
@@ -431,12 +453,14 @@ fn attempts<'a>(
             let method;
             let (sending, carried, had_body) = {
                 let current = match source.ready(state, operation) {
-                    Ok(Ready::Now(request)) => request,
-                    Ok(Ready::Later(request)) => match request.await {
+                    Ready::Now(request) => request,
+                    Ready::Failed(e) => break Err(e),
+                    // Bound whole and moved whole into `wait`, so that nothing of it is kept
+                    // while the request is waited for.
+                    later => match later.wait().await {
                         Ok(request) => request,
                         Err(e) => break Err(e),
                     },
-                    Err(e) => break Err(e),
                 };
                 attempt += 1;
                 if traced && attempt == 1 {
