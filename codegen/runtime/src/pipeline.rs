@@ -652,13 +652,17 @@ const CARRIED_ACROSS_ORIGINS: [http::HeaderName; 4] = [
     http::header::IF_MODIFIED_SINCE,
 ];
 
+/// The request's [`CARRIED_ACROSS_ORIGINS`] headers (the first value of each), if it has any.
+// One pass over the request's few headers, comparing names (standard names compare as
+// numbers): four lookups by name hashed each name, about 230 instructions on every call.
 fn redirect_headers(headers: &HeaderMap) -> Option<HeaderMap> {
     let mut carried: Option<HeaderMap> = None;
-    for name in &CARRIED_ACROSS_ORIGINS {
-        if let Some(v) = headers.get(name) {
+    for (name, value) in headers {
+        if CARRIED_ACROSS_ORIGINS.contains(name) {
             carried
                 .get_or_insert_with(HeaderMap::new)
-                .insert(name.clone(), v.clone());
+                .entry(name)
+                .or_insert_with(|| value.clone());
         }
     }
     carried
@@ -969,6 +973,33 @@ mod tests {
                 .request(reqwest::Method::GET, url)
                 .headers()
                 .is_empty()
+        );
+    }
+
+    #[test]
+    fn a_redirect_to_another_origin_carries_only_the_download_headers() {
+        let mut headers = HeaderMap::new();
+        assert!(redirect_headers(&headers).is_none());
+        headers.insert(http::header::ACCEPT, HeaderValue::from_static("application/json"));
+        headers.insert(http::header::AUTHORIZATION, HeaderValue::from_static("Bearer t"));
+        assert!(redirect_headers(&headers).is_none(), "nothing to carry");
+        headers.append(http::header::RANGE, HeaderValue::from_static("bytes=0-9"));
+        headers.append(http::header::RANGE, HeaderValue::from_static("bytes=10-19"));
+        headers.insert(http::header::IF_RANGE, HeaderValue::from_static("\"e1\""));
+        headers.insert(http::header::IF_NONE_MATCH, HeaderValue::from_static("\"e2\""));
+        headers.insert(
+            http::header::IF_MODIFIED_SINCE,
+            HeaderValue::from_static("Wed, 21 Oct 2015 07:28:00 GMT"),
+        );
+        let carried = redirect_headers(&headers).expect("headers to carry");
+        assert_eq!(carried.len(), 4, "{carried:?}");
+        for name in &CARRIED_ACROSS_ORIGINS {
+            assert_eq!(carried.get(name), headers.get(name), "{name}");
+        }
+        assert_eq!(
+            carried.get_all(http::header::RANGE).iter().count(),
+            1,
+            "the first value"
         );
     }
 
