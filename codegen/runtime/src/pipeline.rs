@@ -303,17 +303,6 @@ enum Ready<'a> {
     Failed(Error),
 }
 
-impl<'a> Ready<'a> {
-    /// What is waited for, as a future of the request.
-    fn wait(self) -> futures_util::future::BoxFuture<'a, Result<reqwest::Request, Error>> {
-        match self {
-            Ready::Now(request) => Box::pin(std::future::ready(Ok(request))),
-            Ready::Later(later) => later,
-            Ready::Failed(e) => Box::pin(std::future::ready(Err(e))),
-        }
-    }
-}
-
 impl<'a> Source<'a> {
     fn of(build: Build<'a>) -> Self {
         match build {
@@ -356,19 +345,13 @@ impl<'a> Source<'a> {
     /// The request, made (or taken) and readied as far as it goes without waiting, and whether
     /// its credentials must still be added ([`prepare_now`]).
     fn made(self, state: &ClientState, operation: &str) -> Result<(reqwest::Request, bool), Error> {
-        match self {
-            Source::Once(request) => {
-                let mut request = *request;
-                let authorize = prepare_now(state, &mut request, operation)?;
-                Ok((request, authorize))
-            }
-            Source::Make(make) => {
-                let mut request = make()?;
-                let authorize = prepare_now(state, &mut request, operation)?;
-                Ok((request, authorize))
-            }
-            Source::Copy(request, renewed) => Ok((*request, renewed)),
-        }
+        let mut request = match self {
+            Source::Once(request) => *request,
+            Source::Make(make) => make()?,
+            Source::Copy(request, renewed) => return Ok((*request, renewed)),
+        };
+        let authorize = prepare_now(state, &mut request, operation)?;
+        Ok((request, authorize))
     }
 }
 
@@ -455,9 +438,7 @@ fn attempts<'a>(
                 let current = match source.ready(state, operation) {
                     Ready::Now(request) => request,
                     Ready::Failed(e) => break Err(e),
-                    // Bound whole and moved whole into `wait`, so that nothing of it is kept
-                    // while the request is waited for.
-                    later => match later.wait().await {
+                    Ready::Later(later) => match later.await {
                         Ok(request) => request,
                         Err(e) => break Err(e),
                     },
