@@ -48,18 +48,36 @@ pub const EARLY_RENEWAL: Duration = Duration::from_secs(5 * 60);
 /// The query parameters the session adds to every v2 call.
 const SESSION_PARAMS: [&str; 3] = ["p10", "p20", "p60"];
 
-/// Whether a query has one of [`SESSION_PARAMS`], read as `Url::query_pairs` reads it. Only a name
-/// with a `%` escape is decoded (`p%310` is `p10`): decoding every pair of every call's query cost
-/// more than a thousand instructions a call.
+/// Whether a query has one of [`SESSION_PARAMS`], read as `Url::query_pairs` reads it. Only a
+/// query with a `%` escape has its names decoded (`p%310` is `p10`): decoding every pair of every
+/// call's query cost more than a thousand instructions a call.
 fn has_session_params(query: &str) -> bool {
-    // Byte loops: `str` searches cost more than the whole test on queries this short.
-    query.as_bytes().split(|&b| b == b'&').any(|pair| {
-        let name = pair.split(|&b| b == b'=').next().unwrap_or_default();
-        if name.contains(&b'%') {
-            url::form_urlencoded::parse(name).any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref()))
-        } else {
-            SESSION_PARAMS.iter().any(|p| p.as_bytes() == name)
+    let mut rest = query.as_bytes();
+    if memchr::memchr(b'%', rest).is_some() {
+        return has_escaped_session_params(rest);
+    }
+    // Without an escape, a session parameter is a pair whose name is `p10`, `p20` or `p60`
+    // ([`SESSION_PARAMS`]). A pair at a time, without splitting: a call's query is a few dozen
+    // bytes, and the iterator adapters cost more than the search.
+    loop {
+        if let [b'p', b'1' | b'2' | b'6', b'0', after @ ..] = rest
+            && matches!(after.first(), None | Some(b'=' | b'&'))
+        {
+            return true;
         }
+        match rest.iter().position(|&b| b == b'&') {
+            Some(at) => rest = &rest[at + 1..],
+            None => return false,
+        }
+    }
+}
+
+/// [`has_session_params`] for a query with a `%` escape: each name decoded as `Url::query_pairs`
+/// decodes it.
+fn has_escaped_session_params(query: &[u8]) -> bool {
+    query.split(|&b| b == b'&').any(|pair| {
+        let name = pair.split(|&b| b == b'=').next().unwrap_or_default();
+        url::form_urlencoded::parse(name).any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref()))
     })
 }
 
@@ -538,11 +556,11 @@ impl Authenticator for SessionAuth {
         let session = &ready.session;
         let under = |base: &str, path: &str| url.strip_prefix(base).is_some_and(|rest| rest.starts_with(path));
         let v3 = session.v3_base_url.as_deref().is_some_and(|base| under(base, "/api/"));
-        if !under(&session.api_base_url, "/") || v3 || url.contains('#') {
+        if !under(&session.api_base_url, "/") || v3 || memchr::memchr(b'#', url.as_bytes()).is_some() {
             return;
         }
         let ours = ready.query.expose();
-        match url.find('?') {
+        match memchr::memchr(b'?', url.as_bytes()) {
             Some(at) => {
                 url.insert(at + 1, '&');
                 url.insert_str(at + 1, ours);
@@ -1174,12 +1192,42 @@ mod tests {
             ("ap10=k&p10x=1&p1=0", false),
             ("a=p10&b=p20%3D", false),
             ("p+10=k&p%2510=k", false),
+            ("a=1&p10&b", true),
+            ("x=1&p1", false),
+            ("p10x", false),
+            ("&p60", true),
+            ("a=%20&p20=1", true),
+            ("a=%20&b=p10", false),
         ] {
             let pairs =
                 url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref()));
             assert_eq!(pairs, found, "{query}");
             assert_eq!(has_session_params(query), found, "{query}");
         }
+    }
+
+    /// Every query of up to six bytes over the bytes that matter (the session names', the
+    /// separators, an escape of `1`) gets the same answer as `Url::query_pairs` gives.
+    #[test]
+    fn session_parameters_are_found_as_query_pairs_finds_them_in_every_short_query() {
+        const BYTES: &[u8] = b"p1260=&%3";
+        let mut query = Vec::new();
+        let mut checked = 0;
+        for len in 0..=6u32 {
+            for mut n in 0..BYTES.len().pow(len) {
+                query.clear();
+                for _ in 0..len {
+                    query.push(BYTES[n % BYTES.len()]);
+                    n /= BYTES.len();
+                }
+                let query = std::str::from_utf8(&query).unwrap();
+                let pairs =
+                    url::form_urlencoded::parse(query.as_bytes()).any(|(k, _)| SESSION_PARAMS.contains(&k.as_ref()));
+                assert_eq!(has_session_params(query), pairs, "{query}");
+                checked += 1;
+            }
+        }
+        assert_eq!(checked, 597_871);
     }
 
     /// A hand-written call's query (or one with a stale session's parameters) gets the session
