@@ -363,10 +363,23 @@ fn one_side(rt: &tokio::runtime::Runtime, server: &MockServer, sdk: &impl Caller
         Ok(m) if m == "in-flight" => "64 in flight",
         _ => "sequential",
     };
-    if side == "sdk" {
-        run(rt, server, sdk, mode, times);
+    // In the benchmark's blocks: `run` clears the server's record of requests after each, so
+    // the record does not grow with `times` (a growing record slowed the SDK's side more than
+    // raw's: 1.08× against 0.98× in whole-process time with 64 in flight).
+    let block = if mode == "sequential" {
+        SEQUENTIAL_BLOCK
     } else {
-        run(rt, server, raw, mode, times);
+        IN_FLIGHT_BLOCK
+    };
+    let mut left = times;
+    while left > 0 {
+        let n = left.min(block);
+        if side == "sdk" {
+            run(rt, server, sdk, mode, n);
+        } else {
+            run(rt, server, raw, mode, n);
+        }
+        left -= n;
     }
 }
 
