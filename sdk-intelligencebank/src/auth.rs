@@ -56,13 +56,12 @@ fn has_session_params(query: &str) -> bool {
     if memchr::memchr(b'%', rest).is_some() {
         return has_escaped_session_params(rest);
     }
-    // Without an escape, a session parameter is a pair whose name is `p10`, `p20` or `p60`
-    // ([`SESSION_PARAMS`]). A pair at a time, without splitting: a call's query is a few dozen
-    // bytes, and the iterator adapters cost more than the search.
+    // Without an escape, a session parameter is a pair whose name is one of [`SESSION_PARAMS`],
+    // followed by `=`, `&` or the end. A pair at a time, without splitting: a call's query is a
+    // few dozen bytes, and the iterator adapters cost more than the search.
     loop {
-        if let [b'p', b'1' | b'2' | b'6', b'0', after @ ..] = rest
-            && matches!(after.first(), None | Some(b'=' | b'&'))
-        {
+        let named = |p: &str| rest.starts_with(p.as_bytes()) && matches!(rest.get(p.len()), None | Some(b'=' | b'&'));
+        if SESSION_PARAMS.iter().any(|p| named(p)) {
             return true;
         }
         match rest.iter().position(|&b| b == b'&') {
