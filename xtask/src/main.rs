@@ -25,6 +25,10 @@
 //!   [--fail-on-drift]`: what Mediagraph's published Swagger 2.0 spec has that `specs/mediagraph.yaml`
 //!   lacks or disagrees with, ignoring the published spec's known errors (`codegen::upstream`).
 //!   Exit code: 0, or 1 when a `--fail-on-*` condition holds; 2 usage error.
+//! - `cargo xtask instructions [--max-ratio R]`: the `per_call` benchmark's five calls, each side
+//!   alone under `valgrind --tool=callgrind`: instructions per call of the SDK against raw reqwest,
+//!   sequentially and 64 in flight; fails when a ratio is above `R` (default 1.05)
+//!   (`instructions.rs`). Exit code: 0, 1 over the limit, 2 usage error or no measurement.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode};
@@ -32,12 +36,15 @@ use std::time::Instant;
 
 use codegen::Provider;
 
+mod instructions;
+
 const USAGE: &str = "usage: cargo xtask codegen [--provider NAME] [--check]
        cargo xtask lint [--provider NAME]
        cargo xtask check-requests <dir of recorded requests>
        cargo xtask tour [--provider NAME]
        cargo xtask changes [--base REV] [--provider NAME] [--semver]
-       cargo xtask upstream mediagraph <provider-spec.json> [--fail-on-missing-operations] [--fail-on-drift]";
+       cargo xtask upstream mediagraph <provider-spec.json> [--fail-on-missing-operations] [--fail-on-drift]
+       cargo xtask instructions [--max-ratio R]";
 
 /// What the generated code depends on besides the specs: the generator and the runtime.
 const GENERATOR_SOURCES: &[&str] = &[
@@ -57,6 +64,7 @@ struct Options {
     semver: bool,
     fail_on_missing: bool,
     fail_on_drift: bool,
+    max_ratio: Option<f64>,
     positional: Vec<String>,
 }
 
@@ -79,6 +87,10 @@ fn main() -> ExitCode {
             "--semver" => o.semver = true,
             "--fail-on-missing-operations" => o.fail_on_missing = true,
             "--fail-on-drift" => o.fail_on_drift = true,
+            "--max-ratio" => match rest.next().and_then(|r| r.parse::<f64>().ok()) {
+                Some(r) if r.is_finite() && r > 0.0 => o.max_ratio = Some(r),
+                _ => return usage_error("--max-ratio needs a positive number, such as 1.05"),
+            },
             "--base" => match rest.next() {
                 Some(rev) => o.base = Some(rev.clone()),
                 None => return usage_error("--base needs a git revision"),
@@ -101,6 +113,7 @@ fn main() -> ExitCode {
         "upstream" => &["positional", "fail"],
         "check-requests" => &["positional"],
         "tour" => &["provider"],
+        "instructions" => &["max-ratio"],
         _ => return usage_error(&format!("unknown command {command:?}")),
     };
     let used = [
@@ -110,6 +123,7 @@ fn main() -> ExitCode {
         ("semver", o.semver),
         ("fail", o.fail_on_missing || o.fail_on_drift),
         ("positional", !o.positional.is_empty()),
+        ("max-ratio", o.max_ratio.is_some()),
     ];
     if let Some((name, _)) = used.iter().find(|(name, on)| *on && !allowed.contains(name)) {
         return usage_error(&format!("`{command}` does not take {name} arguments"));
@@ -132,6 +146,7 @@ fn main() -> ExitCode {
             let providers = o.providers.unwrap_or_else(|| codegen::PROVIDERS.iter().collect());
             tour_cmd(&providers)
         }
+        "instructions" => instructions::run(&root, o.max_ratio.unwrap_or(instructions::DEFAULT_MAX_RATIO)),
         "check-requests" => match o.positional.as_slice() {
             [dir] => python(
                 &root,

@@ -16,6 +16,7 @@
 //! one `FIGURE` line per crate and mode with the interleaved sdk/raw ratio. `DAM_BENCH_ONLY`
 //! (see `main`) runs one side alone, for a profiler: `valgrind --tool=callgrind` instruction counts
 //! of the SDK and the raw side differ by exactly the SDK's work, whatever else the machine runs.
+//! `cargo xtask instructions` (run by CI) counts them that way and fails above 1.05×.
 
 mod common;
 
@@ -354,14 +355,23 @@ fn measure(
 /// For profilers: `DAM_BENCH_TIMES` calls of one side only, sequential or (`DAM_BENCH_MODE=in-flight`)
 /// 64 at once.
 fn one_side(rt: &tokio::runtime::Runtime, server: &MockServer, sdk: &impl Caller, raw: &impl Caller) {
-    let side = std::env::var("DAM_BENCH_ONLY").unwrap_or_default();
-    let times = std::env::var("DAM_BENCH_TIMES")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5_000);
-    let mode = match std::env::var("DAM_BENCH_MODE") {
-        Ok(m) if m == "in-flight" => "64 in flight",
-        _ => "sequential",
+    // Strict: a misspelt setting must not profile something else (`cargo xtask instructions`
+    // compares the counts of runs that differ only in these).
+    let sdk_side = match std::env::var("DAM_BENCH_ONLY").as_deref() {
+        Ok("sdk") => true,
+        Ok("raw") => false,
+        other => panic!("DAM_BENCH_ONLY must be `sdk` or `raw`, not {other:?}"),
+    };
+    let times: u64 = match std::env::var("DAM_BENCH_TIMES") {
+        Ok(v) => v
+            .parse()
+            .unwrap_or_else(|_| panic!("DAM_BENCH_TIMES must be a number of calls, not {v:?}")),
+        Err(_) => 5_000,
+    };
+    let mode = match std::env::var("DAM_BENCH_MODE").as_deref() {
+        Ok("in-flight") => "64 in flight",
+        Ok("sequential") | Err(_) => "sequential",
+        Ok(other) => panic!("DAM_BENCH_MODE must be `sequential` or `in-flight`, not {other:?}"),
     };
     // In the benchmark's blocks: `run` clears the server's record of requests after each, so
     // the record does not grow with `times` (a growing record slowed the SDK's side more than
@@ -374,7 +384,7 @@ fn one_side(rt: &tokio::runtime::Runtime, server: &MockServer, sdk: &impl Caller
     let mut left = times;
     while left > 0 {
         let n = left.min(block);
-        if side == "sdk" {
+        if sdk_side {
             run(rt, server, sdk, mode, n);
         } else {
             run(rt, server, raw, mode, n);
@@ -406,10 +416,14 @@ fn main() {
                 let (server, sdk, raw) = rt.block_on(intelligencebank_query());
                 one_side(&rt, &server, &sdk, &raw);
             }
-            _ => {
+            "intelligencebank" => {
                 let (server, sdk, raw) = rt.block_on(intelligencebank());
                 one_side(&rt, &server, &sdk, &raw);
             }
+            other => panic!(
+                "DAM_BENCH_CRATE must be one of skyfish, ci, mediagraph, intelligencebank, \
+                 intelligencebank-query; not {other:?}"
+            ),
         }
         return;
     }
