@@ -145,8 +145,7 @@ pub fn run(root: &Path, max_ratio: f64) -> ExitCode {
 
 /// `cargo bench --no-run` for `per_call`; the path of its executable, from cargo's JSON messages.
 fn build_bench(root: &Path) -> Result<std::path::PathBuf, String> {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let out = Command::new(&cargo)
+    let out = crate::cargo_command()
         .current_dir(root)
         .args([
             "bench",

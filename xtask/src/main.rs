@@ -227,9 +227,37 @@ fn codegen_cmd(root: &Path, providers: &[&Provider], check: bool) -> ExitCode {
     if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS }
 }
 
+/// A `cargo` command as the user's shell would run it.
+///
+/// `cargo xtask` is `cargo run`, which gives this process the variables cargo sets for a crate it
+/// runs (`CARGO_MANIFEST_DIR`, `CARGO_PKG_NAME`, ...). A cargo started from here would hand them on,
+/// and build scripts that declare `rerun-if-env-changed` on them (`ring`'s does) would run again,
+/// rebuilding `ring`, `rustls` and `reqwest` and every crate above them, both here and at the next
+/// `cargo build` from a shell.
+fn cargo_command() -> Command {
+    let mut cargo = Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()));
+    for (name, _) in std::env::vars_os() {
+        let Some(name) = name.to_str() else { continue };
+        if name.starts_with("CARGO_PKG_")
+            || matches!(
+                name,
+                "CARGO_MANIFEST_DIR"
+                    | "CARGO_MANIFEST_PATH"
+                    | "CARGO_MANIFEST_LINKS"
+                    | "CARGO_CRATE_NAME"
+                    | "CARGO_BIN_NAME"
+                    | "CARGO_PRIMARY_PACKAGE"
+                    | "CARGO_RUSTC_CURRENT_DIR"
+            )
+        {
+            cargo.env_remove(name);
+        }
+    }
+    cargo
+}
+
 /// Runs every crate's tour against its simulator, one after the other; fails when one fails.
 fn tour_cmd(providers: &[&Provider]) -> ExitCode {
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let mut failed = Vec::new();
     for p in providers {
         let example = format!("{}-tour", p.name);
@@ -237,7 +265,7 @@ fn tour_cmd(providers: &[&Provider]) -> ExitCode {
             "\n=== {} ({}): cargo run -p {} --example {example} --features simulator",
             p.title, p.name, p.crate_dir
         );
-        let status = Command::new(&cargo)
+        let status = cargo_command()
             .args([
                 "run",
                 "--quiet",
