@@ -123,9 +123,15 @@ pub fn run(root: &Path, max_ratio: f64) -> ExitCode {
         for (mode, (name, small, large, _)) in MODES.iter().enumerate() {
             let per_call = |sdk: bool| {
                 let (a, b) = (total(call, mode, sdk, false), total(call, mode, sdk, true));
-                b.saturating_sub(a) as f64 / (large - small) as f64
+                (b > a).then(|| (b - a) as f64 / (large - small) as f64)
             };
-            let (sdk, raw) = (per_call(true), per_call(false));
+            // A larger run that counted no more is a broken measurement, not a pass.
+            let (Some(sdk), Some(raw)) = (per_call(true), per_call(false)) else {
+                eprintln!(
+                    "error: {title}, {name}: the run of {large} calls counted no more instructions than the run of {small}"
+                );
+                return ExitCode::from(2);
+            };
             let ratio = sdk / raw;
             let mark = if ratio > max_ratio { " (over the limit)" } else { "" };
             println!("| {title} | {name} | {sdk:.0} | {raw:.0} | {ratio:.3}{mark} |");
