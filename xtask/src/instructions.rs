@@ -21,6 +21,7 @@
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 /// The `per_call` benchmark's calls (`DAM_BENCH_CRATE`), as its `FIGURE` lines name them.
 const CALLS: &[(&str, &str)] = &[
@@ -34,9 +35,19 @@ const CALLS: &[(&str, &str)] = &[
     ),
 ];
 
-/// `DAM_BENCH_MODE`, the two run sizes whose difference is counted (one and four of the
-/// benchmark's blocks sequentially, 1,500 calls each; one and three with 64 in flight, 6,000),
-/// and how many times each run is made.
+/// How one `DAM_BENCH_MODE` is counted.
+struct Mode {
+    /// `DAM_BENCH_MODE`.
+    name: &'static str,
+    /// The two run sizes, in calls, whose difference is counted.
+    small: u64,
+    large: u64,
+    /// How many times each run is made (the smallest count is kept).
+    times: u8,
+}
+
+/// One and four of the benchmark's blocks sequentially (1,500 calls each); one and three with 64
+/// in flight (6,000), each in-flight run made twice.
 ///
 /// With 64 in flight a run now and then costs several million instructions more than its twin
 /// (the same jump in runs of any length; in one of three to six runs of each size, in twelve
@@ -44,7 +55,20 @@ const CALLS: &[(&str, &str)] = &[
 /// one jump moves the ratio (six series: a standard deviation of 0.008 from 6,000 against 12,000
 /// calls, 0.004 from 6,000 against 18,000), and the smaller of two runs drops most jumps. The
 /// sequential counts have not been seen to jump.
-const MODES: &[(&str, u64, u64, u8)] = &[("sequential", 1_500, 6_000, 1), ("in-flight", 6_000, 18_000, 2)];
+const MODES: &[Mode] = &[
+    Mode {
+        name: "sequential",
+        small: 1_500,
+        large: 6_000,
+        times: 1,
+    },
+    Mode {
+        name: "in-flight",
+        small: 6_000,
+        large: 18_000,
+        times: 2,
+    },
+];
 
 /// The default limit: issue 16's per-call target, 1.05× raw reqwest.
 pub const DEFAULT_MAX_RATIO: f64 = 1.05;
@@ -60,8 +84,8 @@ struct Run {
 
 impl Run {
     fn calls(&self) -> u64 {
-        let (_, small, large, _) = MODES[self.mode];
-        if self.large { large } else { small }
+        let mode = &MODES[self.mode];
+        if self.large { mode.large } else { mode.small }
     }
 }
 
@@ -86,7 +110,7 @@ pub fn run(root: &Path, max_ratio: f64) -> ExitCode {
     };
     let mut runs = Vec::new();
     for call in 0..CALLS.len() {
-        for (mode, (_, _, _, times)) in MODES.iter().enumerate() {
+        for (mode, Mode { times, .. }) in MODES.iter().enumerate() {
             for sdk in [true, false] {
                 for large in [false, true] {
                     for _ in 0..*times {
@@ -120,7 +144,7 @@ pub fn run(root: &Path, max_ratio: f64) -> ExitCode {
     let mut over = Vec::new();
     println!("\n| Call | Mode | SDK | raw | SDK / raw |\n|---|---|---|---|---|");
     for (call, (_, title)) in CALLS.iter().enumerate() {
-        for (mode, (name, small, large, _)) in MODES.iter().enumerate() {
+        for (mode, Mode { name, small, large, .. }) in MODES.iter().enumerate() {
             let per_call = |sdk: bool| {
                 let (a, b) = (total(call, mode, sdk, false), total(call, mode, sdk, true));
                 (b > a).then(|| (b - a) as f64 / (large - small) as f64)
@@ -178,19 +202,14 @@ fn build_bench(root: &Path) -> Result<std::path::PathBuf, String> {
 
 /// Every run's instruction count, in the order of `runs`, two valgrind processes at a time.
 fn count_all(bench: &Path, runs: &[Run]) -> Result<Vec<u64>, String> {
-    let next = Mutex::new(0usize);
+    let next = AtomicUsize::new(0);
     let results: Mutex<Vec<Option<Result<u64, String>>>> = Mutex::new(vec![None; runs.len()]);
     let workers = std::thread::available_parallelism().map_or(1, |n| n.get()).min(2);
     std::thread::scope(|s| {
         for _ in 0..workers {
             s.spawn(|| {
                 loop {
-                    let i = {
-                        let mut n = next.lock().unwrap_or_else(|p| p.into_inner());
-                        let i = *n;
-                        *n += 1;
-                        i
-                    };
+                    let i = next.fetch_add(1, Ordering::Relaxed);
                     let Some(run) = runs.get(i) else { break };
                     let counted = count(bench, run);
                     if let Err(e) = &counted {
@@ -212,7 +231,7 @@ fn count_all(bench: &Path, runs: &[Run]) -> Result<Vec<u64>, String> {
 /// One valgrind run's total ("Collected : N" on valgrind's standard error).
 fn count(bench: &Path, run: &Run) -> Result<u64, String> {
     let (call, _) = CALLS[run.call];
-    let (mode, _, _, _) = MODES[run.mode];
+    let mode = MODES[run.mode].name;
     let side = if run.sdk { "sdk" } else { "raw" };
     let what = format!("{call} {mode} {side} × {}", run.calls());
     let out = Command::new("valgrind")

@@ -368,18 +368,13 @@ fn one_side(rt: &tokio::runtime::Runtime, server: &MockServer, sdk: &impl Caller
             .unwrap_or_else(|_| panic!("DAM_BENCH_TIMES must be a number of calls, not {v:?}")),
         Err(_) => 5_000,
     };
-    let mode = match std::env::var("DAM_BENCH_MODE").as_deref() {
-        Ok("in-flight") => "64 in flight",
-        Ok("sequential") | Err(_) => "sequential",
-        Ok(other) => panic!("DAM_BENCH_MODE must be `sequential` or `in-flight`, not {other:?}"),
-    };
     // In the benchmark's blocks: `run` clears the server's record of requests after each, so
     // the record does not grow with `times` (a growing record slowed the SDK's side more than
     // raw's: 1.08× against 0.98× in whole-process time with 64 in flight).
-    let block = if mode == "sequential" {
-        SEQUENTIAL_BLOCK
-    } else {
-        IN_FLIGHT_BLOCK
+    let (mode, block) = match std::env::var("DAM_BENCH_MODE").as_deref() {
+        Ok("in-flight") => ("64 in flight", IN_FLIGHT_BLOCK),
+        Ok("sequential") | Err(_) => ("sequential", SEQUENTIAL_BLOCK),
+        Ok(other) => panic!("DAM_BENCH_MODE must be `sequential` or `in-flight`, not {other:?}"),
     };
     let mut left = times;
     while left > 0 {
